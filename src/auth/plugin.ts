@@ -1,0 +1,94 @@
+/**
+ * The auth room's door: `request.identify()` finds who is asking (the session cookie first, then
+ * `Authorization: Bearer`, as the seed's OAuth2PasswordBearerRedis does), and `app.requireUser`
+ * is the preHandler protected routes use.
+ */
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthService, type Principal } from './auth-service.js';
+import { AccessTokens, InvalidTokenError } from './tokens.js';
+import { invalidToken, notAuthenticated } from '../http/errors.js';
+
+export interface AuthPluginOptions {
+  secretKey: string;
+  accessTokenTtlSeconds: number;
+}
+
+interface Identification {
+  principal: Principal | null;
+  /** Set when a bearer token was sent but is not (or no longer) valid. */
+  tokenError?: InvalidTokenError;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auth: AuthService;
+    requireUser: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  }
+  interface FastifyRequest {
+    /**
+     * Who is asking, or null. Loads the session at most once per request. Takes the reply because
+     * the answer shapes it: `Cache-Control: no-store`, and a stale cookie is cleared.
+     */
+    identify(reply: FastifyReply): Promise<Principal | null>;
+    /** The principal of a route guarded by `requireUser`. */
+    user: Principal;
+    identification: Promise<Identification> | null;
+  }
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = header && /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : undefined;
+}
+
+export default fp<AuthPluginOptions>(
+  async (app, options) => {
+    const tokens = new AccessTokens(options.secretKey, options.accessTokenTtlSeconds);
+    app.decorate('auth', new AuthService(app.db, app.sessions, tokens, app.log));
+
+    async function runIdentification(request: FastifyRequest, reply: FastifyReply): Promise<Identification> {
+      // Whatever the outcome, this response depends on credentials: no cache may keep it (ASVS 8.2.1).
+      reply.header('cache-control', 'no-store');
+      const cookieValue = request.sessionCookie();
+      if (cookieValue !== undefined) {
+        const principal = await app.auth.fromSessionToken(cookieValue);
+        if (principal) return { principal };
+        // Malformed, unknown, expired or tampered: treat as no session, and tell the browser to drop it.
+        reply.clearSessionCookie();
+      }
+      const token = bearerToken(request);
+      if (token === undefined) return { principal: null };
+      try {
+        return { principal: await app.auth.fromBearerToken(token) };
+      } catch (error) {
+        if (error instanceof InvalidTokenError) {
+          request.log.info({ reason: error.message }, 'rejected a bearer token');
+          return { principal: null, tokenError: error };
+        }
+        throw error;
+      }
+    }
+
+    app.decorateRequest('identification', null);
+    app.decorateRequest('user', null as unknown as Principal);
+    app.decorateRequest('identify', async function (this: FastifyRequest, reply: FastifyReply) {
+      this.identification ??= runIdentification(this, reply);
+      return (await this.identification).principal;
+    });
+
+    app.decorate('requireUser', async (request: FastifyRequest, reply: FastifyReply) => {
+      const principal = await request.identify(reply);
+      if (principal) {
+        request.user = principal;
+        request.log = request.log.child({ empNo: principal.empNo });
+        return;
+      }
+      const { tokenError } = await request.identification!;
+      throw tokenError ? invalidToken() : notAuthenticated();
+    });
+  },
+  { name: 'auth', dependencies: ['sessions', 'database'], fastify: '5.x' },
+);
+

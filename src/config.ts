@@ -1,0 +1,89 @@
+/**
+ * The one configuration schema. Its TypeScript type is derived from it (no hand-written twin to
+ * drift), and `loadConfig` validates a plain key/value map against it. Reading the process
+ * environment and the `.env` file is `server.ts`'s job: tests build their config from literals.
+ */
+import envSchema from 'env-schema';
+import { Type, type Static } from 'typebox';
+
+const positiveSeconds = (defaultValue: number, description: string) =>
+  Type.Integer({ minimum: 1, maximum: 31_536_000, default: defaultValue, description });
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Enum(['development', 'production', 'test'], { default: 'development' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to listen on' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 5000, description: 'TCP port to listen on' }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'Where the embedded stores and the generated secret live' }),
+  DATABASE_URL: Type.Optional(
+    Type.String({
+      pattern: '^(mysql|mariadb|postgres|postgresql|sqlite):',
+      description: 'mysql://, postgres:// or sqlite:<file>; unset: SQLite under DATA_DIR',
+    }),
+  ),
+  REDIS_URL: Type.Optional(
+    Type.String({ pattern: '^rediss?://', description: 'redis:// or rediss://; unset: the embedded session store' }),
+  ),
+  SESSION_KEY_PREFIX: Type.String({ minLength: 1, maxLength: 64, default: 'starsessions.' }),
+  SECRET_KEY: Type.Optional(
+    Type.String({ minLength: 32, description: 'Signs access tokens; unset: generated once and kept under DATA_DIR' }),
+  ),
+  COOKIE_SECURE: Type.Boolean({ default: false, description: 'Send the session cookie over HTTPS only' }),
+  SESSION_IDLE_TIMEOUT_SECONDS: positiveSeconds(1800, 'A session unused this long ends'),
+  SESSION_ABSOLUTE_TIMEOUT_SECONDS: positiveSeconds(28_800, 'A session ends this long after login, used or not'),
+  ACCESS_TOKEN_EXPIRE_SECONDS: positiveSeconds(1800, 'Lifetime of a bearer token'),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+/** A config whose secret has been settled (given, or generated and kept). */
+export type ResolvedConfig = Config & { SECRET_KEY: string };
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates `source` (an environment-like map) and returns the typed config with defaults filled.
+ * An empty value counts as unset. Throws ConfigError naming the variable and what it expected.
+ */
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const data: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = source[key];
+    if (value !== undefined && value !== '') data[key] = value;
+  }
+  let config: Config;
+  try {
+    config = envSchema<Config>({ schema: ConfigSchema, data, env: false, dotenv: false });
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${describeSchemaErrors(error)}`);
+  }
+  if (config.SESSION_IDLE_TIMEOUT_SECONDS > config.SESSION_ABSOLUTE_TIMEOUT_SECONDS) {
+    throw new ConfigError(
+      'Invalid configuration: SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS',
+    );
+  }
+  return config;
+}
+
+interface SchemaError {
+  instancePath: string;
+  message?: string;
+  params?: { allowedValues?: unknown[] };
+}
+
+/** "PORT must be integer; LOG_LEVEL must be one of: fatal, error, ..." from ajv's errors. */
+function describeSchemaErrors(error: unknown): string {
+  const errors = (error as { errors?: SchemaError[] }).errors;
+  if (!errors?.length) return (error as Error).message;
+  return errors
+    .map(({ instancePath, message, params }) => {
+      const name = instancePath.replace(/^\//, '');
+      const allowed = params?.allowedValues ? ` (one of: ${params.allowedValues.join(', ')})` : '';
+      return `${name} ${message ?? 'is invalid'}${allowed}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,159 @@
+/**
+ * Turns DATABASE_URL into a Kysely instance for one of the three supported engines.
+ *
+ * This is the only file that knows the drivers (better-sqlite3, mysql2, pg). Everything above it
+ * sees `Kysely<Database>` and a `DialectName`; the few places where SQL itself differs between
+ * engines live in `dialects.ts`.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import { createPool } from 'mysql2';
+import { Pool, TypeOverrides, types as pgTypes } from 'pg';
+import type { Database, DialectName } from './schema.js';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** Engine and location, safe for logs: never a password (nor a user name). */
+  describe: string;
+}
+
+export interface CreateDatabaseOptions {
+  /** Where the default SQLite file lives when DATABASE_URL is not set. Created if missing. */
+  dataDir: string;
+  /**
+   * Called when an idle pooled PostgreSQL connection fails (server restart, network drop).
+   * pg emits these on the pool, and an unhandled 'error' event would crash the process; the broken
+   * connection is already discarded, so the default is to ignore it: the next query reconnects,
+   * or fails with its own error where it is handled.
+   */
+  onIdleConnectionError?: (error: Error) => void;
+}
+
+/** Connections per pool: plenty for one Node process, small enough to run several beside a default server (151 / 100 connections). */
+const POOL_SIZE = 10;
+/** An unreachable server must fail a request (and /ready) quickly, not hang it for the OS's TCP timeout. */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** How long SQLite waits for another connection's write lock before answering SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+export const DEFAULT_SQLITE_FILE_NAME = 'employees.sqlite';
+
+const ACCEPTED_SCHEMES = 'sqlite:<path>, sqlite::memory:, mysql://, mariadb://, postgres:// or postgresql://';
+
+type Target =
+  | { dialect: 'sqlite'; file: string }
+  | { dialect: 'mysql'; url: URL }
+  | { dialect: 'postgres'; url: URL };
+
+/**
+ * Builds the Kysely instance for `databaseUrl` (undefined: the SQLite file in `dataDir`).
+ * Server pools are created on first use, so nothing connects yet; the SQLite file is opened here,
+ * so that a bad path fails at once. Close with `db.destroy()`.
+ */
+export function createDatabase(databaseUrl: string | undefined, options: CreateDatabaseOptions): DatabaseHandle {
+  const target = parseDatabaseUrl(databaseUrl, options.dataDir);
+  switch (target.dialect) {
+    case 'sqlite':
+      return { db: new Kysely<Database>({ dialect: sqliteDialect(target.file) }), dialect: 'sqlite', describe: `sqlite ${target.file}` };
+    case 'mysql':
+      return { db: new Kysely<Database>({ dialect: mysqlDialect(target.url) }), dialect: 'mysql', describe: `mysql ${serverLocation(target.url, 3306)}` };
+    case 'postgres':
+      return {
+        db: new Kysely<Database>({ dialect: postgresDialect(target.url, options.onIdleConnectionError) }),
+        dialect: 'postgres',
+        describe: `postgres ${serverLocation(target.url, 5432)}`,
+      };
+  }
+}
+
+function parseDatabaseUrl(databaseUrl: string | undefined, dataDir: string): Target {
+  if (databaseUrl === undefined || databaseUrl.trim() === '') {
+    return { dialect: 'sqlite', file: join(resolve(dataDir), DEFAULT_SQLITE_FILE_NAME) };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(databaseUrl)?.[1]?.toLowerCase();
+  if (scheme === 'sqlite') {
+    // `sqlite:` is followed by a path, not by an authority: `sqlite:data/x.db` (relative to the
+    // working directory), `sqlite:/abs/x.db`, or the URL-like `sqlite:///abs/x.db`.
+    let path = databaseUrl.slice('sqlite:'.length);
+    if (path.startsWith('//')) path = path.slice(2);
+    if (path === ':memory:') return { dialect: 'sqlite', file: ':memory:' };
+    if (path === '') throw invalidDatabaseUrl('sqlite: needs a file path, e.g. sqlite:data/employees.sqlite');
+    return { dialect: 'sqlite', file: resolve(path) };
+  }
+  if (scheme === 'mysql' || scheme === 'mariadb' || scheme === 'postgres' || scheme === 'postgresql') {
+    let url: URL;
+    try {
+      url = new URL(databaseUrl);
+    } catch {
+      // Not echoing the value: it may hold a password.
+      throw invalidDatabaseUrl(`it is not a valid ${scheme}:// URL`);
+    }
+    if (url.hostname === '') throw invalidDatabaseUrl(`a ${scheme}:// URL needs a host`);
+    return scheme === 'mysql' || scheme === 'mariadb' ? { dialect: 'mysql', url } : { dialect: 'postgres', url };
+  }
+  throw invalidDatabaseUrl(scheme ? `the scheme "${scheme}:" is not supported` : 'it has no scheme');
+}
+
+function invalidDatabaseUrl(reason: string): Error {
+  return new Error(`DATABASE_URL is invalid: ${reason}. Accepted: ${ACCEPTED_SCHEMES} (unset: SQLite in the data directory)`);
+}
+
+/** `host:port/database`, leaving out the user info (and so the password). */
+function serverLocation(url: URL, defaultPort: number): string {
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  return `${url.hostname}:${url.port || defaultPort}/${database || '(default database)'}`;
+}
+
+function sqliteDialect(file: string): Dialect {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new SqliteDatabase(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  // WAL lets readers carry on while one writer commits, which a web app's overlapping requests
+  // need; SQLite leaves foreign keys off by default, for backward compatibility only.
+  database.pragma('journal_mode = WAL');
+  database.pragma('foreign_keys = ON');
+  return new SqliteDialect({ database });
+}
+
+function mysqlDialect(url: URL): Dialect {
+  return new MysqlDialect({
+    // A factory: Kysely calls it on first use, so building a handle opens nothing.
+    pool: async () =>
+      createPool({
+        // mysql2 reads host, port, user, password, database and any ?option=value from the URL
+        // itself (it ignores the scheme, so mariadb:// works too); the options below take precedence.
+        uri: url.href,
+        connectionLimit: POOL_SIZE,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        // DATE columns as the server's own 'yyyy-mm-dd' text. Otherwise mysql2 builds a JS Date at
+        // local midnight, which serialises as the previous day in any time zone east of UTC.
+        dateStrings: true,
+      }),
+    // Strict mode whatever the server's default: an impossible date such as 1978-02-30 must be an
+    // error, as on PostgreSQL and SQLite, never a silently stored 0000-00-00.
+    onCreateConnection: async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw(`SET SESSION sql_mode = 'TRADITIONAL,ONLY_FULL_GROUP_BY'`));
+    },
+  });
+}
+
+function postgresDialect(url: URL, onIdleConnectionError: (error: Error) => void = () => {}): Dialect {
+  return new PostgresDialect({
+    pool: async () => {
+      // DATE as the server's own 'yyyy-mm-dd' text, for the same reason as mysql2's dateStrings.
+      // A per-pool parser set, so that no other pg user in the process is affected.
+      const types = new TypeOverrides();
+      types.setTypeParser(pgTypes.builtins.DATE, (value: string) => value);
+      const pool = new Pool({
+        connectionString: url.href,
+        max: POOL_SIZE,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        types,
+      });
+      pool.on('error', onIdleConnectionError);
+      return pool;
+    },
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * The few places where SQL differs between SQLite, MySQL/MariaDB and PostgreSQL, each behind a
+ * named helper. Repositories and migrations call these instead of branching on the engine.
+ */
+import { MysqlAdapter, PostgresAdapter, SqliteAdapter, sql, type CreateTableBuilder, type Kysely } from 'kysely';
+import type { DialectName } from './schema.js';
+
+/**
+ * Which engine a Kysely instance (or a transaction on one) talks to.
+ *
+ * Reads the dialect adapter through `getExecutor()`, which Kysely marks internal. It is the only
+ * handle that also reaches the transaction a migration runs in, so it is used here and nowhere else;
+ * `test/database/dialects.test.ts` fails loudly should a Kysely upgrade change it.
+ */
+export function dialectOf(db: Kysely<any>): DialectName {
+  const adapter = db.getExecutor().adapter;
+  if (adapter instanceof SqliteAdapter) return 'sqlite';
+  if (adapter instanceof MysqlAdapter) return 'mysql';
+  if (adapter instanceof PostgresAdapter) return 'postgres';
+  throw new Error(`Unsupported Kysely dialect adapter: ${adapter.constructor.name}`);
+}
+
+/** SQLite has no DATE type: it stores the ISO text as given (the CHECKs below keep it ISO). */
+export function dateColumnType(dialect: DialectName): 'date' | 'text' {
+  return dialect === 'sqlite' ? 'text' : 'date';
+}
+
+/**
+ * Table options that make one CREATE TABLE behave the same on every engine; apply it with
+ * `createTable(...).$call(portableTable(dialect, table, columns))`.
+ *
+ * - MySQL: utf8mb4, since a table otherwise takes the server's default character set, still
+ *   latin1 on many installs (a Japanese or Greek name would not fit).
+ * - SQLite accepts any text in any declared type, so CHECK constraints give it what DATE and
+ *   VARCHAR(n) guarantee elsewhere: bad data fails on every engine, not only on two of them.
+ *   `x IS date(x)`: date() returns NULL for text that is not a real date and normalises the rest,
+ *   so only a valid 'yyyy-mm-dd' equals its own date(); `IS`, not `=`, as a NULL comparison would pass.
+ */
+export function portableTable(
+  dialect: DialectName,
+  table: string,
+  columns: { dates: readonly string[]; varchars: Readonly<Record<string, number>> },
+) {
+  return (builder: CreateTableBuilder<any, any>): CreateTableBuilder<any, any> => {
+    if (dialect === 'mysql') return builder.modifyEnd(sql`default character set utf8mb4`);
+    if (dialect !== 'sqlite') return builder;
+    for (const column of columns.dates) {
+      builder = builder.addCheckConstraint(`${table}_${column}_iso_date`, sql`${sql.ref(column)} is date(${sql.ref(column)})`);
+    }
+    for (const [column, length] of Object.entries(columns.varchars)) {
+      builder = builder.addCheckConstraint(`${table}_${column}_length`, sql`length(${sql.ref(column)}) <= ${sql.lit(length)}`);
+    }
+    return builder;
+  };
+}
+
+/**
+ * True when a write failed on a UNIQUE or PRIMARY KEY constraint (e.g. an email already taken),
+ * whichever driver threw it: pg's SQLSTATE 23505, MySQL's ER_DUP_ENTRY (1062), SQLite's
+ * SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errno } = error as { code?: unknown; errno?: unknown };
+  return (
+    code === '23505' ||
+    code === 'ER_DUP_ENTRY' ||
+    errno === 1062 ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}

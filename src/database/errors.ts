@@ -1,0 +1,26 @@
+/**
+ * Tells a database outage (server down, restarting, unreachable) from a bug. An outage is answered
+ * with 503 and heals by itself once the pool reconnects; anything else is a 500.
+ */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST', // mysql2
+  'ER_CON_COUNT_ERROR', // mysql2: too many connections
+  'SQLITE_BUSY',
+]);
+
+// PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, restart).
+const POSTGRES_OUTAGE = /^(08|57P)/;
+
+export function isDatabaseOutage(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_OUTAGE.test(code))) return true;
+  const message = (error as Error | null)?.message ?? '';
+  // pg reports a dead pool connection and a connect timeout without a code.
+  return /Connection terminated|timeout exceeded when trying to connect|connect ETIMEDOUT/i.test(message);
+}

@@ -1,0 +1,11 @@
+/**
+ * Every migration, by name. Names sort in the order they must run (Kysely runs them
+ * alphabetically), hence the date prefix. Imported statically rather than read from the folder, so
+ * the same list works under tsx and compiled to dist/, with no .ts/.js file name guessing.
+ */
+import type { Migration } from 'kysely';
+import { employeesMigration } from './2026_11_27_0001_employees.js';
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '2026_11_27_0001_employees': employeesMigration,
+};

@@ -1,0 +1,37 @@
+import { sql, type Kysely } from 'kysely';
+import { createDatabase, type CreateDatabaseOptions, type DatabaseHandle } from './connection.js';
+import { migrateToLatest } from './migrate.js';
+import type { Database } from './schema.js';
+import { seedIfEmpty } from './seed.js';
+
+export interface OpenDatabaseOptions extends CreateDatabaseOptions {
+  /** Insert the sample employees when the employees table is empty. */
+  seed: boolean;
+}
+
+export interface OpenedDatabase extends DatabaseHandle {
+  /** Closes the pool (or the SQLite file); the database is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects, brings the schema up to date and, if asked, seeds: the database as the app needs it.
+ * On failure the pool is closed again, so a failed start leaves no open handles behind.
+ */
+export async function openDatabase(databaseUrl: string | undefined, options: OpenDatabaseOptions): Promise<OpenedDatabase> {
+  const { seed, ...createOptions } = options;
+  const handle = createDatabase(databaseUrl, createOptions);
+  try {
+    await migrateToLatest(handle.db);
+    if (seed) await seedIfEmpty(handle.db);
+  } catch (error) {
+    await handle.db.destroy();
+    throw error;
+  }
+  return { ...handle, close: () => handle.db.destroy() };
+}
+
+/** Resolves when the database answers a trivial query; throws the driver's error otherwise (for /ready). */
+export async function pingDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

@@ -1,0 +1,31 @@
+/**
+ * The database room's door: opens, migrates and (on the embedded default) seeds the database at
+ * start, shares it as `app.db`, and closes the pool with the app.
+ */
+import fp from 'fastify-plugin';
+import type { Kysely } from 'kysely';
+import type { Database, DialectName } from './schema.js';
+import { openDatabase } from './open.js';
+
+export interface DatabasePluginOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Kysely<Database>;
+    dbDialect: DialectName;
+  }
+}
+
+export default fp<DatabasePluginOptions>(
+  async (app, options) => {
+    const database = await openDatabase(options.databaseUrl, { dataDir: options.dataDir, seed: true });
+    app.log.info({ database: database.describe }, 'database ready');
+    app.decorate('db', database.db);
+    app.decorate('dbDialect', database.dialect);
+    app.addHook('onClose', () => database.close());
+  },
+  { name: 'database', fastify: '5.x' },
+);

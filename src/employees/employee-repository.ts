@@ -1,0 +1,83 @@
+/**
+ * Every query on the `employees` table. Each function takes the database (or a transaction) first,
+ * so a caller can compose several in one transaction. All values travel as bound parameters.
+ *
+ * Password hashes leave this file only through `findEmployeeByEmail`, which exists for login;
+ * everything else returns an `Employee`, which has no `password` key at all.
+ */
+import type { Kysely } from 'kysely';
+import type { Database, EmployeeRow, EmployeesTable, NewEmployeeRow } from '../database/schema.js';
+
+/** An employee as the rest of the app may see it: everything but the password hash. */
+export type Employee = Omit<EmployeeRow, 'password'>;
+
+/** The columns of `Employee`, selected by name so that the hash is never fetched by accident. */
+export const PUBLIC_EMPLOYEE_COLUMNS = [
+  'emp_no',
+  'birth_date',
+  'first_name',
+  'last_name',
+  'gender',
+  'hire_date',
+  'email',
+] as const satisfies readonly (keyof Employee)[];
+
+// Compile-time guard: a column added to EmployeesTable must be added above (or be secret, like password).
+type MissingPublicColumn = Exclude<keyof Employee, (typeof PUBLIC_EMPLOYEE_COLUMNS)[number]>;
+const everyPublicColumnListed: [MissingPublicColumn] extends [never] ? true : MissingPublicColumn = true;
+void everyPublicColumnListed;
+
+/**
+ * emp_no is a 32-bit INTEGER on MySQL and PostgreSQL. A number outside it (or not an integer)
+ * cannot name an employee, and PostgreSQL would throw "out of range" rather than find nothing, so
+ * such numbers are answered without a query, the same on every engine.
+ */
+const MAX_EMP_NO = 2_147_483_647;
+function isPossibleEmpNo(empNo: number): boolean {
+  return Number.isSafeInteger(empNo) && empNo >= 1 && empNo <= MAX_EMP_NO;
+}
+
+/** Emails are stored lower-case, so every lookup and insert goes through this one normalisation. */
+export function normaliseEmail(email: string): string {
+  return email.toLowerCase();
+}
+
+/** The full row, password hash included: for verifying a login, and nothing else. Case-insensitive on the email. */
+export async function findEmployeeByEmail(db: Kysely<Database>, email: string): Promise<EmployeeRow | undefined> {
+  return db.selectFrom('employees').selectAll().where('email', '=', normaliseEmail(email)).executeTakeFirst();
+}
+
+export async function findEmployeeByNumber(db: Kysely<Database>, empNo: number): Promise<Employee | undefined> {
+  if (!isPossibleEmpNo(empNo)) return undefined;
+  return db.selectFrom('employees').select(PUBLIC_EMPLOYEE_COLUMNS).where('emp_no', '=', empNo).executeTakeFirst();
+}
+
+/** Replaces the stored hash (e.g. a rehash after login); false when there is no such employee. */
+export async function updatePasswordHash(db: Kysely<Database>, empNo: number, passwordHash: EmployeesTable['password']): Promise<boolean> {
+  if (!isPossibleEmpNo(empNo)) return false;
+  const result = await db.updateTable('employees').set({ password: passwordHash }).where('emp_no', '=', empNo).executeTakeFirst();
+  // Rows matched, not rows changed: mysql2 reports matched rows (its FOUND_ROWS default), like
+  // pg and SQLite, so an unchanged hash still counts as found.
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Rows per INSERT statement: 8 bound values each stays far below every engine's parameter limit
+ * (SQLite's is 32766, PostgreSQL's 65535).
+ */
+const INSERT_BATCH_SIZE = 500;
+
+/**
+ * Inserts the rows (emails normalised) in statements of up to INSERT_BATCH_SIZE rows. Not a
+ * transaction by itself: pass a transaction for all-or-nothing. Throws on a duplicate emp_no or
+ * email (see `isUniqueViolation`).
+ */
+export async function insertEmployees(db: Kysely<Database>, rows: readonly NewEmployeeRow[]): Promise<number> {
+  let inserted = 0;
+  for (let start = 0; start < rows.length; start += INSERT_BATCH_SIZE) {
+    const batch = rows.slice(start, start + INSERT_BATCH_SIZE).map((row) => ({ ...row, email: normaliseEmail(row.email) }));
+    await db.insertInto('employees').values(batch).execute();
+    inserted += batch.length;
+  }
+  return inserted;
+}

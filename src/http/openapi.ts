@@ -1,0 +1,55 @@
+/**
+ * The API document (GET /openapi.json) and Swagger UI (GET /docs). The routes' own schemas are the
+ * single source; pages are hidden from the document. The OAuth2 password flow makes Swagger UI's
+ * Authorize button log in through POST /auth/token.
+ */
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { ErrorResponse, MessageResponse } from './schemas.js';
+
+export default fp(
+  async (app) => {
+    app.addSchema(ErrorResponse);
+    app.addSchema(MessageResponse);
+
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Employees Portal API',
+          version: '0.1.0',
+          description:
+            'One login for browsers and programs. Log in with the Authorize button (OAuth2 password flow); ' +
+            'a session opened on the app\'s own login page works here too, through the `session` cookie.',
+        },
+        components: {
+          securitySchemes: {
+            OAuth2PasswordBearer: {
+              type: 'oauth2',
+              flows: { password: { tokenUrl: '/auth/token', scopes: {} } },
+            },
+            SessionCookie: { type: 'apiKey', in: 'cookie', name: 'session' },
+          },
+        },
+        tags: [
+          { name: 'auth', description: 'Logging in and out' },
+          { name: 'employees', description: 'Employee records' },
+          { name: 'operations', description: 'Health and readiness probes' },
+        ],
+      },
+      refResolver: {
+        // Keep the shared schemas' own names in components.schemas (ErrorResponse, MessageResponse).
+        buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}`,
+      },
+    });
+
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { persistAuthorization: false, withCredentials: true },
+    });
+
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  },
+  { name: 'openapi', fastify: '5.x' },
+);

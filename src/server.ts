@@ -1,0 +1,36 @@
+/**
+ * The process entry point: the only place that reads the environment (and `.env`), binds a port
+ * and handles signals. Everything else is built by `buildApp`.
+ */
+import { existsSync } from 'node:fs';
+import closeWithGrace from 'close-with-grace';
+import { ConfigError, loadConfig } from './config.js';
+import { resolveSecretKey } from './secret-key.js';
+import { buildApp } from './app.js';
+
+/** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config;
+  try {
+    config = resolveSecretKey(loadConfig(process.env), (message) => console.warn(`warning: ${message}`));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+
+  const app = await buildApp(config);
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error');
+    else app.log.info({ signal }, 'shutting down');
+    await app.close();
+  });
+  await app.listen({ host: config.HOST, port: config.PORT });
+}
+
+await main();

@@ -1,0 +1,78 @@
+/**
+ * The session room's HTTP door: the `session` cookie and the session manager.
+ *
+ * Why not @fastify/session: it loads (and may save) a session on every request, creates stored
+ * sessions for anonymous visitors unless told not to, turns store errors into 500s, and keeps the
+ * cookie value as the store key. We need the opposite of each (see docs/ARCHITECTURE.md), and
+ * the whole of it is a cookie read, a cookie write and the manager below.
+ *
+ * Nothing here runs on its own: a route that needs the session asks for it (through the auth
+ * plugin), so static files and public pages never touch the store.
+ */
+import fp from 'fastify-plugin';
+import cookie from '@fastify/cookie';
+import type { SessionStore } from './store.js';
+import { SessionManager } from './session-manager.js';
+
+export const SESSION_COOKIE_NAME = 'session';
+
+export interface SessionPluginOptions {
+  store: SessionStore;
+  idleTimeoutSeconds: number;
+  absoluteTimeoutSeconds: number;
+  cookieSecure: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessions: SessionManager;
+    sessionStore: SessionStore;
+  }
+  interface FastifyRequest {
+    /** The raw `session` cookie as the client sent it, or undefined. Not validated. */
+    sessionCookie(): string | undefined;
+  }
+  interface FastifyReply {
+    setSessionCookie(token: string): FastifyReply;
+    clearSessionCookie(): FastifyReply;
+  }
+}
+
+export default fp<SessionPluginOptions>(
+  async (app, options) => {
+    await app.register(cookie);
+
+    // Cookie attributes: OWASP Session Management Cheat Sheet. No Max-Age: the browser forgets the
+    // cookie when it closes, and the server-side idle and absolute timeouts bound it anyway.
+    const cookieOptions = {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: options.cookieSecure,
+    } as const;
+
+    app.decorate('sessionStore', options.store);
+    app.decorate(
+      'sessions',
+      new SessionManager(options.store, {
+        idleTimeoutSeconds: options.idleTimeoutSeconds,
+        absoluteTimeoutSeconds: options.absoluteTimeoutSeconds,
+      }),
+    );
+
+    app.decorateRequest('sessionCookie', function () {
+      return this.cookies[SESSION_COOKIE_NAME];
+    });
+    app.decorateReply('setSessionCookie', function (token: string) {
+      return this.setCookie(SESSION_COOKIE_NAME, token, cookieOptions);
+    });
+    app.decorateReply('clearSessionCookie', function () {
+      return this.clearCookie(SESSION_COOKIE_NAME, cookieOptions);
+    });
+
+    app.addHook('onClose', async () => {
+      await options.store.close();
+    });
+  },
+  { name: 'sessions', fastify: '5.x' },
+);

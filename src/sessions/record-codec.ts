@@ -1,0 +1,67 @@
+/**
+ * What every session store shares: the key prefix default, the TTL rule, and the one serialization
+ * of a record, so that Redis and SQLite hold byte-for-byte the same value.
+ *
+ * Keys are single letters because issue #4 budgets < 256 bytes per session in Redis (key + value);
+ * a record encodes to about 98 bytes this way instead of about 128 with the long names:
+ *
+ *   h → secretHash   (SHA-256 of the secret, base64url, 43 chars)
+ *   e → empNo
+ *   c → createdAt    (epoch ms)
+ *   s → lastSeenAt   (epoch ms; "s" for "seen")
+ *
+ * Decoding never throws: a value that is not a well-formed record (corrupt, truncated, written by
+ * a different version) is treated as no session, which answers 401 rather than 500.
+ */
+import type { SessionRecord } from './store.js';
+
+/** Every store keys a session as `<keyPrefix><id>`; this prefix is the default. */
+export const DEFAULT_SESSION_KEY_PREFIX = 'starsessions.';
+
+interface EncodedRecord {
+  h: string;
+  e: number;
+  c: number;
+  s: number;
+}
+
+export function encodeSessionRecord(record: SessionRecord): string {
+  const encoded: EncodedRecord = {
+    h: record.secretHash,
+    e: record.empNo,
+    c: record.createdAt,
+    s: record.lastSeenAt,
+  };
+  return JSON.stringify(encoded);
+}
+
+export function decodeSessionRecord(value: string | null | undefined): SessionRecord | undefined {
+  if (typeof value !== 'string') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { h, e, c, s } = parsed as Partial<Record<keyof EncodedRecord, unknown>>;
+  if (
+    typeof h !== 'string' ||
+    !Number.isSafeInteger(e) ||
+    !Number.isSafeInteger(c) ||
+    !Number.isSafeInteger(s)
+  ) {
+    return undefined;
+  }
+  return { secretHash: h, empNo: e as number, createdAt: c as number, lastSeenAt: s as number };
+}
+
+/**
+ * A store's expiry is whole seconds (Redis `EX`). A bad value is a programming error, so it is a
+ * RangeError here rather than a server error that the HTTP layer would turn into a misleading 503.
+ */
+export function assertTtlSeconds(ttlSeconds: number): void {
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
+    throw new RangeError(`ttlSeconds must be a positive integer, got ${String(ttlSeconds)}`);
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * What a session is and how long it lives; the stores only keep the records.
+ *
+ * After lucia-auth's `auth_session.ts`:
+ * - the cookie carries `<id>.<secret>`; the store keeps only SHA-256(secret), so a leaked store
+ *   (backup, replica, `MONITOR`) cannot be replayed as cookies (OWASP ASVS 3.x, lucia);
+ * - the secret is compared in constant time, so response timing does not reveal how much of a
+ *   guessed secret matched;
+ * - every sign-in gets a brand-new id, never a reused or client-supplied one (session fixation,
+ *   OWASP ASVS 3.2.1);
+ * - an idle and an absolute timeout, both enforced here from the record's own timestamps, not
+ *   only by the store's TTL (OWASP ASVS 3.3).
+ *
+ * This module knows nothing about HTTP or employees beyond the employee number it is given.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SessionRecord, SessionStore } from './store.js';
+
+/** 16 random bytes → 22 base64url characters: 128 bits, above ASVS 3.2.2's 64-bit minimum. */
+const SESSION_ID_BYTES = 16;
+const SESSION_SECRET_BYTES = 16;
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+export const SESSION_TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/;
+/** Activity is written back at most this often, so that busy sessions do not cost a write per request. */
+const LAST_SEEN_MAX_STALENESS_SECONDS = 60;
+/** A fresh 128-bit id colliding is astronomically unlikely; repeated collisions mean a broken RNG or store. */
+const CREATE_MAX_ATTEMPTS = 3;
+
+export interface Session {
+  id: string;
+  empNo: number;
+  createdAt: Date;
+  lastSeenAt: Date;
+  /** The earlier of the idle deadline (lastSeenAt + idle) and the absolute one (createdAt + absolute). */
+  expiresAt: Date;
+}
+
+export interface SessionManagerOptions {
+  /** A session unused for this long ends. */
+  idleTimeoutSeconds: number;
+  /** A session ends this long after sign-in, however active. */
+  absoluteTimeoutSeconds: number;
+  /** Epoch milliseconds; injectable so that tests can move the clock instead of sleeping. */
+  now?: () => number;
+}
+
+/**
+ * Splits a cookie value into id and secret, or null when it does not have the exact shape.
+ * Checking the shape first keeps junk (empty, oversized, non-ASCII) away from the store.
+ */
+export function parseSessionToken(
+  token: string | undefined | null,
+): { id: string; secret: string } | null {
+  if (typeof token !== 'string' || !SESSION_TOKEN_PATTERN.test(token)) return null;
+  const [id, secret] = token.split('.') as [string, string];
+  return { id, secret };
+}
+
+export function isSessionId(id: unknown): id is string {
+  return typeof id === 'string' && SESSION_ID_PATTERN.test(id);
+}
+
+function randomToken(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+function hashSecret(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+function secretMatches(secret: string, storedHash: string): boolean {
+  const expected = Buffer.from(storedHash, 'base64url');
+  const actual = hashSecret(secret);
+  // timingSafeEqual throws on a length mismatch; a malformed stored hash simply never matches.
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+function assertPositiveInteger(name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`SessionManager option ${name} must be a positive integer, got ${String(value)}`);
+  }
+}
+
+export class SessionManager {
+  readonly idleTimeoutSeconds: number;
+  readonly absoluteTimeoutSeconds: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: SessionStore,
+    options: SessionManagerOptions,
+  ) {
+    assertPositiveInteger('idleTimeoutSeconds', options.idleTimeoutSeconds);
+    assertPositiveInteger('absoluteTimeoutSeconds', options.absoluteTimeoutSeconds);
+    if (options.idleTimeoutSeconds > options.absoluteTimeoutSeconds) {
+      throw new RangeError(
+        `SessionManager option idleTimeoutSeconds (${options.idleTimeoutSeconds}) must not exceed ` +
+          `absoluteTimeoutSeconds (${options.absoluteTimeoutSeconds})`,
+      );
+    }
+    this.idleTimeoutSeconds = options.idleTimeoutSeconds;
+    this.absoluteTimeoutSeconds = options.absoluteTimeoutSeconds;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts a new session; the token is what the client presents (cookie value). */
+  async create(empNo: number): Promise<{ token: string; id: string; session: Session }> {
+    const now = this.now();
+    const secret = randomToken(SESSION_SECRET_BYTES);
+    const record: SessionRecord = {
+      secretHash: hashSecret(secret).toString('base64url'),
+      empNo,
+      createdAt: now,
+      lastSeenAt: now,
+    };
+    for (let attempt = 1; attempt <= CREATE_MAX_ATTEMPTS; attempt++) {
+      const id = randomToken(SESSION_ID_BYTES);
+      if (await this.store.create(id, record, this.ttlSeconds(record, now))) {
+        return { token: `${id}.${secret}`, id, session: this.toSession(id, record) };
+      }
+    }
+    throw new Error(`Could not allocate a free session id in ${CREATE_MAX_ATTEMPTS} attempts`);
+  }
+
+  /** The live session the token names, or null (malformed, unknown, wrong secret, expired, ended). */
+  async validateToken(token: string | undefined): Promise<Session | null> {
+    const parsed = parseSessionToken(token);
+    if (!parsed) return null;
+    const record = await this.store.get(parsed.id);
+    if (!record || !secretMatches(parsed.secret, record.secretHash)) return null;
+    return this.keepAlive(parsed.id, record);
+  }
+
+  /**
+   * The live session with this id, or null. No secret is checked: only for callers that already
+   * hold proof the id was issued to the client, such as the `sid` claim of a JWT we signed.
+   */
+  async validateId(id: string): Promise<Session | null> {
+    if (!isSessionId(id)) return null;
+    const record = await this.store.get(id);
+    if (!record) return null;
+    return this.keepAlive(id, record);
+  }
+
+  /** Ends the session; true when there was one. */
+  async destroy(id: string): Promise<boolean> {
+    if (!isSessionId(id)) return false;
+    return this.store.destroy(id);
+  }
+
+  /** Enforces both timeouts and records activity when that is due. */
+  private async keepAlive(id: string, record: SessionRecord): Promise<Session | null> {
+    const now = this.now();
+    if (now >= this.expiresAt(record)) {
+      // The store's TTL normally removes such a record first; this covers clock skew and the
+      // SQLite sweep's lag. The answer is "no session" either way, so a failed clean-up is moot.
+      await this.store.destroy(id).catch(() => undefined);
+      return null;
+    }
+    if (now - record.lastSeenAt < this.refreshIntervalMs()) {
+      return this.toSession(id, record);
+    }
+    const refreshed: SessionRecord = { ...record, lastSeenAt: now };
+    // Conditional write: if a logout removed the record since we read it, the session stays ended.
+    if (!(await this.store.refresh(id, refreshed, this.ttlSeconds(refreshed, now)))) return null;
+    return this.toSession(id, refreshed);
+  }
+
+  /** min(60 s, idle / 10): frequent enough that the idle timeout is honoured within 10%. */
+  private refreshIntervalMs(): number {
+    return Math.min(LAST_SEEN_MAX_STALENESS_SECONDS * 1000, (this.idleTimeoutSeconds * 1000) / 10);
+  }
+
+  private expiresAt(record: SessionRecord): number {
+    return Math.min(
+      record.lastSeenAt + this.idleTimeoutSeconds * 1000,
+      record.createdAt + this.absoluteTimeoutSeconds * 1000,
+    );
+  }
+
+  /**
+   * The store forgets the record by the session's own deadline (rounded down to whole seconds, but
+   * at least 1 s because that is the smallest Redis EX); the checks above stay authoritative.
+   */
+  private ttlSeconds(record: SessionRecord, now: number): number {
+    return Math.max(1, Math.floor((this.expiresAt(record) - now) / 1000));
+  }
+
+  private toSession(id: string, record: SessionRecord): Session {
+    return {
+      id,
+      empNo: record.empNo,
+      createdAt: new Date(record.createdAt),
+      lastSeenAt: new Date(record.lastSeenAt),
+      expiresAt: new Date(this.expiresAt(record)),
+    };
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The one interface every session store implements (Redis and the embedded SQLite store).
+ *
+ * A store keeps opaque records under `<keyPrefix><id>` with an expiry. It knows nothing about
+ * cookies, employees or HTTP; the session manager decides what goes in a record and when.
+ * Any failure to reach the backing server is thrown as `SessionStoreUnavailableError`, which the
+ * HTTP layer answers with 503: a store outage must never look like "no session" (fail closed)
+ * nor like a crash (500).
+ */
+
+export interface SessionRecord {
+  /** SHA-256 of the session secret (base64url). Only the hash is stored: a leaked store cannot be replayed as cookies. */
+  secretHash: string;
+  /** The logged-in employee. */
+  empNo: number;
+  /** Epoch milliseconds when the session was created (the absolute timeout counts from here). */
+  createdAt: number;
+  /** Epoch milliseconds of the last recorded activity (the idle timeout counts from here). */
+  lastSeenAt: number;
+}
+
+export interface SessionStore {
+  readonly kind: 'redis' | 'sqlite';
+  /** The record, or undefined when absent or expired. */
+  get(id: string): Promise<SessionRecord | undefined>;
+  /** Stores a new record; false (and nothing written) when the id is already taken. */
+  create(id: string, record: SessionRecord, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Rewrites an existing record and its expiry; false (and nothing written) when it no longer exists.
+   * Conditional on purpose: a request in flight must never resurrect a session a logout has ended.
+   */
+  refresh(id: string, record: SessionRecord, ttlSeconds: number): Promise<boolean>;
+  /** Deletes the record; true when there was one. */
+  destroy(id: string): Promise<boolean>;
+  /** Resolves when the backing server answers; throws SessionStoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class SessionStoreUnavailableError extends Error {
+  readonly code = 'SESSION_STORE_UNAVAILABLE';
+  readonly statusCode = 503;
+  constructor(cause: unknown) {
+    super('The session store is unavailable', { cause });
+    this.name = 'SessionStoreUnavailableError';
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Which real servers the tests can reach, and what to do when one is missing.
+ *
+ * A suite that needs Redis, MariaDB or PostgreSQL asks `serviceGate(name)` first. On a developer's
+ * machine without that server the suite is skipped, and the skip says why. Under `CI=true` a
+ * missing server is a failure: CI must never go green by skipping the real thing.
+ */
+import { Socket } from 'node:net';
+
+export type ServiceName = 'redis' | 'mysql' | 'postgres';
+
+/** Connection URLs for the servers this machine runs; each can be overridden from the environment. */
+export const SERVICE_URLS: Record<ServiceName, string> = {
+  redis: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  mysql: process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306',
+  postgres: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432',
+};
+
+const reachability = new Map<ServiceName, Promise<boolean>>();
+
+function canConnect(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.connect(Number(port), hostname.replace(/^\[|\]$/g, ''), () => done(true));
+  });
+}
+
+export function isReachable(name: ServiceName): Promise<boolean> {
+  let probe = reachability.get(name);
+  if (!probe) {
+    probe = canConnect(SERVICE_URLS[name]);
+    reachability.set(name, probe);
+  }
+  return probe;
+}
+
+/**
+ * `{ skip: false }` when the server answers; `{ skip: reason }` on a developer machine without it.
+ * Throws under CI=true, so that a missing server fails the run instead of skipping it.
+ * Spread the result into node:test's options: `describe('...', await serviceGate('redis'), ...)`.
+ */
+export async function serviceGate(...names: ServiceName[]): Promise<{ skip: string | false }> {
+  for (const name of names) {
+    if (await isReachable(name)) continue;
+    const reason = `${name} is not reachable at ${SERVICE_URLS[name]}`;
+    if (process.env.CI === 'true') {
+      throw new Error(`${reason}, and CI=true requires it (start it, or run outside CI to skip)`);
+    }
+    console.warn(`# SKIPPED: ${reason}`);
+    return { skip: reason };
+  }
+  return { skip: false };
+}

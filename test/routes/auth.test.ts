@@ -1,0 +1,442 @@
+/**
+ * The seed post's scenarios, through HTTP, against both session stores: logging in and out, the
+ * login page, and who is asking (cookie first, then bearer).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
+import {
+  API,
+  BROWSER,
+  FORM,
+  form,
+  login,
+  OTHER_USER,
+  SEED_USER,
+  sessionCookieOf,
+  STORE_KINDS,
+  testEnvironment,
+  type TestEnvironment,
+} from '../helpers/app.js';
+
+const INCORRECT = { detail: 'Incorrect username or password' };
+const NOT_AUTHENTICATED = { detail: 'Not authenticated' };
+
+for (const store of STORE_KINDS) {
+  describe(`auth routes with the ${store} session store`, await serviceGate(...(store === 'redis' ? ['redis' as const] : [])), () => {
+    let env: TestEnvironment;
+    let app: FastifyInstance;
+
+    before(async () => {
+      env = testEnvironment(store);
+      app = await env.start();
+    });
+    after(async () => {
+      await env?.cleanup();
+    });
+
+    /** Whether the store holds the session behind a cookie value (`<id>.<secret>`). */
+    async function storeHas(cookie: string): Promise<boolean> {
+      const id = cookie.split('.')[0]!;
+      return (await app.sessionStore.get(id)) !== undefined;
+    }
+
+    describe('the login page', () => {
+      for (const url of ['/', '/auth/login']) {
+        it(`GET ${url} shows the login form and opens no session`, async () => {
+          const response = await app.inject({ method: 'GET', url, headers: BROWSER });
+          assert.equal(response.statusCode, 200);
+          assert.match(response.headers['content-type'] as string, /^text\/html/);
+          assert.match(response.body, /<title>Login · Employees Portal<\/title>/);
+          assert.match(response.body, /<form id="loginForm" method="post" action="\/auth\/token">/);
+          assert.match(response.body, /<input type="email" id="username" name="username"/);
+          assert.match(response.body, /<input type="password" id="password" name="password"/);
+          assert.equal(response.headers['set-cookie'], undefined);
+        });
+      }
+
+      it('tells a logged-in program that it is already logged in', async () => {
+        const { cookie } = await login(app);
+        const response = await app.inject({ method: 'GET', url: '/auth/login', headers: API, cookies: { session: cookie } });
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json(), { message: 'Already logged in' });
+      });
+
+      it('sends a logged-in browser to the home page', async () => {
+        const { cookie } = await login(app);
+        const response = await app.inject({ method: 'GET', url: '/', headers: BROWSER, cookies: { session: cookie } });
+        assert.equal(response.statusCode, 303);
+        assert.equal(response.headers.location, '/auth/home');
+      });
+
+      it('shows a fixed message for a known state and ignores anything else in the URL', async () => {
+        const known = await app.inject({ method: 'GET', url: '/auth/login?state=3', headers: BROWSER });
+        assert.match(known.body, /<p class="notice" role="status">Incorrect username or password<\/p>/);
+        const unknown = await app.inject({ method: 'GET', url: '/auth/login?state=<script>', headers: BROWSER });
+        assert.equal(unknown.statusCode, 200);
+        assert.doesNotMatch(unknown.body, /<script>|class="notice"/);
+      });
+    });
+
+    describe('POST /auth/token', () => {
+      it('returns a bearer token and logs the cookie session in', async () => {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+        });
+        assert.equal(response.statusCode, 200);
+        const body = response.json();
+        assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'token_type']);
+        assert.equal(body.token_type, 'bearer');
+        assert.equal(body.expires_in, 1800);
+        assert.match(body.access_token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+        assert.equal(response.headers['cache-control'], 'no-store');
+
+        const cookie = sessionCookieOf(response);
+        assert.ok(cookie, 'a session cookie is set');
+        assert.match(cookie.value, /^[\w-]{22}\.[\w-]{22}$/);
+        assert.equal(cookie.httpOnly, true);
+        assert.equal(cookie.sameSite, 'Lax');
+        assert.equal(cookie.path, '/');
+        assert.equal(cookie.secure, undefined);
+        assert.equal(cookie.maxAge, undefined);
+        assert.equal(await storeHas(cookie.value), true);
+      });
+
+      it('accepts the optional OAuth2 fields that Swagger UI sends', async () => {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          payload: form({ grant_type: 'password', username: SEED_USER.username, password: SEED_USER.password, scope: '', client_id: 'swagger', client_secret: '' }),
+        });
+        assert.equal(response.statusCode, 200);
+        assert.equal(response.json().token_type, 'bearer');
+      });
+
+      it('answers a wrong password and an unknown user identically', async () => {
+        const wrong = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          payload: form({ username: SEED_USER.username, password: 'not-the-password' }),
+        });
+        const unknown = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          payload: form({ username: 'nobody@example.com', password: 'password' }),
+        });
+        for (const response of [wrong, unknown]) {
+          assert.equal(response.statusCode, 400);
+          assert.deepEqual(response.json(), INCORRECT);
+          assert.equal(sessionCookieOf(response), undefined);
+        }
+      });
+
+      for (const missing of ['username', 'password']) {
+        it(`names the missing ${missing} field with a 422`, async () => {
+          const fields: Record<string, string> = { username: SEED_USER.username, password: 'password' };
+          delete fields[missing];
+          const response = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(fields) });
+          assert.equal(response.statusCode, 422);
+          assert.deepEqual(response.json(), {
+            detail: `Invalid request: ${missing} is required`,
+            errors: [{ field: missing, message: 'is required' }],
+          });
+        });
+      }
+
+      it('refuses a grant type other than password', async () => {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          payload: form({ username: SEED_USER.username, password: SEED_USER.password, grant_type: 'client_credentials' }),
+        });
+        assert.equal(response.statusCode, 422);
+        assert.equal(response.json().errors[0].field, 'grant_type');
+      });
+
+      it('tells a session that is already logged in so, without a new token', async () => {
+        const { cookie } = await login(app);
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          cookies: { session: cookie },
+          payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+        });
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json(), { message: 'Already logged in' });
+      });
+
+      it('never keeps a session id the client brought along (fixation)', async () => {
+        const planted = `${'A'.repeat(22)}.${'B'.repeat(22)}`;
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          cookies: { session: planted },
+          payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+        });
+        assert.equal(response.statusCode, 200);
+        const issued = sessionCookieOf(response)!.value;
+        assert.notEqual(issued, planted);
+        assert.notEqual(issued.split('.')[0], 'A'.repeat(22));
+        assert.equal(await storeHas(planted), false);
+      });
+
+      it('issues a new id when a logged-out session logs in again', async () => {
+        const first = await login(app);
+        await app.inject({ method: 'POST', url: '/auth/logout', cookies: { session: first.cookie } });
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          cookies: { session: first.cookie },
+          payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+        });
+        const second = sessionCookieOf(response)!.value;
+        assert.notEqual(second.split('.')[0], first.cookie.split('.')[0]);
+      });
+
+      it('sends a browser that posted the login form to the home page', async () => {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: { ...FORM, ...BROWSER },
+          payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+        });
+        assert.equal(response.statusCode, 303);
+        assert.equal(response.headers.location, '/auth/home');
+        assert.ok(sessionCookieOf(response));
+      });
+
+      it('sends a browser with wrong credentials back to the login page with a message', async () => {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: { ...FORM, ...BROWSER },
+          payload: form({ username: SEED_USER.username, password: 'wrong' }),
+        });
+        assert.equal(response.statusCode, 303);
+        assert.equal(response.headers.location, '/auth/login?state=3');
+        assert.equal(sessionCookieOf(response), undefined);
+      });
+    });
+
+    describe('GET /admin/me', () => {
+      const EXPECTED_ME = {
+        username: 'behai_nguyen@hotmail.com',
+        emp_no: 500222,
+        first_name: 'Be Hai',
+        last_name: 'Doe',
+        birth_date: '1978-12-09',
+        gender: 'M',
+        hire_date: '2022-11-01',
+      };
+
+      it('refuses a request with neither cookie nor token', async () => {
+        const response = await app.inject({ method: 'GET', url: '/admin/me' });
+        assert.equal(response.statusCode, 401);
+        assert.deepEqual(response.json(), NOT_AUTHENTICATED);
+        assert.equal(response.headers['www-authenticate'], 'Bearer');
+      });
+
+      it('answers the logged-in employee by cookie, without any password hash', async () => {
+        const { cookie } = await login(app);
+        const response = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json(), EXPECTED_ME);
+        assert.doesNotMatch(response.body, /password|\$argon2|\$2[aby]\$/);
+        assert.equal(response.headers['cache-control'], 'no-store');
+      });
+
+      it('answers the logged-in employee by bearer token', async () => {
+        const { token } = await login(app);
+        const response = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json(), EXPECTED_ME);
+      });
+
+      it('takes the session first when both cookie and token are sent', async () => {
+        const other = await login(app, OTHER_USER);
+        const mine = await login(app);
+        const response = await app.inject({
+          method: 'GET',
+          url: '/admin/me',
+          cookies: { session: mine.cookie },
+          headers: { authorization: `Bearer ${other.token}` },
+        });
+        assert.equal(response.json().emp_no, SEED_USER.empNo);
+      });
+
+      it('falls back to the bearer token when the cookie is stale', async () => {
+        const { token } = await login(app);
+        const response = await app.inject({
+          method: 'GET',
+          url: '/admin/me',
+          cookies: { session: `${'x'.repeat(22)}.${'y'.repeat(22)}` },
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(response.statusCode, 200);
+        assert.equal(response.json().emp_no, SEED_USER.empNo);
+      });
+
+      for (const [label, value] of [
+        ['a malformed', 'not-a-session'],
+        ['a tampered', 'TAMPERED'],
+        ['an overlong', 'a'.repeat(4000)],
+        ['a non-ASCII', '%E2%98%83.%E2%98%83'],
+      ] as const) {
+        it(`treats ${label} cookie as no session and drops it`, async () => {
+          let cookieValue: string = value;
+          if (value === 'TAMPERED') {
+            const { cookie } = await login(app);
+            const [id, secret] = cookie.split('.') as [string, string];
+            cookieValue = `${id}.${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
+          }
+          const response = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookieValue } });
+          assert.equal(response.statusCode, 401);
+          assert.deepEqual(response.json(), NOT_AUTHENTICATED);
+          const cleared = sessionCookieOf(response);
+          assert.equal(cleared?.value, '');
+        });
+      }
+
+      for (const [label, header] of [
+        ['garbage', 'Bearer not.a.jwt'],
+        ['unsigned (alg none)', `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: SEED_USER.username, emp_no: 500222, sid: 'x', exp: 9999999999 })).toString('base64url')}.`],
+      ] as const) {
+        it(`refuses a ${label} bearer token with a Bearer challenge`, async () => {
+          const response = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: header } });
+          assert.equal(response.statusCode, 401);
+          assert.deepEqual(response.json(), { detail: 'Could not validate credentials' });
+          assert.match(response.headers['www-authenticate'] as string, /^Bearer/);
+        });
+      }
+
+      it('refuses an expired token, and one signed with another key', async () => {
+        const { token } = await login(app);
+        const sid = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sid as string;
+        const sign = (key: string, exp: number) =>
+          new SignJWT({ emp_no: 500222, sid })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject(SEED_USER.username)
+            .setIssuer('employees-portal')
+            .setAudience('employees-portal')
+            .setExpirationTime(exp)
+            .sign(new TextEncoder().encode(key));
+        const expired = await sign(env.config.SECRET_KEY, Math.floor(Date.now() / 1000) - 10);
+        const foreign = await sign('another key that is at least 32 characters', Math.floor(Date.now() / 1000) + 600);
+        for (const candidate of [expired, foreign]) {
+          const response = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${candidate}` } });
+          assert.equal(response.statusCode, 401);
+          assert.match(response.headers['www-authenticate'] as string, /^Bearer/);
+        }
+      });
+    });
+
+    describe('POST /auth/logout', () => {
+      it('ends the session and its tokens, clears the cookie and shows the login page', async () => {
+        const { cookie, token } = await login(app);
+        const response = await app.inject({ method: 'POST', url: '/auth/logout', cookies: { session: cookie } });
+        assert.equal(response.statusCode, 200);
+        assert.match(response.headers['content-type'] as string, /^text\/html/);
+        assert.match(response.body, /<form id="loginForm"/);
+        assert.match(response.body, /You have been logged out/);
+        const cleared = sessionCookieOf(response);
+        assert.equal(cleared?.value, '');
+        assert.ok(cleared?.expires && cleared.expires.getTime() <= Date.now());
+        assert.equal(await storeHas(cookie), false);
+
+        const byCookie = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
+        assert.equal(byCookie.statusCode, 401);
+        const byToken = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
+        assert.equal(byToken.statusCode, 401);
+        assert.deepEqual(byToken.json(), { detail: 'Could not validate credentials' });
+      });
+
+      it('says so when the request had no logged-in session', async () => {
+        const response = await app.inject({ method: 'POST', url: '/auth/logout' });
+        assert.equal(response.statusCode, 200);
+        assert.match(response.body, /This session has not been logged in before/);
+        assert.equal(sessionCookieOf(response), undefined);
+      });
+
+      it('ends the session behind a bearer token when there is no cookie', async () => {
+        const { cookie, token } = await login(app);
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/logout',
+          headers: { authorization: `Bearer ${token}`, ...API },
+        });
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json(), { message: 'You have been logged out' });
+        assert.equal(await storeHas(cookie), false);
+        const after = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
+        assert.equal(after.statusCode, 401);
+      });
+    });
+
+    describe('GET /auth/home', () => {
+      it('greets the logged-in employee with links and a logout button', async () => {
+        const { cookie } = await login(app);
+        const response = await app.inject({ method: 'GET', url: '/auth/home', headers: BROWSER, cookies: { session: cookie } });
+        assert.equal(response.statusCode, 200);
+        assert.match(response.body, /<title>Home · Employees Portal<\/title>/);
+        assert.match(response.body, /Welcome, Be Hai Doe/);
+        assert.match(response.body, /<a href="\/admin\/me">My Info<\/a>/);
+        assert.match(response.body, /<a href="\/docs">Swagger UI<\/a>/);
+        assert.match(response.body, /<form method="post" action="\/auth\/logout">\s*<button type="submit">Logout<\/button>/);
+      });
+
+      it('sends a browser that is not logged in to the login page', async () => {
+        const response = await app.inject({ method: 'GET', url: '/auth/home', headers: BROWSER });
+        assert.equal(response.statusCode, 303);
+        assert.equal(response.headers.location, '/auth/login?state=2');
+      });
+
+      it('answers a program that is not logged in with 401', async () => {
+        const response = await app.inject({ method: 'GET', url: '/auth/home', headers: API });
+        assert.equal(response.statusCode, 401);
+        assert.deepEqual(response.json(), NOT_AUTHENTICATED);
+      });
+    });
+
+    describe('sessions that outlive the app', () => {
+      it('keeps a login across a restart of the app', async () => {
+        const { cookie, token } = await login(app);
+        await app.close();
+        app = await env.start();
+        const byCookie = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
+        assert.equal(byCookie.statusCode, 200);
+        assert.equal(byCookie.json().emp_no, SEED_USER.empNo);
+        const byToken = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
+        assert.equal(byToken.statusCode, 200);
+      });
+    });
+
+    if (store === 'redis') {
+      it('keeps the session in Redis under <SESSION_KEY_PREFIX><id> with an expiry', async () => {
+        const { cookie } = await login(app);
+        const redis = new Redis(SERVICE_URLS.redis);
+        try {
+          const key = `${env.keyPrefix}${cookie.split('.')[0]}`;
+          const ttl = await redis.ttl(key);
+          assert.ok(ttl > 0 && ttl <= 1800, `ttl ${ttl}`);
+          const value = (await redis.get(key))!;
+          assert.ok(!value.includes(cookie.split('.')[1]!), 'the secret itself is not stored');
+        } finally {
+          redis.disconnect();
+        }
+      });
+    }
+  });
+}

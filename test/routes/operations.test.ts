@@ -1,0 +1,173 @@
+/**
+ * The parts around the login: probes, the API document and Swagger UI, static files, and what
+ * happens when the session store goes away.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { serviceGate } from '../helpers/services.js';
+import { API, BROWSER, FORM, form, login, SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+
+describe('operations and documentation', () => {
+  let env: TestEnvironment;
+  let app: FastifyInstance;
+  before(async () => {
+    env = testEnvironment('sqlite');
+    app = await env.start();
+  });
+  after(async () => {
+    await env?.cleanup();
+  });
+
+  it('reports itself alive on /health', async () => {
+    const response = await app.inject({ method: 'GET', url: '/health' });
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { status: 'ok' });
+  });
+
+  it('reports itself ready on /ready when the store and the database answer', async () => {
+    const response = await app.inject({ method: 'GET', url: '/ready' });
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { status: 'ready', checks: { sessionStore: 'ok', database: 'ok' } });
+  });
+
+  it('declares the OAuth2 password flow with /auth/token in /openapi.json', async () => {
+    const response = await app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(response.statusCode, 200);
+    const document = response.json();
+    assert.equal(document.openapi, '3.1.0');
+    assert.deepEqual(document.components.securitySchemes.OAuth2PasswordBearer, {
+      type: 'oauth2',
+      flows: { password: { tokenUrl: '/auth/token', scopes: {} } },
+    });
+    assert.deepEqual(Object.keys(document.paths).sort(), ['/admin/me', '/auth/logout', '/auth/token', '/health', '/ready']);
+    const tokenBody = document.paths['/auth/token'].post.requestBody.content['application/x-www-form-urlencoded'].schema;
+    assert.deepEqual(tokenBody.required, ['username', 'password']);
+    assert.deepEqual(document.paths['/admin/me'].get.security, [{ OAuth2PasswordBearer: [] }, { SessionCookie: [] }]);
+    assert.doesNotMatch(JSON.stringify(document.paths['/admin/me']), /"password"/);
+  });
+
+  it('serves Swagger UI on /docs', async () => {
+    const response = await app.inject({ method: 'GET', url: '/docs/' });
+    assert.equal(response.statusCode, 200);
+    assert.match(response.body, /swagger-ui/i);
+  });
+
+  it('serves static files without opening a session', async () => {
+    const response = await app.inject({ method: 'GET', url: '/static/styles.css' });
+    assert.equal(response.statusCode, 200);
+    assert.match(response.headers['content-type'] as string, /^text\/css/);
+    assert.equal(response.headers['set-cookie'], undefined);
+  });
+
+  it('answers an unknown path with a 404 that names it', async () => {
+    const json = await app.inject({ method: 'GET', url: '/nowhere?x=1', headers: API });
+    assert.equal(json.statusCode, 404);
+    assert.deepEqual(json.json(), { detail: 'Not found: GET /nowhere' });
+    const html = await app.inject({ method: 'GET', url: '/nowhere', headers: BROWSER });
+    assert.equal(html.statusCode, 404);
+    assert.match(html.body, /Not found: GET \/nowhere/);
+  });
+
+  it('refuses an oversized login form with a 413, not a 500', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: FORM,
+      payload: form({ username: SEED_USER.username, password: 'x'.repeat(100_000) }),
+    });
+    assert.equal(response.statusCode, 413);
+    assert.ok(response.json().detail);
+  });
+
+  it('refuses an overlong password field with a 422 that names it', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: FORM,
+      payload: form({ username: SEED_USER.username, password: 'x'.repeat(2000) }),
+    });
+    assert.equal(response.statusCode, 422);
+    assert.equal(response.json().errors[0].field, 'password');
+  });
+
+  it('refuses SQL metacharacters in the username like any wrong login', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: FORM,
+      payload: form({ username: "x'or'1'='1@gmail.com", password: "' OR 1=1 --" }),
+    });
+    assert.equal(response.statusCode, 400);
+    assert.deepEqual(response.json(), { detail: 'Incorrect username or password' });
+  });
+});
+
+describe('when the Redis session store is down', await serviceGate('redis'), () => {
+  let env: TestEnvironment;
+  let app: FastifyInstance;
+  before(async () => {
+    // Port 1 on loopback: nothing listens there, so every connection is refused at once.
+    env = testEnvironment('redis', { REDIS_URL: 'redis://127.0.0.1:1' });
+    app = await env.start();
+  });
+  after(async () => {
+    await env?.cleanup().catch(() => {});
+  });
+
+  it('still renders the login page and static files', async () => {
+    const page = await app.inject({ method: 'GET', url: '/', headers: BROWSER });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /loginForm/);
+    const css = await app.inject({ method: 'GET', url: '/static/styles.css' });
+    assert.equal(css.statusCode, 200);
+  });
+
+  it('answers protected routes and logins with a quick 503, never a 500', async () => {
+    const started = Date.now();
+    const me = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: `${'a'.repeat(22)}.${'b'.repeat(22)}` } });
+    assert.equal(me.statusCode, 503);
+    assert.deepEqual(me.json(), { detail: 'The session store is unavailable; try again shortly' });
+    const token = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: FORM,
+      payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+    });
+    assert.equal(token.statusCode, 503);
+    assert.ok(Date.now() - started < 5000, 'answered quickly');
+  });
+
+  it('reports itself not ready', async () => {
+    const response = await app.inject({ method: 'GET', url: '/ready' });
+    assert.equal(response.statusCode, 503);
+    assert.deepEqual(response.json(), { status: 'unavailable', checks: { sessionStore: 'unavailable', database: 'ok' } });
+  });
+});
+
+describe('two app instances sharing one Redis', await serviceGate('redis'), () => {
+  let env: TestEnvironment;
+  let first: FastifyInstance;
+  let second: FastifyInstance;
+  before(async () => {
+    env = testEnvironment('redis');
+    first = await env.start();
+    second = await env.start();
+  });
+  after(async () => {
+    await env?.cleanup();
+  });
+
+  it('recognises on one instance a login made on the other, and a logout too', async () => {
+    const { cookie, token } = await login(first);
+    const byCookie = await second.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
+    assert.equal(byCookie.statusCode, 200);
+    assert.equal(byCookie.json().emp_no, SEED_USER.empNo);
+    const byToken = await second.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(byToken.statusCode, 200);
+
+    await second.inject({ method: 'POST', url: '/auth/logout', cookies: { session: cookie } });
+    const afterLogout = await first.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(afterLogout.statusCode, 401);
+  });
+});

@@ -1,0 +1,265 @@
+/**
+ * The session manager over every store (see store-harness.ts). The clock is injected, so the
+ * timeouts are tested by moving it rather than by sleeping.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import {
+  parseSessionToken,
+  SESSION_TOKEN_PATTERN,
+  SessionManager,
+} from '../../src/sessions/session-manager.js';
+import type { SessionStore } from '../../src/sessions/store.js';
+import { openHarness, randomId, STORE_KINDS, storeGate, type StoreHarness } from './store-harness.js';
+
+const IDLE_TIMEOUT_SECONDS = 1800;
+const ABSOLUTE_TIMEOUT_SECONDS = 7200;
+/** min(60 s, idle / 10) for the timeouts above. */
+const REFRESH_INTERVAL_MS = 60_000;
+const EMP_NO = 10_001;
+
+/** Passes calls through to a real store and counts them; `beforeRefresh` injects a concurrent event. */
+class SpyStore implements SessionStore {
+  calls = 0;
+  beforeRefresh: (() => Promise<void>) | undefined;
+  constructor(private readonly inner: SessionStore) {}
+  get kind() {
+    return this.inner.kind;
+  }
+  get: SessionStore['get'] = (...args) => (this.calls++, this.inner.get(...args));
+  create: SessionStore['create'] = (...args) => (this.calls++, this.inner.create(...args));
+  refresh: SessionStore['refresh'] = async (...args) => {
+    this.calls++;
+    await this.beforeRefresh?.();
+    return this.inner.refresh(...args);
+  };
+  destroy: SessionStore['destroy'] = (...args) => (this.calls++, this.inner.destroy(...args));
+  ping: SessionStore['ping'] = () => this.inner.ping();
+  close: SessionStore['close'] = () => this.inner.close();
+}
+
+function withOtherSecret(token: string): string {
+  const { id, secret } = parseSessionToken(token)!;
+  const other = secret.startsWith('A') ? `B${secret.slice(1)}` : `A${secret.slice(1)}`;
+  return `${id}.${other}`;
+}
+
+describe('SessionManager options', () => {
+  const store = {} as SessionStore;
+  const valid = { idleTimeoutSeconds: 60, absoluteTimeoutSeconds: 3600 };
+
+  it('refuses a timeout that is not a positive whole number, naming the option', () => {
+    for (const bad of [0, -5, 1.5, Number.NaN]) {
+      assert.throws(
+        () => new SessionManager(store, { ...valid, idleTimeoutSeconds: bad }),
+        /idleTimeoutSeconds must be a positive integer/,
+      );
+      assert.throws(
+        () => new SessionManager(store, { ...valid, absoluteTimeoutSeconds: bad }),
+        /absoluteTimeoutSeconds must be a positive integer/,
+      );
+    }
+  });
+
+  it('refuses an idle timeout longer than the absolute one', () => {
+    assert.throws(
+      () => new SessionManager(store, { idleTimeoutSeconds: 3601, absoluteTimeoutSeconds: 3600 }),
+      /idleTimeoutSeconds \(3601\) must not exceed absoluteTimeoutSeconds \(3600\)/,
+    );
+  });
+});
+
+describe('parseSessionToken', () => {
+  it('splits a well-formed token into id and secret', () => {
+    const id = randomId();
+    const secret = randomId();
+    assert.deepEqual(parseSessionToken(`${id}.${secret}`), { id, secret });
+  });
+
+  it('refuses anything else', () => {
+    const id = randomId();
+    for (const token of [undefined, null, '', '.', id, `${id}.`, `${id}.${id}.${id}`, `${id}.${id} `, `${id}.${id}\n`]) {
+      assert.equal(parseSessionToken(token), null, JSON.stringify(token));
+    }
+  });
+});
+
+for (const kind of STORE_KINDS) {
+  describe(`SessionManager (${kind})`, await storeGate(kind), () => {
+    let h: StoreHarness;
+    let spy: SpyStore;
+    let clockMs: number;
+    let manager: SessionManager;
+
+    before(async () => {
+      h = await openHarness(kind);
+    });
+    after(async () => {
+      await h?.cleanup();
+    });
+    beforeEach(() => {
+      spy = new SpyStore(h.store);
+      clockMs = Date.now();
+      manager = new SessionManager(spy, {
+        idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS,
+        absoluteTimeoutSeconds: ABSOLUTE_TIMEOUT_SECONDS,
+        now: () => clockMs,
+      });
+    });
+
+    it('issues a token of the form <id>.<secret>, 22 base64url characters each', async () => {
+      const { token, id, session } = await manager.create(EMP_NO);
+      assert.match(token, SESSION_TOKEN_PATTERN);
+      assert.equal(token.split('.')[0], id);
+      assert.deepEqual(session, {
+        id,
+        empNo: EMP_NO,
+        createdAt: new Date(clockMs),
+        lastSeenAt: new Date(clockMs),
+        expiresAt: new Date(clockMs + IDLE_TIMEOUT_SECONDS * 1000),
+      });
+    });
+
+    it('gives every sign-in a fresh id and secret', async () => {
+      const created = await Promise.all(Array.from({ length: 20 }, () => manager.create(EMP_NO)));
+      const secrets = created.map(({ token }) => parseSessionToken(token)!.secret);
+      assert.equal(new Set(created.map(({ id }) => id)).size, 20);
+      assert.equal(new Set(secrets).size, 20);
+    });
+
+    it('stores only a hash of the secret, in under 256 bytes', async () => {
+      const { token, id } = await manager.create(EMP_NO);
+      const entry = await h.peek(id);
+      assert.ok(entry);
+      assert.ok(!entry.value.includes(parseSessionToken(token)!.secret), 'raw secret stored');
+      assert.ok(!entry.value.includes(token));
+      assert.ok(Buffer.byteLength(entry.key) + Buffer.byteLength(entry.value) < 256);
+      assert.ok(entry.ttlMs > (IDLE_TIMEOUT_SECONDS - 5) * 1000 && entry.ttlMs <= IDLE_TIMEOUT_SECONDS * 1000);
+    });
+
+    it('accepts the token it issued', async () => {
+      const { token, session } = await manager.create(EMP_NO);
+      assert.deepEqual(await manager.validateToken(token), session);
+    });
+
+    it('rejects the right id with a wrong secret, and the real token still works', async () => {
+      const { token, session } = await manager.create(EMP_NO);
+      assert.equal(await manager.validateToken(withOtherSecret(token)), null);
+      assert.deepEqual(await manager.validateToken(token), session);
+    });
+
+    it('rejects malformed tokens without asking the store', async () => {
+      const { token } = await manager.create(EMP_NO);
+      spy.calls = 0;
+      const malformed = [
+        undefined,
+        '',
+        'abc',
+        'x'.repeat(5000),
+        `${token}x`,
+        `${token}.${randomId()}`,
+        `${token.slice(0, 22)}.${'é'.repeat(22)}`,
+        `${'é'.repeat(22)}.${token.slice(23)}`,
+        token.replace('.', ':'),
+        ` ${token}`,
+      ];
+      for (const candidate of malformed) {
+        assert.equal(await manager.validateToken(candidate), null, String(candidate).slice(0, 60));
+      }
+      assert.equal(spy.calls, 0);
+    });
+
+    it('rejects a well-formed token that it never issued', async () => {
+      assert.equal(await manager.validateToken(`${randomId()}.${randomId()}`), null);
+    });
+
+    it('ends a session unused for the idle timeout, and deletes it', async () => {
+      const { token, id } = await manager.create(EMP_NO);
+      clockMs += IDLE_TIMEOUT_SECONDS * 1000 - 1;
+      assert.ok(await manager.validateToken(token), 'still alive just before the idle deadline');
+      clockMs += IDLE_TIMEOUT_SECONDS * 1000;
+      assert.equal(await manager.validateToken(token), null);
+      assert.equal(await h.store.get(id), undefined);
+    });
+
+    it('ends an active session at the absolute timeout', async () => {
+      const { token, id } = await manager.create(EMP_NO);
+      const createdAt = clockMs;
+      const absoluteDeadline = createdAt + ABSOLUTE_TIMEOUT_SECONDS * 1000;
+      for (let t = 1_000_000; t < ABSOLUTE_TIMEOUT_SECONDS * 1000; t += 1_000_000) {
+        clockMs = createdAt + t;
+        const session = await manager.validateToken(token);
+        assert.ok(session, `alive at +${t / 1000} s`);
+        assert.deepEqual(session.lastSeenAt, new Date(clockMs));
+      }
+      // Last activity at +7000 s: the idle deadline (+8800 s) is past the absolute one.
+      const session = await manager.validateToken(token);
+      assert.deepEqual(session?.expiresAt, new Date(absoluteDeadline));
+      const entry = await h.peek(id);
+      assert.ok(entry && entry.ttlMs <= 200_000, 'the store forgets it by the absolute deadline');
+      clockMs = absoluteDeadline;
+      assert.equal(await manager.validateToken(token), null);
+      assert.equal(await h.store.get(id), undefined);
+    });
+
+    it('records activity only when the last record is older than the refresh interval', async () => {
+      const { token, id } = await manager.create(EMP_NO);
+      const createdAt = clockMs;
+
+      clockMs = createdAt + REFRESH_INTERVAL_MS / 2;
+      spy.calls = 0;
+      const early = await manager.validateToken(token);
+      assert.deepEqual(early?.lastSeenAt, new Date(createdAt));
+      assert.equal((await h.store.get(id))?.lastSeenAt, createdAt);
+      assert.equal(spy.calls, 1, 'a read only, no write');
+
+      clockMs = createdAt + REFRESH_INTERVAL_MS + 1;
+      const due = await manager.validateToken(token);
+      assert.deepEqual(due?.lastSeenAt, new Date(clockMs));
+      assert.deepEqual(due?.expiresAt, new Date(clockMs + IDLE_TIMEOUT_SECONDS * 1000));
+      assert.equal((await h.store.get(id))?.lastSeenAt, clockMs);
+    });
+
+    it('does not bring back a session ended while a request was validating it', async () => {
+      const { token, id } = await manager.create(EMP_NO);
+      clockMs += REFRESH_INTERVAL_MS + 1;
+      spy.beforeRefresh = async () => {
+        await h.store.destroy(id); // a logout in another request, between our read and our write
+      };
+      assert.equal(await manager.validateToken(token), null);
+      assert.equal(await h.peek(id), undefined);
+    });
+
+    it('ends a session on destroy: true once, then false', async () => {
+      const { token, id } = await manager.create(EMP_NO);
+      assert.equal(await manager.destroy(id), true);
+      assert.equal(await manager.validateToken(token), null);
+      assert.equal(await manager.destroy(id), false);
+    });
+
+    it('does not ask the store to destroy a malformed id', async () => {
+      spy.calls = 0;
+      assert.equal(await manager.destroy('../../etc'), false);
+      assert.equal(await manager.destroy('*'), false);
+      assert.equal(spy.calls, 0);
+    });
+
+    it('validates a session by id alone, with the same timeouts', async () => {
+      const { id, session } = await manager.create(EMP_NO);
+      assert.deepEqual(await manager.validateId(id), session);
+      assert.equal(await manager.validateId(randomId()), null);
+      clockMs += IDLE_TIMEOUT_SECONDS * 1000;
+      assert.equal(await manager.validateId(id), null);
+      assert.equal(await h.store.get(id), undefined);
+    });
+
+    it('refuses a malformed id without asking the store', async () => {
+      const { token, id } = await manager.create(EMP_NO);
+      spy.calls = 0;
+      for (const candidate of ['', 'abc', 'x'.repeat(5000), token, `${id}*`, id.slice(1), 'é'.repeat(22)]) {
+        assert.equal(await manager.validateId(candidate), null, candidate.slice(0, 60));
+      }
+      assert.equal(spy.calls, 0);
+    });
+  });
+}

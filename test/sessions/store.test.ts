@@ -1,0 +1,193 @@
+/**
+ * The SessionStore contract, run against every store (see store-harness.ts).
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
+import { SessionStoreUnavailableError } from '../../src/sessions/store.js';
+import {
+  openHarness,
+  randomId,
+  sampleRecord,
+  STORE_KINDS,
+  storeGate,
+  type StoreHarness,
+} from './store-harness.js';
+
+for (const kind of STORE_KINDS) {
+  describe(`SessionStore contract (${kind})`, await storeGate(kind), () => {
+    let h: StoreHarness;
+    before(async () => {
+      h = await openHarness(kind);
+    });
+    after(async () => {
+      await h?.cleanup();
+    });
+
+    it('reports its kind', () => {
+      assert.equal(h.store.kind, kind);
+    });
+
+    it('answers ping', async () => {
+      await h.store.ping();
+    });
+
+    it('returns a created record unchanged', async () => {
+      const id = randomId();
+      const record = sampleRecord();
+      assert.equal(await h.store.create(id, record, 60), true);
+      assert.deepEqual(await h.store.get(id), record);
+    });
+
+    it('returns undefined for an id it never stored', async () => {
+      assert.equal(await h.store.get(randomId()), undefined);
+    });
+
+    it('refuses to create over an existing id and keeps the first record', async () => {
+      const id = randomId();
+      const first = sampleRecord({ empNo: 1 });
+      assert.equal(await h.store.create(id, first, 60), true);
+      assert.equal(await h.store.create(id, sampleRecord({ empNo: 2 }), 60), false);
+      assert.deepEqual(await h.store.get(id), first);
+    });
+
+    it('refuses to refresh an id that does not exist, and writes nothing', async () => {
+      const id = randomId();
+      assert.equal(await h.store.refresh(id, sampleRecord(), 60), false);
+      assert.equal(await h.peek(id), undefined);
+      assert.equal(await h.store.get(id), undefined);
+    });
+
+    it('does not resurrect a destroyed record on refresh', async () => {
+      const id = randomId();
+      const record = sampleRecord();
+      await h.store.create(id, record, 60);
+      assert.equal(await h.store.destroy(id), true);
+      assert.equal(await h.store.refresh(id, { ...record, lastSeenAt: record.lastSeenAt + 1 }, 60), false);
+      assert.equal(await h.peek(id), undefined);
+    });
+
+    it('rewrites a live record and its expiry on refresh', async () => {
+      const id = randomId();
+      const record = sampleRecord();
+      await h.store.create(id, record, 5);
+      const refreshed = { ...record, lastSeenAt: record.lastSeenAt + 30_000 };
+      assert.equal(await h.store.refresh(id, refreshed, 600), true);
+      assert.deepEqual(await h.store.get(id), refreshed);
+      const entry = await h.peek(id);
+      assert.ok(entry && entry.ttlMs > 590_000 && entry.ttlMs <= 600_000, `ttl ${entry?.ttlMs} ms`);
+    });
+
+    it('destroys a record once: true, then false', async () => {
+      const id = randomId();
+      await h.store.create(id, sampleRecord(), 60);
+      assert.equal(await h.store.destroy(id), true);
+      assert.equal(await h.store.destroy(id), false);
+      assert.equal(await h.store.get(id), undefined);
+    });
+
+    it('stores under <keyPrefix><id> with the requested expiry', async () => {
+      const id = randomId();
+      await h.store.create(id, sampleRecord(), 1);
+      const entry = await h.peek(id);
+      assert.equal(entry?.key, `${h.keyPrefix}${id}`);
+      assert.ok(entry.ttlMs > 0 && entry.ttlMs <= 1000, `ttl ${entry.ttlMs} ms`);
+    });
+
+    it('forgets a record when its expiry has passed, and then lets the id be created again', async () => {
+      const id = randomId();
+      await h.store.create(id, sampleRecord(), 1);
+      await sleep(1100);
+      assert.equal(await h.store.get(id), undefined);
+      assert.equal(await h.store.refresh(id, sampleRecord(), 60), false);
+      const next = sampleRecord({ empNo: 7 });
+      assert.equal(await h.store.create(id, next, 60), true);
+      assert.deepEqual(await h.store.get(id), next);
+    });
+
+    it('treats a corrupt stored value as absent instead of failing', async () => {
+      for (const value of ['{not json', '"a string"', 'null', '{"h":"x","e":"10001","c":1,"s":1}']) {
+        const id = randomId();
+        await h.plant(id, value, 60_000);
+        assert.equal(await h.store.get(id), undefined, value);
+      }
+    });
+
+    it('keeps a session under 256 bytes (key + value) and stores no long field names', async () => {
+      const id = randomId();
+      const record = sampleRecord({ empNo: 2_147_483_647 });
+      await h.store.create(id, record, 60);
+      const entry = await h.peek(id);
+      assert.ok(entry);
+      const bytes = Buffer.byteLength(entry.key) + Buffer.byteLength(entry.value);
+      assert.ok(bytes < 256, `${bytes} bytes`);
+      assert.doesNotMatch(entry.value, /secretHash|lastSeenAt/);
+    });
+
+    it('rejects a ttl that is not a positive whole number of seconds', async () => {
+      for (const ttl of [0, -1, 1.5, Number.NaN]) {
+        await assert.rejects(h.store.create(randomId(), sampleRecord(), ttl), RangeError);
+        await assert.rejects(h.store.refresh(randomId(), sampleRecord(), ttl), RangeError);
+      }
+    });
+
+    it('keeps records across a reopen (restart or second instance)', async () => {
+      const id = randomId();
+      const record = sampleRecord();
+      await h.store.create(id, record, 60);
+      const reopened = await h.reopen();
+      assert.deepEqual(await reopened.get(id), record);
+    });
+
+    it('throws SessionStoreUnavailableError once closed', async () => {
+      const id = randomId();
+      await h.store.create(id, sampleRecord(), 60);
+      const closed = h.store;
+      const live = await h.reopen();
+      await assert.rejects(closed.get(id), SessionStoreUnavailableError);
+      await assert.rejects(closed.ping(), SessionStoreUnavailableError);
+      assert.ok(await live.get(id));
+    });
+  });
+}
+
+describe('SqliteSessionStore', () => {
+  let store: SqliteSessionStore;
+  let h: StoreHarness;
+  before(async () => {
+    h = await openHarness('sqlite');
+    store = h.store as SqliteSessionStore;
+  });
+  after(async () => {
+    await h?.cleanup();
+  });
+
+  it('sweeps expired rows but keeps live ones', async () => {
+    const expired = randomId();
+    const live = randomId();
+    await h.plant(expired, '{}', -1000);
+    await store.create(live, sampleRecord(), 60);
+    assert.ok(store.sweep() >= 1);
+    assert.equal(await store.destroy(expired), false);
+    assert.ok(await store.get(live));
+  });
+
+  it('does not count an expired row as a session when destroying it', async () => {
+    const id = randomId();
+    await h.plant(id, JSON.stringify({ h: 'x', e: 1, c: 1, s: 1 }), -1);
+    assert.equal(await store.destroy(id), false);
+  });
+
+  it('works in memory', async () => {
+    const memory = new SqliteSessionStore({ path: ':memory:' });
+    try {
+      const id = randomId();
+      const record = sampleRecord();
+      assert.equal(await memory.create(id, record, 60), true);
+      assert.deepEqual(await memory.get(id), record);
+    } finally {
+      await memory.close();
+    }
+  });
+});
