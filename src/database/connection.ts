@@ -50,8 +50,8 @@ type Target =
 
 /**
  * Builds the Kysely instance for `databaseUrl` (undefined: the SQLite file in `dataDir`).
- * Server pools are created on first use, so nothing connects yet; the SQLite file is opened here,
- * so that a bad path fails at once. Close with `db.destroy()`.
+ * Nothing connects yet: the pool (or the SQLite file) opens on first use, which `openDatabase`
+ * makes happen at start by migrating. Close with `db.destroy()`.
  */
 export function createDatabase(databaseUrl: string | undefined, options: CreateDatabaseOptions): DatabaseHandle {
   const target = parseDatabaseUrl(databaseUrl, options.dataDir);
@@ -109,17 +109,21 @@ function serverLocation(url: URL, defaultPort: number): string {
 
 function sqliteDialect(file: string): Dialect {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const database = new SqliteDatabase(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
-  // WAL lets readers carry on while one writer commits, which a web app's overlapping requests
-  // need; SQLite leaves foreign keys off by default, for backward compatibility only.
-  database.pragma('journal_mode = WAL');
-  database.pragma('foreign_keys = ON');
-  return new SqliteDialect({ database });
+  return new SqliteDialect({
+    // Opened on first use, like the server pools: a handle that is never queried holds no file.
+    database: async () => {
+      const database = new SqliteDatabase(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+      // WAL lets readers carry on while one writer commits, which a web app's overlapping
+      // requests need; SQLite leaves foreign keys off by default, for backward compatibility only.
+      database.pragma('journal_mode = WAL');
+      database.pragma('foreign_keys = ON');
+      return database;
+    },
+  });
 }
 
 function mysqlDialect(url: URL): Dialect {
   return new MysqlDialect({
-    // A factory: Kysely calls it on first use, so building a handle opens nothing.
     pool: async () =>
       createPool({
         // mysql2 reads host, port, user, password, database and any ?option=value from the URL

@@ -20,6 +20,15 @@ export function dialectOf(db: Kysely<any>): DialectName {
   throw new Error(`Unsupported Kysely dialect adapter: ${adapter.constructor.name}`);
 }
 
+/**
+ * For a primary key the app assigns. On SQLite the exact type name INTEGER would make the column
+ * an alias of the rowid, which fills in a number whenever none is given; INT4 has the same integer
+ * affinity without that, so a missing number is an error there too.
+ */
+export function assignedKeyColumnType(dialect: DialectName): 'integer' | 'int4' {
+  return dialect === 'sqlite' ? 'int4' : 'integer';
+}
+
 /** SQLite has no DATE type: it stores the ISO text as given (the CHECKs below keep it ISO). */
 export function dateColumnType(dialect: DialectName): 'date' | 'text' {
   return dialect === 'sqlite' ? 'text' : 'date';

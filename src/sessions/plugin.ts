@@ -16,6 +16,7 @@ import { SessionManager } from './session-manager.js';
 
 export const SESSION_COOKIE_NAME = 'session';
 
+/** The plugin takes ownership of `store`: it is closed with the app. */
 export interface SessionPluginOptions {
   store: SessionStore;
   idleTimeoutSeconds: number;

@@ -105,6 +105,8 @@ export class SessionManager {
 
   /** Starts a new session; the token is what the client presents (cookie value). */
   async create(empNo: number): Promise<{ token: string; id: string; session: Session }> {
+    // The codec reads back only safe integers; refuse here rather than write a record that reads as absent.
+    if (!Number.isSafeInteger(empNo)) throw new TypeError(`empNo must be an integer, got ${String(empNo)}`);
     const now = this.now();
     const secret = randomToken(SESSION_SECRET_BYTES);
     const record: SessionRecord = {

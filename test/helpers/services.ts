@@ -6,6 +6,7 @@
  * missing server is a failure: CI must never go green by skipping the real thing.
  */
 import { Socket } from 'node:net';
+import { it } from 'node:test';
 
 export type ServiceName = 'redis' | 'mysql' | 'postgres';
 
@@ -43,7 +44,7 @@ export function isReachable(name: ServiceName): Promise<boolean> {
 
 /**
  * `{ skip: false }` when the server answers; `{ skip: reason }` on a developer machine without it.
- * Throws under CI=true, so that a missing server fails the run instead of skipping it.
+ * Under CI=true a missing server also adds a failing test, so the run fails instead of skipping.
  * Spread the result into node:test's options: `describe('...', await serviceGate('redis'), ...)`.
  */
 export async function serviceGate(...names: ServiceName[]): Promise<{ skip: string | false }> {
@@ -51,9 +52,14 @@ export async function serviceGate(...names: ServiceName[]): Promise<{ skip: stri
     if (await isReachable(name)) continue;
     const reason = `${name} is not reachable at ${SERVICE_URLS[name]}`;
     if (process.env.CI === 'true') {
-      throw new Error(`${reason}, and CI=true requires it (start it, or run outside CI to skip)`);
+      // A failing test of its own, so the report names the missing server plainly.
+      it(`needs ${name}`, () => {
+        throw new Error(`${reason}, and CI=true requires it (start it, or run without CI=true to skip)`);
+      });
+    } else {
+      // Counted in the summary's "skipped", not only shown beside the suite.
+      it(`needs ${name}`, { skip: reason }, () => {});
     }
-    console.warn(`# SKIPPED: ${reason}`);
     return { skip: reason };
   }
   return { skip: false };

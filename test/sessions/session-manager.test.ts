@@ -120,6 +120,13 @@ for (const kind of STORE_KINDS) {
       });
     });
 
+    it('refuses an employee number that is not an integer, writing nothing', async () => {
+      spy.calls = 0;
+      await assert.rejects(manager.create(Number.NaN), TypeError);
+      await assert.rejects(manager.create(1.5), TypeError);
+      assert.equal(spy.calls, 0);
+    });
+
     it('gives every sign-in a fresh id and secret', async () => {
       const created = await Promise.all(Array.from({ length: 20 }, () => manager.create(EMP_NO)));
       const secrets = created.map(({ token }) => parseSessionToken(token)!.secret);

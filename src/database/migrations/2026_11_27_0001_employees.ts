@@ -6,7 +6,7 @@
  * They use `Kysely<any>` on purpose, since the table types in schema.ts describe only the latest state.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
-import { dateColumnType, dialectOf, portableTable } from '../dialects.js';
+import { assignedKeyColumnType, dateColumnType, dialectOf, portableTable } from '../dialects.js';
 
 /** Declared once, so the column types and SQLite's emulated length checks cannot drift apart. */
 const VARCHAR_LENGTHS = { first_name: 14, last_name: 16, email: 255, password: 255 } as const;
@@ -18,7 +18,8 @@ export const employeesMigration: Migration = {
     await db.schema
       .createTable('employees')
       // Not auto-increment: the app allocates employee numbers (the sample data's are 10001..499999).
-      .addColumn('emp_no', 'integer', (col) => col.primaryKey())
+      // NOT NULL spelled out: SQLite lets NULL into a primary key that is not a rowid alias.
+      .addColumn('emp_no', assignedKeyColumnType(dialect), (col) => col.primaryKey().notNull())
       .addColumn('birth_date', date, (col) => col.notNull())
       .addColumn('first_name', `varchar(${VARCHAR_LENGTHS.first_name})`, (col) => col.notNull())
       .addColumn('last_name', `varchar(${VARCHAR_LENGTHS.last_name})`, (col) => col.notNull())

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { verify as argon2Verify } from '@node-rs/argon2';
+import { verify as bcryptVerify } from '@node-rs/bcrypt';
+import {
+  LEGACY_BCRYPT_EMAILS,
+  LEGACY_BCRYPT_EMP_NOS,
+  SEED_EMPLOYEES,
+  SEED_PASSWORD,
+  seedIfEmpty,
+} from '../../src/database/seed.js';
+import { PUBLIC_EMPLOYEE_COLUMNS } from '../../src/employees/employee-repository.js';
+import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
+
+describe('the sample employees', () => {
+  it('include the original series\' own user 500222', () => {
+    assert.deepEqual(
+      SEED_EMPLOYEES.find((employee) => employee.email === 'behai_nguyen@hotmail.com'),
+      {
+        emp_no: 500222,
+        birth_date: '1978-12-09',
+        first_name: 'Be Hai',
+        last_name: 'Doe',
+        gender: 'M',
+        hire_date: '2022-11-01',
+        email: 'behai_nguyen@hotmail.com',
+      },
+    );
+  });
+
+  it('include every user the original series logs in as', () => {
+    const emails = new Set(SEED_EMPLOYEES.map((employee) => employee.email));
+    const expected = [
+      'pranav.furedi.10198@gmail.com',
+      'moss.shanbhogue.10045@gmail.com',
+      'kazuhisa.ranta.10199@gmail.com',
+      'nidapan.samarati.262556@gmail.com',
+      'kyoichi.maliniak.10005@gmail.com',
+      'weijing.showalter.67000@gmail.com',
+      'mary.sluis.10011@gmail.com',
+      'heekeun.majewski.10153@gmail.com',
+    ];
+    assert.deepEqual(expected.filter((email) => !emails.has(email)), []);
+  });
+
+  it('hold 30 to 50 rows with distinct numbers and emails', () => {
+    assert.ok(SEED_EMPLOYEES.length >= 30 && SEED_EMPLOYEES.length <= 50, `${SEED_EMPLOYEES.length} rows`);
+    assert.equal(new Set(SEED_EMPLOYEES.map((employee) => employee.emp_no)).size, SEED_EMPLOYEES.length);
+    assert.equal(new Set(SEED_EMPLOYEES.map((employee) => employee.email)).size, SEED_EMPLOYEES.length);
+  });
+
+  it('have first.last.empno@gmail.com emails, lower-case and without spaces, except 500222', () => {
+    const offFormula = SEED_EMPLOYEES.filter(
+      (employee) => employee.email !== `${employee.first_name}.${employee.last_name}.${employee.emp_no}@gmail.com`.toLowerCase().replaceAll(' ', ''),
+    );
+    assert.deepEqual(offFormula.map((employee) => employee.emp_no), [500222]);
+  });
+
+  it('name the legacy bcrypt users by email', () => {
+    assert.deepEqual(LEGACY_BCRYPT_EMP_NOS, [10001, 10002, 10003, 10004]);
+    assert.deepEqual(LEGACY_BCRYPT_EMAILS, [
+      'georgi.facello.10001@gmail.com',
+      'bezalel.simmel.10002@gmail.com',
+      'parto.bamford.10003@gmail.com',
+      'chirstian.koblick.10004@gmail.com',
+    ]);
+  });
+});
+
+for (const engine of ENGINES) {
+  describe(`seeding on ${engine}`, await gateFor(engine), () => {
+    let testDb: TestDatabase;
+    before(async () => {
+      testDb = await createTestDatabase(engine, { seed: false });
+    });
+    after(() => testDb?.cleanup());
+
+    it('inserts every sample employee into an empty table', async () => {
+      assert.deepEqual(await seedIfEmpty(testDb.db), { inserted: SEED_EMPLOYEES.length });
+    });
+
+    it('inserts nothing the second time', async () => {
+      assert.deepEqual(await seedIfEmpty(testDb.db), { inserted: 0 });
+    });
+
+    it('stores each sample employee exactly as listed, dates as yyyy-mm-dd text', async () => {
+      const rows = await testDb.db.selectFrom('employees').select(PUBLIC_EMPLOYEE_COLUMNS).orderBy('emp_no').execute();
+      assert.deepEqual(rows, [...SEED_EMPLOYEES].sort((a, b) => a.emp_no - b.emp_no));
+    });
+
+    it('gives the legacy users one bcrypt hash and everyone else one argon2id hash, both of the seed password', async () => {
+      const rows = await testDb.db.selectFrom('employees').select(['emp_no', 'password']).execute();
+      const bcryptHashes = new Set(rows.filter((row) => LEGACY_BCRYPT_EMP_NOS.includes(row.emp_no)).map((row) => row.password));
+      const argon2Hashes = new Set(rows.filter((row) => !LEGACY_BCRYPT_EMP_NOS.includes(row.emp_no)).map((row) => row.password));
+      assert.deepEqual([bcryptHashes.size, argon2Hashes.size], [1, 1]);
+
+      const [bcryptHash] = bcryptHashes;
+      const [argon2Hash] = argon2Hashes;
+      assert.match(bcryptHash!, /^\$2[aby]\$10\$/);
+      assert.match(argon2Hash!, /^\$argon2id\$/);
+      assert.deepEqual(
+        [await bcryptVerify(SEED_PASSWORD, bcryptHash!), await argon2Verify(argon2Hash!, SEED_PASSWORD), await argon2Verify(argon2Hash!, 'Password')],
+        [true, true, false],
+      );
+    });
+  });
+}
