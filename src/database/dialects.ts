@@ -10,7 +10,7 @@ import type { DialectName } from './schema.js';
  *
  * Reads the dialect adapter through `getExecutor()`, which Kysely marks internal. It is the only
  * handle that also reaches the transaction a migration runs in, so it is used here and nowhere else;
- * `test/database/dialects.test.ts` fails loudly should a Kysely upgrade change it.
+ * `test/database/connection.test.ts` fails loudly should a Kysely upgrade change it.
  */
 export function dialectOf(db: Kysely<any>): DialectName {
   const adapter = db.getExecutor().adapter;

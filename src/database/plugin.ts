@@ -21,7 +21,12 @@ declare module 'fastify' {
 
 export default fp<DatabasePluginOptions>(
   async (app, options) => {
-    const database = await openDatabase(options.databaseUrl, { dataDir: options.dataDir, seed: true });
+    const database = await openDatabase(options.databaseUrl, {
+      dataDir: options.dataDir,
+      seed: true,
+      // A pooled connection that dies while idle (server restart) is replaced on next use; say so.
+      onIdleConnectionError: (error) => app.log.warn({ err: error }, 'database connection lost while idle'),
+    });
     app.log.info({ database: database.describe }, 'database ready');
     app.decorate('db', database.db);
     app.decorate('dbDialect', database.dialect);

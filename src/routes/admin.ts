@@ -5,7 +5,8 @@ import { notAuthenticated } from '../http/errors.js';
 import { errorRef, PROTECTED } from '../http/schemas.js';
 
 /** What a person may see of their own record: never the password hash (the original leaked it). */
-const Me = Type.Object({
+const Me = Type.Object(
+  {
   username: Type.String({ description: 'The login email' }),
   emp_no: Type.Integer(),
   first_name: Type.String(),
@@ -13,7 +14,9 @@ const Me = Type.Object({
   birth_date: Type.String({ format: 'date' }),
   gender: Type.String({ enum: ['M', 'F'] }),
   hire_date: Type.String({ format: 'date' }),
-});
+  },
+  { description: 'The logged-in employee (dates as yyyy-mm-dd)' },
+);
 
 const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { createDatabase } from '../../src/database/connection.js';
 import { isUniqueViolation } from '../../src/database/dialects.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
 import { MIGRATIONS } from '../../src/database/migrations/index.js';
 import type { NewEmployeeRow } from '../../src/database/schema.js';
-import { createDatabase } from '../../src/database/connection.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 
 /** A valid row; each test changes one thing about it. */
@@ -93,7 +94,7 @@ for (const engine of ENGINES) {
 
     it('is reported by name, with the database error as its cause', async () => {
       // A fresh database whose `employees` table already exists (not made by the migration).
-      const { db } = createDatabase(testDb.url, { dataDir: '' });
+      const { db } = createDatabase(testDb.url, { dataDir: tmpdir() });
       try {
         await sql`drop table kysely_migration`.execute(db);
         await assert.rejects(migrateToLatest(db), (error: Error) => {

@@ -105,3 +105,42 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+for (const engine of ENGINES) {
+  describe(`seeding concurrently on ${engine}`, await gateFor(engine), () => {
+    let testDb: TestDatabase;
+    before(async () => {
+      testDb = await createTestDatabase(engine, { seed: false });
+    });
+    after(() => testDb?.cleanup());
+
+    it('inserts the sample employees once when two app instances start together', async () => {
+      const results = await Promise.all([seedIfEmpty(testDb.db), seedIfEmpty(testDb.db)]);
+      assert.deepEqual(results.map((result) => result.inserted).sort((a, b) => a - b), [0, SEED_EMPLOYEES.length]);
+      const rows = await testDb.db.selectFrom('employees').select('emp_no').execute();
+      assert.equal(rows.length, SEED_EMPLOYEES.length);
+    });
+  });
+
+  describe(`seeding behind another writer on ${engine}`, await gateFor(engine), () => {
+    let testDb: TestDatabase;
+    before(async () => {
+      testDb = await createTestDatabase(engine, { seed: false });
+    });
+    after(() => testDb?.cleanup());
+
+    it('gives way, inserting nothing, when another instance commits a sample row first', async () => {
+      const [first] = SEED_EMPLOYEES;
+      let seeding: Promise<{ inserted: number }> | undefined;
+      await testDb.db.transaction().execute(async (trx) => {
+        await trx.insertInto('employees').values({ ...first!, password: 'x' }).execute();
+        // Starts while the row is not yet committed: the seed sees an empty table, then collides.
+        seeding = seedIfEmpty(testDb.db);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      });
+      assert.deepEqual(await seeding, { inserted: 0 });
+      const rows = await testDb.db.selectFrom('employees').select('emp_no').execute();
+      assert.deepEqual(rows, [{ emp_no: first!.emp_no }]);
+    });
+  });
+}

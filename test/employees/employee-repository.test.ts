@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { verify as argon2Verify } from '@node-rs/argon2';
+import { isUniqueViolation } from '../../src/database/dialects.js';
+import type { NewEmployeeRow } from '../../src/database/schema.js';
+import { SEED_EMPLOYEES, SEED_PASSWORD } from '../../src/database/seed.js';
+import {
+  findEmployeeByEmail,
+  findEmployeeByNumber,
+  insertEmployees,
+  PUBLIC_EMPLOYEE_COLUMNS,
+  updatePasswordHash,
+} from '../../src/employees/employee-repository.js';
+import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
+
+const BE_HAI = {
+  emp_no: 500222,
+  birth_date: '1978-12-09',
+  first_name: 'Be Hai',
+  last_name: 'Doe',
+  gender: 'M',
+  hire_date: '2022-11-01',
+  email: 'behai_nguyen@hotmail.com',
+} as const;
+
+const GUENTER = {
+  emp_no: 10399,
+  birth_date: '1957-06-13',
+  first_name: 'Guenter',
+  last_name: 'Marchegay',
+  gender: 'F',
+  hire_date: '1985-05-07',
+  email: 'guenter.marchegay.10399@gmail.com',
+} as const;
+
+function newEmployee(empNo: number, email: string): NewEmployeeRow {
+  return { emp_no: empNo, birth_date: '1990-05-17', first_name: 'Test', last_name: 'Person', gender: 'F', hire_date: '2020-01-02', email, password: 'hash' };
+}
+
+for (const engine of ENGINES) {
+  describe(`employee repository on ${engine}`, await gateFor(engine), () => {
+    let testDb: TestDatabase;
+    before(async () => {
+      testDb = await createTestDatabase(engine);
+    });
+    after(() => testDb?.cleanup());
+
+    describe('findEmployeeByEmail', () => {
+      it('returns the whole row, password hash included, for login', async () => {
+        const row = await findEmployeeByEmail(testDb.db, 'behai_nguyen@hotmail.com');
+        assert.ok(row);
+        const { password, ...rest } = row;
+        assert.deepEqual(rest, BE_HAI);
+        assert.equal(await argon2Verify(password, SEED_PASSWORD), true);
+      });
+
+      it('ignores the case of the email', async () => {
+        const row = await findEmployeeByEmail(testDb.db, 'Guenter.MARCHEGAY.10399@Gmail.COM');
+        assert.equal(row?.emp_no, GUENTER.emp_no);
+      });
+
+      it('returns undefined for an unknown email', async () => {
+        assert.equal(await findEmployeeByEmail(testDb.db, 'spider_man@hotmail.com'), undefined);
+      });
+
+      it('finds nothing for emails made of SQL metacharacters or wildcards', async () => {
+        const attempts = [`x'or'1@gmail.com`, `' or '1'='1`, `behai_nguyen@hotmail.com' --`, '%@gmail.com', '_ehai_nguyen@hotmail.com'];
+        const found = await Promise.all(attempts.map((email) => findEmployeeByEmail(testDb.db, email)));
+        assert.deepEqual(found, attempts.map(() => undefined));
+      });
+    });
+
+    describe('findEmployeeByNumber', () => {
+      it('returns the employee with dates as yyyy-mm-dd text', async () => {
+        assert.deepEqual(await findEmployeeByNumber(testDb.db, 500222), BE_HAI);
+        assert.deepEqual(await findEmployeeByNumber(testDb.db, 10399), GUENTER);
+      });
+
+      it('never returns a password key', async () => {
+        const employee = await findEmployeeByNumber(testDb.db, 10001);
+        assert.ok(employee);
+        assert.equal('password' in employee, false);
+        assert.deepEqual(Object.keys(employee).sort(), [...PUBLIC_EMPLOYEE_COLUMNS].sort());
+      });
+
+      it('returns undefined for an unknown number, and for numbers no employee can have, without a database error', async () => {
+        const numbers = [499999, 0, -10001, 10001.5, 2 ** 31, Number.NaN, Number.MAX_SAFE_INTEGER + 2];
+        const found = await Promise.all(numbers.map((empNo) => findEmployeeByNumber(testDb.db, empNo)));
+        assert.deepEqual(found, numbers.map(() => undefined));
+      });
+    });
+
+    describe('updatePasswordHash', () => {
+      it('replaces the stored hash and reports true', async () => {
+        assert.equal(await updatePasswordHash(testDb.db, 10030, '$argon2id$replaced'), true);
+        const row = await findEmployeeByEmail(testDb.db, 'elvis.demeyer.10030@gmail.com');
+        assert.equal(row?.password, '$argon2id$replaced');
+      });
+
+      it('reports true when the new hash equals the stored one (found, though unchanged)', async () => {
+        assert.equal(await updatePasswordHash(testDb.db, 10030, '$argon2id$replaced'), true);
+      });
+
+      it('reports false for an unknown employee, changing nothing', async () => {
+        assert.deepEqual(
+          [await updatePasswordHash(testDb.db, 499999, 'x'), await updatePasswordHash(testDb.db, 2 ** 31, 'x')],
+          [false, false],
+        );
+        const count = await testDb.db.selectFrom('employees').select('emp_no').where('password', '=', 'x').execute();
+        assert.deepEqual(count, []);
+      });
+    });
+
+    describe('insertEmployees', () => {
+      it('inserts the rows with their emails lower-cased', async () => {
+        assert.equal(await insertEmployees(testDb.db, [newEmployee(600001, 'Test.Person.600001@Gmail.com'), newEmployee(600002, 'test.person.600002@gmail.com')]), 2);
+        assert.deepEqual(await findEmployeeByNumber(testDb.db, 600001), {
+          emp_no: 600001,
+          birth_date: '1990-05-17',
+          first_name: 'Test',
+          last_name: 'Person',
+          gender: 'F',
+          hire_date: '2020-01-02',
+          email: 'test.person.600001@gmail.com',
+        });
+      });
+
+      it('inserts nothing for no rows', async () => {
+        assert.equal(await insertEmployees(testDb.db, []), 0);
+      });
+
+      it('refuses an email that differs from a stored one only in case, keeping none of that statement', async () => {
+        await assert.rejects(
+          insertEmployees(testDb.db, [newEmployee(600003, 'test.person.600003@gmail.com'), newEmployee(600004, 'BEHAI_NGUYEN@hotmail.com')]),
+          (error) => isUniqueViolation(error),
+        );
+        assert.deepEqual(await Promise.all([findEmployeeByNumber(testDb.db, 600003), findEmployeeByNumber(testDb.db, 600004)]), [undefined, undefined]);
+      });
+
+      it('left the sample employees as they were, plus the two inserted', async () => {
+        const rows = await testDb.db.selectFrom('employees').select('emp_no').execute();
+        assert.equal(rows.length, SEED_EMPLOYEES.length + 2);
+      });
+    });
+  });
+}
