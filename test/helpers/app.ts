@@ -71,6 +71,16 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<void
 }
 
 export const SEED_USER = { username: 'behai_nguyen@hotmail.com', password: 'password', empNo: 500222 };
+/** What GET /admin/me answers for SEED_USER (written out here, not imported from the seed, on purpose). */
+export const SEED_USER_ME = {
+  username: 'behai_nguyen@hotmail.com',
+  emp_no: 500222,
+  first_name: 'Be Hai',
+  last_name: 'Doe',
+  birth_date: '1978-12-09',
+  gender: 'M',
+  hire_date: '2022-11-01',
+} as const;
 export const OTHER_USER = { username: 'pranav.furedi.10198@gmail.com', password: 'password', empNo: 10198 };
 
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };

@@ -16,6 +16,7 @@ import {
   login,
   OTHER_USER,
   SEED_USER,
+  SEED_USER_ME,
   sessionCookieOf,
   STORE_KINDS,
   testEnvironment,
@@ -232,16 +233,6 @@ for (const store of STORE_KINDS) {
     });
 
     describe('GET /admin/me', () => {
-      const EXPECTED_ME = {
-        username: 'behai_nguyen@hotmail.com',
-        emp_no: 500222,
-        first_name: 'Be Hai',
-        last_name: 'Doe',
-        birth_date: '1978-12-09',
-        gender: 'M',
-        hire_date: '2022-11-01',
-      };
-
       it('refuses a request with neither cookie nor token', async () => {
         const response = await app.inject({ method: 'GET', url: '/admin/me' });
         assert.equal(response.statusCode, 401);
@@ -253,7 +244,7 @@ for (const store of STORE_KINDS) {
         const { cookie } = await login(app);
         const response = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
         assert.equal(response.statusCode, 200);
-        assert.deepEqual(response.json(), EXPECTED_ME);
+        assert.deepEqual(response.json(), SEED_USER_ME);
         assert.doesNotMatch(response.body, /password|\$argon2|\$2[aby]\$/);
         assert.equal(response.headers['cache-control'], 'no-store');
       });
@@ -262,7 +253,7 @@ for (const store of STORE_KINDS) {
         const { token } = await login(app);
         const response = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
         assert.equal(response.statusCode, 200);
-        assert.deepEqual(response.json(), EXPECTED_ME);
+        assert.deepEqual(response.json(), SEED_USER_ME);
       });
 
       it('takes the session first when both cookie and token are sent', async () => {

@@ -9,7 +9,7 @@ import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../help
 import { serviceGate } from '../helpers/services.js';
 import { LEGACY_BCRYPT_EMAILS, SEED_PASSWORD } from '../../src/database/seed.js';
 import { findEmployeeByEmail } from '../../src/employees/employee-repository.js';
-import { FORM, form, login, OTHER_USER, SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { FORM, form, login, OTHER_USER, SEED_USER, SEED_USER_ME, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 
 for (const engine of ENGINES) {
   const gate = (await gateFor(engine)).skip || (await serviceGate('redis')).skip;
@@ -34,15 +34,7 @@ for (const engine of ENGINES) {
       for (const credentials of [{ cookies: { session: cookie } }, { headers: { authorization: `Bearer ${token}` } }]) {
         const response = await app.inject({ method: 'GET', url: '/admin/me', ...credentials });
         assert.equal(response.statusCode, 200);
-        assert.deepEqual(response.json(), {
-          username: 'behai_nguyen@hotmail.com',
-          emp_no: 500222,
-          first_name: 'Be Hai',
-          last_name: 'Doe',
-          birth_date: '1978-12-09',
-          gender: 'M',
-          hire_date: '2022-11-01',
-        });
+        assert.deepEqual(response.json(), SEED_USER_ME);
       }
     });
 
