@@ -22,6 +22,9 @@ import pages from './pages/plugin.js';
 import rootRoutes from './routes/root.js';
 import authRoutes from './routes/auth.js';
 import adminRoutes from './routes/admin.js';
+import empRoutes from './routes/emp.js';
+import apiRoutes from './routes/api.js';
+import { escapeStrayPercents } from './http/lenient-url.js';
 
 /** Limits that keep one slow or oversized client from holding the server (OWASP ASVS 13.x). */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -38,6 +41,7 @@ export async function buildApp(config: ResolvedConfig): Promise<FastifyInstance>
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: REQUEST_TIMEOUT_MS,
     ajv: { customOptions: { allErrors: true } },
+    rewriteUrl: (request) => escapeStrayPercents(request.url ?? '/'),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(formbody);
@@ -64,6 +68,8 @@ export async function buildApp(config: ResolvedConfig): Promise<FastifyInstance>
   await app.register(rootRoutes);
   await app.register(authRoutes, { prefix: '/auth' });
   await app.register(adminRoutes, { prefix: '/admin' });
+  await app.register(empRoutes, { prefix: '/emp' });
+  await app.register(apiRoutes, { prefix: '/api' });
 
   await app.ready();
   return app;

@@ -6,13 +6,17 @@ import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../database/schema.js';
 import { findEmployeeByEmail, updatePasswordHash } from '../employees/employee-repository.js';
+import { findScopes } from '../employees/scope-repository.js';
 import type { SessionManager } from '../sessions/session-manager.js';
-import { AppError, INVALID_CREDENTIALS } from '../http/errors.js';
+import { AppError, INVALID_CREDENTIALS } from '../errors.js';
 import { burnVerificationTime, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
+import { narrowScopes } from './scopes.js';
 
 export interface Principal {
   empNo: number;
+  /** The scopes granted at login (narrowed to what the client asked for). */
+  scopes: string[];
   /** The public id of the session behind this request (a bearer token names one too). */
   sessionId: string;
   via: 'session' | 'bearer';
@@ -20,6 +24,7 @@ export interface Principal {
 
 export interface LoginResult {
   empNo: number;
+  scopes: string[];
   /** The new `session` cookie value. */
   sessionToken: string;
   accessToken: string;
@@ -40,9 +45,11 @@ export class AuthService {
   /**
    * Checks the password and opens a brand-new session. Never reuses a session id the client
    * brought along: a planted or pre-login id must not become a logged-in one (session fixation,
-   * OWASP ASVS 3.2.1).
+   * OWASP ASVS 3.2.1). The session and its token carry the employee's granted scopes, narrowed to
+   * `requestedScope` (the OAuth2 `scope` field) when given; a later change of grants takes effect
+   * at the next login.
    */
-  async login(username: string, password: string): Promise<LoginResult> {
+  async login(username: string, password: string, requestedScope?: string): Promise<LoginResult> {
     const employee = await findEmployeeByEmail(this.db, username);
     if (!employee) {
       await burnVerificationTime(password);
@@ -52,20 +59,22 @@ export class AuthService {
 
     if (needsRehash(employee.password)) await this.upgradeHash(employee.emp_no, password);
 
-    const { token: sessionToken, id } = await this.sessions.create(employee.emp_no);
+    const scopes = narrowScopes(await findScopes(this.db, employee.emp_no), requestedScope);
+    const { token: sessionToken, id } = await this.sessions.create(employee.emp_no, scopes);
     const { token: accessToken, expiresIn } = await this.tokens.sign({
       sub: employee.email,
       emp_no: employee.emp_no,
+      scopes,
       sid: id,
     });
-    return { empNo: employee.emp_no, sessionToken, accessToken, expiresIn };
+    return { empNo: employee.emp_no, scopes, sessionToken, accessToken, expiresIn };
   }
 
   /** The principal behind a `session` cookie value, or null when it is not a live session. */
   async fromSessionToken(token: string | undefined): Promise<Principal | null> {
     if (!token) return null;
     const session = await this.sessions.validateToken(token);
-    return session && { empNo: session.empNo, sessionId: session.id, via: 'session' };
+    return session && { empNo: session.empNo, scopes: session.scopes, sessionId: session.id, via: 'session' };
   }
 
   /**
@@ -77,7 +86,7 @@ export class AuthService {
     const claims = await this.tokens.verify(token);
     const session = await this.sessions.validateId(claims.sid);
     if (!session || session.empNo !== claims.emp_no) throw new InvalidTokenError('its session has ended');
-    return { empNo: session.empNo, sessionId: session.id, via: 'bearer' };
+    return { empNo: session.empNo, scopes: claims.scopes, sessionId: session.id, via: 'bearer' };
   }
 
   /** The session id a bearer token names, even when the token has just expired; null if invalid. */

@@ -1,13 +1,14 @@
 /**
- * The auth room's door: `request.identify()` finds who is asking (the session cookie first, then
- * `Authorization: Bearer`, as the seed's OAuth2PasswordBearerRedis does), and `app.requireUser`
- * is the preHandler protected routes use.
+ * The auth room's door: `request.identify(reply)` finds who is asking (the session cookie first,
+ * then `Authorization: Bearer`, as the seed's OAuth2PasswordBearerRedis does), and
+ * `app.requireUser` / `app.requireScopes(...)` are the preHandlers protected routes use.
  */
 import fp from 'fastify-plugin';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AuthService, type Principal } from './auth-service.js';
 import { AccessTokens, InvalidTokenError } from './tokens.js';
-import { invalidToken, notAuthenticated } from '../http/errors.js';
+import { hasScopes, type ScopeName } from './scopes.js';
+import { forbidden, invalidToken, notAuthenticated, sessionEnded } from '../errors.js';
 
 export interface AuthPluginOptions {
   secretKey: string;
@@ -16,14 +17,19 @@ export interface AuthPluginOptions {
 
 interface Identification {
   principal: Principal | null;
-  /** Set when a bearer token was sent but is not (or no longer) valid. */
+  /** A `session` cookie was sent but names no live session (expired, ended, forged). */
+  staleSession?: boolean;
+  /** A bearer token was sent but is not (or no longer) valid. */
   tokenError?: InvalidTokenError;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     auth: AuthService;
-    requireUser: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** preHandler: someone must be logged in; sets `request.user`. */
+    requireUser: preHandlerAsyncHookHandler;
+    /** preHandler: someone must be logged in and hold every one of `scopes` (directly or by implication). */
+    requireScopes: (...scopes: ScopeName[]) => preHandlerAsyncHookHandler;
   }
   interface FastifyRequest {
     /**
@@ -31,7 +37,7 @@ declare module 'fastify' {
      * the answer shapes it: `Cache-Control: no-store`, and a stale cookie is cleared.
      */
     identify(reply: FastifyReply): Promise<Principal | null>;
-    /** The principal of a route guarded by `requireUser`. */
+    /** The principal of a route guarded by `requireUser` / `requireScopes`. */
     user: Principal;
     identification: Promise<Identification> | null;
   }
@@ -51,21 +57,23 @@ export default fp<AuthPluginOptions>(
     async function runIdentification(request: FastifyRequest, reply: FastifyReply): Promise<Identification> {
       // Whatever the outcome, this response depends on credentials: no cache may keep it (ASVS 8.2.1).
       reply.header('cache-control', 'no-store');
+      let staleSession = false;
       const cookieValue = request.sessionCookie();
       if (cookieValue !== undefined) {
         const principal = await app.auth.fromSessionToken(cookieValue);
         if (principal) return { principal };
         // Malformed, unknown, expired or tampered: treat as no session, and tell the browser to drop it.
+        staleSession = true;
         reply.clearSessionCookie();
       }
       const token = bearerToken(request);
-      if (token === undefined) return { principal: null };
+      if (token === undefined) return { principal: null, staleSession };
       try {
         return { principal: await app.auth.fromBearerToken(token) };
       } catch (error) {
         if (error instanceof InvalidTokenError) {
           request.log.info({ reason: error.message }, 'rejected a bearer token');
-          return { principal: null, tokenError: error };
+          return { principal: null, staleSession, tokenError: error };
         }
         throw error;
       }
@@ -78,17 +86,25 @@ export default fp<AuthPluginOptions>(
       return (await this.identification).principal;
     });
 
-    app.decorate('requireUser', async (request: FastifyRequest, reply: FastifyReply) => {
+    async function requireUser(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       const principal = await request.identify(reply);
       if (principal) {
         request.user = principal;
         request.log = request.log.child({ empNo: principal.empNo });
         return;
       }
-      const { tokenError } = await request.identification!;
-      throw tokenError ? invalidToken() : notAuthenticated();
+      const { tokenError, staleSession } = await request.identification!;
+      if (tokenError) throw invalidToken();
+      throw staleSession ? sessionEnded() : notAuthenticated();
+    }
+
+    app.decorate('requireUser', requireUser);
+    app.decorate('requireScopes', (...scopes: ScopeName[]) => {
+      return async function requireScopes(request: FastifyRequest, reply: FastifyReply) {
+        await requireUser(request, reply);
+        if (!hasScopes(request.user.scopes, scopes)) throw forbidden(scopes);
+      };
     });
   },
   { name: 'auth', dependencies: ['sessions', 'database'], fastify: '5.x' },
 );
-

@@ -12,6 +12,8 @@ export interface AccessTokenClaims {
   /** The employee's email (login name). */
   sub: string;
   emp_no: number;
+  /** The scopes granted at login. */
+  scopes: string[];
   /** The public id of the session the token belongs to (never the session's secret). */
   sid: string;
   exp: number;
@@ -25,11 +27,18 @@ export class InvalidTokenError extends Error {
 }
 
 function toClaims(payload: JWTPayload): AccessTokenClaims {
-  const { sub, emp_no: empNo, sid, exp } = payload as Partial<AccessTokenClaims>;
-  if (typeof sub !== 'string' || !Number.isSafeInteger(empNo) || typeof sid !== 'string' || typeof exp !== 'number') {
+  const { sub, emp_no: empNo, scopes, sid, exp } = payload as Partial<AccessTokenClaims>;
+  if (
+    typeof sub !== 'string' ||
+    !Number.isSafeInteger(empNo) ||
+    !Array.isArray(scopes) ||
+    !scopes.every((scope) => typeof scope === 'string') ||
+    typeof sid !== 'string' ||
+    typeof exp !== 'number'
+  ) {
     throw new InvalidTokenError('missing or malformed claims');
   }
-  return { sub, emp_no: empNo as number, sid, exp };
+  return { sub, emp_no: empNo as number, scopes, sid, exp };
 }
 
 export class AccessTokens {
@@ -44,7 +53,7 @@ export class AccessTokens {
   }
 
   async sign(claims: Omit<AccessTokenClaims, 'exp'>): Promise<{ token: string; expiresIn: number }> {
-    const token = await new SignJWT({ emp_no: claims.emp_no, sid: claims.sid })
+    const token = await new SignJWT({ emp_no: claims.emp_no, scopes: claims.scopes, sid: claims.sid })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(claims.sub)
       .setIssuer(ISSUER)
@@ -65,7 +74,7 @@ export class AccessTokens {
         algorithms: [ALGORITHM],
         issuer: ISSUER,
         audience: AUDIENCE,
-        requiredClaims: ['exp', 'sub', 'sid', 'emp_no'],
+        requiredClaims: ['exp', 'sub', 'sid', 'emp_no', 'scopes'],
       });
       return toClaims(payload);
     } catch (error) {

@@ -2,7 +2,17 @@
  * The few places where SQL differs between SQLite, MySQL/MariaDB and PostgreSQL, each behind a
  * named helper. Repositories and migrations call these instead of branching on the engine.
  */
-import { MysqlAdapter, PostgresAdapter, SqliteAdapter, sql, type CreateTableBuilder, type Kysely } from 'kysely';
+import {
+  MysqlAdapter,
+  PostgresAdapter,
+  SqliteAdapter,
+  sql,
+  type CreateTableBuilder,
+  type Expression,
+  type InsertQueryBuilder,
+  type Kysely,
+  type SqlBool,
+} from 'kysely';
 import type { DialectName } from './schema.js';
 
 /**
@@ -78,4 +88,57 @@ export function isUniqueViolation(error: unknown): boolean {
     code === 'SQLITE_CONSTRAINT_UNIQUE' ||
     code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   );
+}
+
+/**
+ * True when the engine gave up on a transaction because of another one running beside it, so that
+ * running it again is the fix: pg's serialization failure (40001) and deadlock (40P01), MySQL's
+ * ER_LOCK_DEADLOCK (1213), and SQLite's SQLITE_BUSY_SNAPSHOT (a WAL reader that wanted to write
+ * after another connection had committed).
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errno } = error as { code?: unknown; errno?: unknown };
+  return code === '40001' || code === '40P01' || code === 'ER_LOCK_DEADLOCK' || errno === 1213 || code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
+/**
+ * Makes an INSERT skip the rows whose primary key or unique key is already there, and fail on any
+ * other error; apply it with `insertInto(...).values(...).$call(skipDuplicateKeys(dialect, column))`.
+ *
+ * PostgreSQL and SQLite: `ON CONFLICT DO NOTHING`. MySQL has no such clause; its `INSERT IGNORE`
+ * would also turn a foreign-key failure into a warning, so it gets `ON DUPLICATE KEY UPDATE
+ * column = column` instead: a no-op update of one of the key's own columns.
+ */
+export function skipDuplicateKeys(dialect: DialectName, keyColumn: string) {
+  return <DB, TB extends keyof DB, O>(builder: InsertQueryBuilder<DB, TB, O>): InsertQueryBuilder<DB, TB, O> =>
+    dialect === 'mysql'
+      ? builder.onDuplicateKeyUpdate({ [keyColumn]: sql.ref(keyColumn) } as Parameters<typeof builder.onDuplicateKeyUpdate>[0])
+      : builder.onConflict((conflict) => conflict.doNothing());
+}
+
+/**
+ * The escape character of every LIKE pattern built here. Not backslash: MySQL reads a backslash
+ * in a string as an escape of its own, and PostgreSQL and SQLite do not, so `ESCAPE '\'` would mean
+ * different things; `!` means the same on all three.
+ */
+const LIKE_ESCAPE = '!';
+
+/** `text` as a LIKE pattern that matches exactly that text: `%`, `_` and the escape character lose their meaning. */
+export function escapeLikeLiteral(text: string): string {
+  return text.replace(/[%_!]/g, (character) => `${LIKE_ESCAPE}${character}`);
+}
+
+/**
+ * `column LIKE pattern ESCAPE '!'`, case-insensitive on every engine (`pattern` escaped with
+ * `escapeLikeLiteral` where it must match literally):
+ * - PostgreSQL: `ILIKE`, since its LIKE is case-sensitive;
+ * - MySQL/MariaDB: `LIKE`, which follows the column's collation: utf8mb4's default, a `_ci`
+ *   (case-insensitive) one, in tables made by our migrations (`portableTable`);
+ * - SQLite: `LIKE`, case-insensitive for ASCII letters only (`é` does not match `É`), unless
+ *   `PRAGMA case_sensitive_like` is on, which we never turn on.
+ */
+export function caseInsensitiveLike(dialect: DialectName, column: string, pattern: string): Expression<SqlBool> {
+  const operator = dialect === 'postgres' ? sql`ilike` : sql`like`;
+  return sql<SqlBool>`${sql.ref(column)} ${operator} ${pattern} escape ${sql.lit(LIKE_ESCAPE)}`;
 }

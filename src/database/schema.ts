@@ -17,8 +17,15 @@ export interface EmployeesTable {
   password: string;
 }
 
+/** One row per scope an employee holds (names: employees/scope-names.ts). */
+export interface EmployeeScopesTable {
+  emp_no: number;
+  scope: string;
+}
+
 export interface Database {
   employees: EmployeesTable;
+  employee_scopes: EmployeeScopesTable;
 }
 
 export type EmployeeRow = Selectable<EmployeesTable>;

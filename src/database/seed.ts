@@ -1,12 +1,14 @@
 /**
  * Sample employees for an empty database: rows of the MySQL "employees" sample database
  * (datacharmer/test_db), the people the original series' tests log in as, and its extra row 500222.
- * Every one of them has the password `password`.
+ * Every one of them has the password `password`, and the scopes the original gave them.
  */
 import { hash as argon2Hash, type Algorithm } from '@node-rs/argon2';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import type { Kysely } from 'kysely';
 import { insertEmployees } from '../employees/employee-repository.js';
+import type { ScopeName } from '../employees/scope-names.js';
+import { grantScopesInBulk } from '../employees/scope-repository.js';
 import { isUniqueViolation } from './dialects.js';
 import type { Database, EmployeeRow, NewEmployeeRow } from './schema.js';
 
@@ -112,10 +114,28 @@ export const LEGACY_BCRYPT_EMAILS: readonly string[] = SEED_EMPLOYEES.filter((em
   LEGACY_BCRYPT_EMP_NOS.includes(employee.emp_no),
 ).map((employee) => employee.email);
 
+/** What everyone the original did not list could do (its `'*'` entry). */
+const DEFAULT_SEED_SCOPES: readonly ScopeName[] = ['user:read'];
+
+/** The original's hard-coded MOCK_USER_SCOPES (behaviour notes §5.3), now rows of employee_scopes. */
+const LISTED_SEED_SCOPES: Readonly<Record<string, readonly ScopeName[]>> = {
+  'moss.shanbhogue.10045@gmail.com': [],
+  'behai_nguyen@hotmail.com': ['user:read', 'user:write'],
+  'nidapan.samarati.262556@gmail.com': ['user:read'],
+  'kyoichi.maliniak.10005@gmail.com': ['admin:read', 'admin:write'],
+  'weijing.showalter.67000@gmail.com': ['admin:read'],
+  'mary.sluis.10011@gmail.com': ['super:*'],
+};
+
+/** Every sample employee's scopes, by email: the listed ones, and `user:read` for the rest. */
+export const SEED_SCOPES: Readonly<Record<string, readonly ScopeName[]>> = Object.fromEntries(
+  SEED_EMPLOYEES.map((employee) => [employee.email, LISTED_SEED_SCOPES[employee.email] ?? DEFAULT_SEED_SCOPES]),
+);
+
 /**
- * Inserts SEED_EMPLOYEES, in one transaction, when the employees table is empty; does nothing
- * otherwise. Hashes `password` once per algorithm (not once per row: argon2 is slow on purpose),
- * and only when it is going to insert.
+ * Inserts SEED_EMPLOYEES and their SEED_SCOPES, in one transaction, when the employees table is
+ * empty; does nothing otherwise. Hashes `password` once per algorithm (not once per row: argon2 is
+ * slow on purpose), and only when it is going to insert.
  */
 export async function seedIfEmpty(db: Kysely<Database>): Promise<{ inserted: number }> {
   if (!(await isEmpty(db))) return { inserted: 0 };
@@ -129,8 +149,17 @@ export async function seedIfEmpty(db: Kysely<Database>): Promise<{ inserted: num
     password: LEGACY_BCRYPT_EMP_NOS.includes(employee.emp_no) ? bcryptHashValue : argon2idHash,
   }));
 
+  const grants = SEED_EMPLOYEES.flatMap((employee) =>
+    (SEED_SCOPES[employee.email] ?? []).map((scope) => ({ emp_no: employee.emp_no, scope })),
+  );
+
   try {
-    const inserted = await db.transaction().execute(async (trx) => (await isEmpty(trx)) ? insertEmployees(trx, rows) : 0);
+    const inserted = await db.transaction().execute(async (trx) => {
+      if (!(await isEmpty(trx))) return 0;
+      const count = await insertEmployees(trx, rows);
+      await grantScopesInBulk(trx, grants);
+      return count;
+    });
     return { inserted };
   } catch (error) {
     // Another process (a second app instance starting at the same time) seeded first.

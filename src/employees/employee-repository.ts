@@ -6,6 +6,7 @@
  * everything else returns an `Employee`, which has no `password` key at all.
  */
 import type { Kysely } from 'kysely';
+import { caseInsensitiveLike, dialectOf } from '../database/dialects.js';
 import type { Database, EmployeeRow, EmployeesTable, NewEmployeeRow } from '../database/schema.js';
 
 /** An employee as the rest of the app may see it: everything but the password hash. */
@@ -32,8 +33,8 @@ void everyPublicColumnListed;
  * cannot name an employee, and PostgreSQL would throw "out of range" rather than find nothing, so
  * such numbers are answered without a query, the same on every engine.
  */
-const MAX_EMP_NO = 2_147_483_647;
-function isPossibleEmpNo(empNo: number): boolean {
+export const MAX_EMP_NO = 2_147_483_647;
+export function isPossibleEmpNo(empNo: number): boolean {
   return Number.isSafeInteger(empNo) && empNo >= 1 && empNo <= MAX_EMP_NO;
 }
 
@@ -45,6 +46,12 @@ export function normaliseEmail(email: string): string {
 /** The full row, password hash included: for verifying a login, and nothing else. Case-insensitive on the email. */
 export async function findEmployeeByEmail(db: Kysely<Database>, email: string): Promise<EmployeeRow | undefined> {
   return db.selectFrom('employees').selectAll().where('email', '=', normaliseEmail(email)).executeTakeFirst();
+}
+
+/** The number of the employee with this email (case-insensitive), without fetching anything else. */
+export async function findEmployeeNumberByEmail(db: Kysely<Database>, email: string): Promise<number | undefined> {
+  const row = await db.selectFrom('employees').select('emp_no').where('email', '=', normaliseEmail(email)).executeTakeFirst();
+  return row?.emp_no;
 }
 
 export async function findEmployeeByNumber(db: Kysely<Database>, empNo: number): Promise<Employee | undefined> {
@@ -80,4 +87,59 @@ export async function insertEmployees(db: Kysely<Database>, rows: readonly NewEm
     inserted += batch.length;
   }
   return inserted;
+}
+
+/** What an update may change. Email and password are not among them. */
+export type EmployeeDetails = Pick<EmployeesTable, 'birth_date' | 'first_name' | 'last_name' | 'gender' | 'hire_date'>;
+
+/** Writes the details; false when there is no such employee (rows matched, as in `updatePasswordHash`). */
+export async function updateEmployeeDetails(db: Kysely<Database>, empNo: number, details: EmployeeDetails): Promise<boolean> {
+  if (!isPossibleEmpNo(empNo)) return false;
+  const { birth_date, first_name, last_name, gender, hire_date } = details;
+  const result = await db
+    .updateTable('employees')
+    .set({ birth_date, first_name, last_name, gender, hire_date })
+    .where('emp_no', '=', empNo)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** The highest employee number in use; undefined for an empty table. */
+export async function findHighestEmployeeNumber(db: Kysely<Database>): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('employees')
+    .select((eb) => eb.fn.max('emp_no').as('highest'))
+    .executeTakeFirst();
+  // MAX over no rows is NULL; some drivers hand back numeric aggregates as text.
+  return row?.highest === null || row?.highest === undefined ? undefined : Number(row.highest);
+}
+
+export interface NamePatternSearch {
+  /** LIKE patterns with `!` as the escape character (`escapeLikeLiteral`). */
+  lastName: string;
+  firstName: string;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Employees whose last and first names match the patterns, ignoring case on every engine
+ * (`caseInsensitiveLike`), in employee-number order.
+ *
+ * The (last_name, first_name) index serves a pattern with a literal prefix (`Gor%`) on MySQL only:
+ * a leading `%` defeats any B-tree index, PostgreSQL's ILIKE cannot use a plain B-tree index, and
+ * SQLite's LIKE optimisation needs a NOCASE index. On the full 300,000-row database such a search
+ * scans the table; making it fast (trigram or full-text indexes) is issue #4.
+ */
+export async function findEmployeesByNamePatterns(db: Kysely<Database>, search: NamePatternSearch): Promise<Employee[]> {
+  const dialect = dialectOf(db);
+  return db
+    .selectFrom('employees')
+    .select(PUBLIC_EMPLOYEE_COLUMNS)
+    .where(caseInsensitiveLike(dialect, 'last_name', search.lastName))
+    .where(caseInsensitiveLike(dialect, 'first_name', search.firstName))
+    .orderBy('emp_no')
+    .limit(search.limit)
+    .offset(search.offset)
+    .execute();
 }

@@ -8,36 +8,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SessionStoreUnavailableError } from '../sessions/store.js';
 import { isDatabaseOutage } from '../database/errors.js';
-import { prefersHtml } from './negotiation.js';
-
-export class AppError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'AppError';
-  }
-}
-
-export const NOT_AUTHENTICATED = 'Not authenticated';
-export const INVALID_CREDENTIALS = 'Incorrect username or password';
-
-/** 401 with the `WWW-Authenticate` challenge RFC 6750 asks for. */
-export const notAuthenticated = (detail = NOT_AUTHENTICATED) =>
-  new AppError(401, 'NOT_AUTHENTICATED', detail, { 'www-authenticate': 'Bearer' });
-
-export const invalidToken = () =>
-  new AppError(401, 'INVALID_TOKEN', 'Could not validate credentials', {
-    'www-authenticate': 'Bearer error="invalid_token"',
-  });
-
-export interface FieldError {
-  field: string;
-  message: string;
-}
+import { wantsHtml } from './negotiation.js';
+import { redirectToLogin, type LoginNotice } from '../pages/notices.js';
+import { AppError, validationFailed, type FieldError } from '../errors.js';
 
 /** Turns Fastify's ajv validation errors into "username is required"-style field errors. */
 function fieldErrors(error: FastifyError): FieldError[] {
@@ -56,14 +29,11 @@ interface ErrorBody {
 }
 
 function classify(error: FastifyError | Error): { status: number; body: ErrorBody; headers: Record<string, string> } {
-  if (error instanceof AppError) {
-    return { status: error.statusCode, body: { detail: error.message }, headers: error.headers };
-  }
   const fastifyError = error as FastifyError;
-  if (fastifyError.validation) {
-    const errors = fieldErrors(fastifyError);
-    const detail = `Invalid request: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`;
-    return { status: 422, body: { detail, errors }, headers: {} };
+  if (fastifyError.validation) return classify(validationFailed(fieldErrors(fastifyError)));
+  if (error instanceof AppError) {
+    const body: ErrorBody = error.errors ? { detail: error.message, errors: error.errors } : { detail: error.message };
+    return { status: error.statusCode, body, headers: error.headers };
   }
   if (error instanceof SessionStoreUnavailableError) {
     return { status: 503, body: { detail: 'The session store is unavailable; try again shortly' }, headers: { 'retry-after': '5' } };
@@ -79,22 +49,33 @@ function classify(error: FastifyError | Error): { status: number; body: ErrorBod
   return { status: 500, body: { detail: 'Internal Server Error' }, headers: {} };
 }
 
+/** A browser that is not (or no longer) logged in goes to the login page, which says why. */
+const LOGIN_NOTICE_BY_CODE: Record<string, LoginNotice> = {
+  NOT_AUTHENTICATED: 'login-required',
+  SESSION_ENDED: 'session-ended',
+  INVALID_TOKEN: 'invalid-token',
+};
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, headers } = classify(error);
+    const code = error instanceof AppError ? error.code : error.code;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: (error as AppError).code ?? error.code, status }, body.detail);
+    else request.log.info({ code, status }, body.detail);
+
+    const html = wantsHtml(request);
+    const notice = LOGIN_NOTICE_BY_CODE[code];
+    if (html && notice) return redirectToLogin(reply, notice);
+
     reply.code(status).headers(headers);
-    if (prefersHtml(request)) {
-      return reply.type('text/html; charset=utf-8').view('error.njk', { status, ...body });
-    }
+    if (html) return reply.type('text/html; charset=utf-8').view('error.njk', { status, ...body });
     return body;
   });
 
   app.setNotFoundHandler(async (request, reply) => {
     const detail = `Not found: ${request.method} ${request.url.split('?')[0]}`;
     reply.code(404);
-    if (prefersHtml(request)) return reply.type('text/html; charset=utf-8').view('error.njk', { status: 404, detail });
+    if (wantsHtml(request)) return reply.type('text/html; charset=utf-8').view('error.njk', { status: 404, detail });
     return { detail };
   });
 }

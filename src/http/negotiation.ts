@@ -1,8 +1,20 @@
 /**
- * Content negotiation: one route, two faces. A browser says what it wants in `Accept`; the
- * original series' clients may also send `x-expected-format`, which wins when present.
+ * Content negotiation: one route, two faces.
+ *
+ * - HTML when the client ranks `text/html` above `application/json` in `Accept` (every browser
+ *   does for a page or a form post);
+ * - JSON otherwise: `application/json`, `*\/*` (curl, most HTTP libraries), no `Accept` at all;
+ * - the original series' header `x-expected-format: application/json|text/html` decides when sent;
+ * - routes registered with `config: { format: 'json' }` (the `/api/*` aliases) always answer JSON.
  */
 import type { FastifyRequest } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** 'json': this route always answers JSON, whatever the client's Accept says. */
+    format?: 'json';
+  }
+}
 
 const HTML = 'text/html';
 const JSON_TYPE = 'application/json';
@@ -12,15 +24,24 @@ function expectedFormat(request: FastifyRequest): string | undefined {
   return typeof header === 'string' ? header.trim().toLowerCase() : undefined;
 }
 
-/** True when the client ranks HTML above JSON (a browser). `*\/*` and no `Accept` mean JSON. */
-export function prefersHtml(request: FastifyRequest): boolean {
+function forcedJson(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.format === 'json';
+}
+
+/** True for a browser: the answer should be a page (or a redirect to one). */
+export function wantsHtml(request: FastifyRequest): boolean {
+  if (forcedJson(request)) return false;
   const expected = expectedFormat(request);
   if (expected === HTML || expected === JSON_TYPE) return expected === HTML;
   return request.accepts().type([JSON_TYPE, HTML]) === HTML;
 }
 
-/** True when the client ranks JSON above HTML. `*\/*` and no `Accept` mean HTML. */
+/**
+ * The mirror image, for the one route whose default answer is a page (logout answers with the
+ * login page): true only when the client ranks JSON above HTML.
+ */
 export function prefersJson(request: FastifyRequest): boolean {
+  if (forcedJson(request)) return true;
   const expected = expectedFormat(request);
   if (expected === HTML || expected === JSON_TYPE) return expected === JSON_TYPE;
   return request.accepts().type([HTML, JSON_TYPE]) === JSON_TYPE;

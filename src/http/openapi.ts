@@ -6,12 +6,14 @@
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { ErrorResponse, MessageResponse } from './schemas.js';
+import { EmployeeJson, ErrorResponse, MessageResponse } from './schemas.js';
+import { SCOPE_DESCRIPTIONS } from '../auth/scopes.js';
 
 export default fp(
   async (app) => {
     app.addSchema(ErrorResponse);
     app.addSchema(MessageResponse);
+    app.addSchema(EmployeeJson);
 
     await app.register(swagger, {
       openapi: {
@@ -27,7 +29,8 @@ export default fp(
           securitySchemes: {
             OAuth2PasswordBearer: {
               type: 'oauth2',
-              flows: { password: { tokenUrl: '/auth/token', scopes: {} } },
+              // Listed here, the scopes appear as checkboxes in Swagger UI's Authorize dialog.
+              flows: { password: { tokenUrl: '/auth/token', scopes: SCOPE_DESCRIPTIONS } },
             },
             SessionCookie: { type: 'apiKey', in: 'cookie', name: 'session' },
           },

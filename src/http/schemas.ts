@@ -9,10 +9,29 @@ export const ErrorResponse = Type.Object(
   { $id: 'ErrorResponse', description: 'An error, with per-field errors when the input was invalid' },
 );
 
+export const EmployeeJson = Type.Object(
+  {
+    emp_no: Type.Integer(),
+    email: Type.String(),
+    first_name: Type.String(),
+    last_name: Type.String(),
+    birth_date: Type.String({ format: 'date' }),
+    gender: Type.String({ enum: ['M', 'F'] }),
+    hire_date: Type.String({ format: 'date' }),
+  },
+  { $id: 'Employee', description: 'An employee (dates as yyyy-mm-dd; never a password hash)' },
+);
+
 export const MessageResponse = Type.Object({ message: Type.String() }, { $id: 'MessageResponse' });
 
 export const errorRef = (description: string) => Type.Ref('ErrorResponse', { description });
 export const messageRef = (description: string) => Type.Ref('MessageResponse', { description });
 
-/** The security requirement of every protected route: the OAuth2 password flow's bearer token (or the cookie). */
-export const PROTECTED: Array<Record<string, string[]>> = [{ OAuth2PasswordBearer: [] }, { SessionCookie: [] }];
+/**
+ * The security requirement of a protected route: the OAuth2 password flow's bearer token with these
+ * scopes, or the session cookie. Swagger UI shows the lock and the scopes from this.
+ */
+export const securedBy = (...scopes: string[]): Array<Record<string, string[]>> => [
+  { OAuth2PasswordBearer: scopes },
+  { SessionCookie: [] },
+];

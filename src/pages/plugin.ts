@@ -1,14 +1,31 @@
 /**
- * The pages room: Nunjucks templates (the closest kin of the original's Jinja2) and the static
- * files under /static/. Static files are served before any session code could run.
+ * The pages room: Nunjucks templates (the closest kin of the original's Jinja2), the static files
+ * under /static/, and `reply.page()`, which renders a template with what every page needs: the
+ * person, what their scopes let them do, and the app's name.
  */
 import fp from 'fastify-plugin';
 import view from '@fastify/view';
 import fastifyStatic from '@fastify/static';
 import nunjucks from 'nunjucks';
+import type { FastifyReply } from 'fastify';
 import { STATIC_DIR, TEMPLATES_DIR } from '../paths.js';
+import { hasScopes, SCOPE_NAMES } from '../auth/scopes.js';
 
 export const APP_TITLE = 'Employees Portal';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Renders `template` as an HTML page for the current person. */
+    page(template: string, data?: Record<string, unknown>): FastifyReply;
+  }
+}
+
+/** `yyyy-mm-dd` → `dd/mm/yyyy`, the format people type into the forms (the original's). */
+export function isoToDmy(iso: unknown): string {
+  if (typeof iso !== 'string') return '';
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  return match ? `${match[3]}/${match[2]}/${match[1]}` : iso;
+}
 
 export default fp(
   async (app) => {
@@ -16,7 +33,11 @@ export default fp(
       engine: { nunjucks },
       root: TEMPLATES_DIR,
       // Autoescape is nunjucks' default; stated here because every page depends on it (XSS).
-      options: { autoescape: true, throwOnUndefined: false },
+      options: {
+        autoescape: true,
+        throwOnUndefined: false,
+        onConfigure: (env: nunjucks.Environment) => env.addFilter('dmy', isoToDmy),
+      },
       defaultContext: { appTitle: APP_TITLE },
     });
     await app.register(fastifyStatic, {
@@ -24,6 +45,13 @@ export default fp(
       prefix: '/static/',
       index: false,
       maxAge: '1h',
+    });
+
+    app.decorateReply('page', function (this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
+      const user = this.request.user;
+      // One flag per scope, so templates can grey out what the person may not use.
+      const can = Object.fromEntries(SCOPE_NAMES.map((scope) => [scope, user ? hasScopes(user.scopes, [scope]) : false]));
+      return this.type('text/html; charset=utf-8').view(template, { user, can, ...data });
     });
   },
   { name: 'pages', fastify: '5.x' },

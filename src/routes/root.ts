@@ -1,7 +1,7 @@
 /** /: the login page, and the probes a load balancer or orchestrator asks. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { pingDatabase } from '../database/open.js';
-import { loginPageRouteOptions, showLoginPage } from './auth.js';
+import { loginPageRoute } from './auth.js';
 
 const Health = Type.Object({ status: Type.Literal('ok') });
 const Readiness = Type.Object({
@@ -13,7 +13,7 @@ const Readiness = Type.Object({
 });
 
 const rootRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/', loginPageRouteOptions, showLoginPage);
+  app.get('/', loginPageRoute);
 
   app.get(
     '/health',

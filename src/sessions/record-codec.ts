@@ -9,6 +9,7 @@
  *   e → empNo
  *   c → createdAt    (epoch ms)
  *   s → lastSeenAt   (epoch ms; "s" for "seen")
+ *   g → scopes       (granted at login; omitted when empty)
  *
  * Decoding never throws: a value that is not a well-formed record (corrupt, truncated, written by
  * a different version) is treated as no session, which answers 401 rather than 500.
@@ -23,6 +24,7 @@ interface EncodedRecord {
   e: number;
   c: number;
   s: number;
+  g?: string[];
 }
 
 export function encodeSessionRecord(record: SessionRecord): string {
@@ -32,6 +34,7 @@ export function encodeSessionRecord(record: SessionRecord): string {
     c: record.createdAt,
     s: record.lastSeenAt,
   };
+  if (record.scopes.length) encoded.g = record.scopes;
   return JSON.stringify(encoded);
 }
 
@@ -44,16 +47,18 @@ export function decodeSessionRecord(value: string | null | undefined): SessionRe
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { h, e, c, s } = parsed as Partial<Record<keyof EncodedRecord, unknown>>;
+  const { h, e, c, s, g = [] } = parsed as Partial<Record<keyof EncodedRecord, unknown>>;
   if (
     typeof h !== 'string' ||
+    !Array.isArray(g) ||
+    !g.every((scope) => typeof scope === 'string') ||
     !Number.isSafeInteger(e) ||
     !Number.isSafeInteger(c) ||
     !Number.isSafeInteger(s)
   ) {
     return undefined;
   }
-  return { secretHash: h, empNo: e as number, createdAt: c as number, lastSeenAt: s as number };
+  return { secretHash: h, empNo: e as number, scopes: g as string[], createdAt: c as number, lastSeenAt: s as number };
 }
 
 /**

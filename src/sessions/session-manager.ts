@@ -29,6 +29,7 @@ const CREATE_MAX_ATTEMPTS = 3;
 export interface Session {
   id: string;
   empNo: number;
+  scopes: string[];
   createdAt: Date;
   lastSeenAt: Date;
   /** The earlier of the idle deadline (lastSeenAt + idle) and the absolute one (createdAt + absolute). */
@@ -104,7 +105,7 @@ export class SessionManager {
   }
 
   /** Starts a new session; the token is what the client presents (cookie value). */
-  async create(empNo: number): Promise<{ token: string; id: string; session: Session }> {
+  async create(empNo: number, scopes: readonly string[] = []): Promise<{ token: string; id: string; session: Session }> {
     // The codec reads back only safe integers; refuse here rather than write a record that reads as absent.
     if (!Number.isSafeInteger(empNo)) throw new TypeError(`empNo must be an integer, got ${String(empNo)}`);
     const now = this.now();
@@ -112,6 +113,7 @@ export class SessionManager {
     const record: SessionRecord = {
       secretHash: hashSecret(secret).toString('base64url'),
       empNo,
+      scopes: [...scopes],
       createdAt: now,
       lastSeenAt: now,
     };
@@ -192,6 +194,7 @@ export class SessionManager {
     return {
       id,
       empNo: record.empNo,
+      scopes: record.scopes,
       createdAt: new Date(record.createdAt),
       lastSeenAt: new Date(record.lastSeenAt),
       expiresAt: new Date(this.expiresAt(record)),

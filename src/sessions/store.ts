@@ -13,6 +13,8 @@ export interface SessionRecord {
   secretHash: string;
   /** The logged-in employee. */
   empNo: number;
+  /** What this session may do (OAuth2 scope names), fixed at login. Opaque strings to the store. */
+  scopes: string[];
   /** Epoch milliseconds when the session was created (the absolute timeout counts from here). */
   createdAt: number;
   /** Epoch milliseconds of the last recorded activity (the idle timeout counts from here). */

@@ -1,6 +1,7 @@
 /**
- * The seed post's browser scenarios in a real Chromium: the app's own login page, Swagger UI's
- * Authorize button, and one session shared between them.
+ * The application as a person uses it, in a real Chromium: the app's own pages from login to
+ * logout, Swagger UI's Authorize button, and one session shared between the two.
+ * A screenshot of every page lands in test-output/screenshots/.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserGate, launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 
-describe('logging in from a browser', browserGate(), () => {
+const ADMIN = { username: 'kyoichi.maliniak.10005@gmail.com', password: 'password' }; // admin:read, admin:write
+
+describe('the application in a browser', browserGate(), () => {
   let env: TestEnvironment;
   let app: FastifyInstance;
   let browser: Browser;
@@ -30,12 +33,22 @@ describe('logging in from a browser', browserGate(), () => {
     return (await context.cookies(baseUrl)).find((cookie) => cookie.name === 'session');
   }
 
-  async function logInOnThePage(page: Page) {
+  async function logInOnThePage(page: Page, user: { username: string; password: string } = SEED_USER) {
     await page.goto(`${baseUrl}/`);
-    await page.getByLabel('Email').fill(SEED_USER.username);
-    await page.getByLabel('Password').fill(SEED_USER.password);
+    await page.getByLabel('Email').fill(user.username);
+    await page.getByLabel('Password').fill(user.password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${baseUrl}/auth/home`);
+  }
+
+  async function withPage(work: (page: Page, context: BrowserContext) => Promise<void>) {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(10_000);
+    try {
+      await work(await context.newPage(), context);
+    } finally {
+      await context.close();
+    }
   }
 
   /** Opens an operation in Swagger UI, runs it, and returns the status and body it shows. */
@@ -51,34 +64,92 @@ describe('logging in from a browser', browserGate(), () => {
     return { status, body };
   }
 
-  it('logs in on the login page, reaches home, and sees My Info', async () => {
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
+  it('logs in, opens My Info, edits its own record and logs out', async () => {
+    await withPage(async (page, context) => {
       await page.goto(`${baseUrl}/`);
       assert.equal(await page.title(), 'Login · Employees Portal');
       await page.screenshot({ path: screenshotPath('login'), fullPage: true });
+
       await logInOnThePage(page);
       assert.match(await page.locator('h1').innerText(), /Welcome, Be Hai Doe/);
+      // behai has user:read and user:write only: the administrator's actions are greyed out.
+      assert.equal(await page.getByText('Search Employees').getAttribute('aria-disabled'), 'true');
       await page.screenshot({ path: screenshotPath('home'), fullPage: true });
-
       const cookie = await sessionCookie(context);
-      assert.ok(cookie, 'the browser holds a session cookie');
-      assert.equal(cookie.httpOnly, true);
-      assert.equal(cookie.sameSite, 'Lax');
+      assert.equal(cookie?.httpOnly, true);
+      assert.equal(cookie?.sameSite, 'Lax');
 
       await page.getByRole('link', { name: 'My Info' }).click();
       await page.waitForURL(`${baseUrl}/admin/me`);
-      assert.match(await page.locator('body').innerText(), /"emp_no":\s*500222/);
-    } finally {
-      await context.close();
-    }
+      assert.equal(await page.title(), 'My Info · Employees Portal');
+      assert.match(await page.locator('dl.record').innerText(), /500222[\s\S]*behai_nguyen@hotmail\.com[\s\S]*09\/12\/1978/);
+      await page.screenshot({ path: screenshotPath('my-info'), fullPage: true });
+
+      await page.getByRole('link', { name: 'Update my details' }).click();
+      await page.waitForURL(`${baseUrl}/emp/own-get-update/500222`);
+      await page.getByLabel('Hire date (dd/mm/yyyy)').fill('18/1/2018');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.waitForURL(`${baseUrl}/emp/own-get-update/500222?saved=1`);
+      assert.equal(await page.getByRole('status').innerText(), 'Saved.');
+      assert.equal(await page.getByLabel('Hire date (dd/mm/yyyy)').inputValue(), '18/01/2018');
+      await page.screenshot({ path: screenshotPath('edit-own'), fullPage: true });
+
+      await page.getByLabel('First name').fill('');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.locator('#firstName-error').waitFor();
+      assert.equal(await page.locator('#firstName-error').innerText(), 'For first name, please enter between 1 and 14 characters');
+      assert.equal(await page.getByLabel('First name').getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.getByLabel('Email').inputValue(), 'behai_nguyen@hotmail.com');
+      await page.screenshot({ path: screenshotPath('edit-own-invalid'), fullPage: true });
+
+      await page.locator('header').getByRole('button', { name: 'Logout' }).click();
+      assert.match(await page.getByRole('status').innerText(), /You have been logged out/);
+      assert.equal(await sessionCookie(context), undefined);
+      await page.goto(`${baseUrl}/auth/home`);
+      await page.waitForURL(`${baseUrl}/auth/login`);
+      assert.equal(await page.getByRole('status').innerText(), 'Please log in to continue');
+    });
+  });
+
+  it('lets an administrator search, open a result and add an employee', async () => {
+    await withPage(async (page) => {
+      await logInOnThePage(page, ADMIN);
+      await page.getByRole('link', { name: 'Search Employees' }).first().click();
+      await page.waitForURL(`${baseUrl}/emp/search`);
+      await page.screenshot({ path: screenshotPath('search'), fullPage: true });
+      await page.getByLabel('Partial last name').fill('%nas%');
+      await page.getByLabel('Partial first name').fill('%an');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.waitForURL(`${baseUrl}/emp/search/%25nas%25/%25an`);
+      const rows = page.locator('table.results tbody tr');
+      assert.ok((await rows.count()) >= 2);
+      await page.screenshot({ path: screenshotPath('results'), fullPage: true });
+
+      await page.getByRole('link', { name: '12483' }).click();
+      await page.waitForURL(`${baseUrl}/emp/admin-get-update/12483`);
+      assert.equal(await page.getByLabel('First name').inputValue(), 'Niranjan');
+      await page.screenshot({ path: screenshotPath('edit-admin'), fullPage: true });
+
+      await page.getByRole('link', { name: 'Add a New Employee' }).click();
+      await page.waitForURL(`${baseUrl}/emp/new`);
+      await page.getByLabel('Email').fill('new.person@example.com');
+      await page.getByLabel('Password').fill('a good long password');
+      await page.getByLabel('Birth date (dd/mm/yyyy)').fill('25/12/1971');
+      await page.getByLabel('First name').fill('New');
+      await page.getByLabel('Last name').fill('Person');
+      await page.getByLabel('Gender').selectOption('F');
+      await page.getByLabel('Hire date (dd/mm/yyyy)').fill('17/9/1995');
+      await page.screenshot({ path: screenshotPath('new-employee'), fullPage: true });
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.waitForURL(/\/emp\/admin-get-update\/\d+\?saved=1$/);
+      const empNo = Number(await page.getByLabel('Employee number').inputValue());
+      assert.ok(empNo > 500222);
+      assert.equal(await page.getByLabel('Email').inputValue(), 'new.person@example.com');
+    });
   });
 
   it('uses a page login in Swagger UI, and a Swagger logout ends it everywhere', async () => {
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
+    await withPage(async (page, context) => {
       await logInOnThePage(page);
       const cookie = (await sessionCookie(context))!;
 
@@ -94,20 +165,17 @@ describe('logging in from a browser', browserGate(), () => {
       assert.equal(await app.sessionStore.get(cookie.value.split('.')[0]!), undefined, 'the stored session is gone');
 
       await page.goto(`${baseUrl}/auth/home`);
-      await page.waitForURL(`${baseUrl}/auth/login?state=2`);
-    } finally {
-      await context.close();
-    }
+      await page.waitForURL(`${baseUrl}/auth/login`);
+    });
   });
 
   it("logs in through Swagger UI's Authorize button and calls /admin/me", async () => {
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
+    await withPage(async (page, context) => {
       await page.goto(`${baseUrl}/docs/`);
       await page.locator('.auth-wrapper .authorize').click();
       const dialog = page.locator('.modal-ux');
       const oauth2 = dialog.locator('.auth-container', { has: page.locator('#oauth_username') });
+      assert.equal(await oauth2.locator('input[type=checkbox]').count(), 5, 'the five scopes are offered');
       await oauth2.locator('#oauth_username').fill(SEED_USER.username);
       await oauth2.locator('#oauth_password').fill(SEED_USER.password);
       await oauth2.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click();
@@ -122,8 +190,6 @@ describe('logging in from a browser', browserGate(), () => {
       assert.ok(await sessionCookie(context));
       await page.goto(`${baseUrl}/auth/home`);
       assert.match(await page.locator('h1').innerText(), /Welcome, Be Hai Doe/);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

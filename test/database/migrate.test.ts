@@ -41,6 +41,15 @@ for (const engine of ENGINES) {
       );
     });
 
+    it('creates the employee_scopes table with its two columns, neither nullable', async () => {
+      const tables = await testDb.db.introspection.getTables();
+      const scopes = tables.find((table) => table.name === 'employee_scopes');
+      assert.deepEqual(
+        scopes?.columns.map(({ name, isNullable }) => ({ name, isNullable })).sort((a, b) => a.name.localeCompare(b.name)),
+        ['emp_no', 'scope'].map((name) => ({ name, isNullable: false })),
+      );
+    });
+
     it('records every migration once, and running them again changes nothing', async () => {
       await migrateToLatest(testDb.db);
       await migrateToLatest(testDb.db);
@@ -77,6 +86,21 @@ for (const engine of ENGINES) {
 
     it('refuses a first name longer than its 14 characters', async () => {
       await assert.rejects(insert({ emp_no: 600005, email: 'x.600005@gmail.com', first_name: 'Abcdefghijklmno' }));
+    });
+
+    it('refuses a scope for an unknown employee, a second copy of a scope, and a scope name over 16 characters', async () => {
+      const grant = (emp_no: number, scope: string) => testDb.db.insertInto('employee_scopes').values({ emp_no, scope }).execute();
+      await grant(VALID.emp_no, 'user:read');
+      await assert.rejects(grant(600099, 'user:read'));
+      await assert.rejects(grant(VALID.emp_no, 'user:read'), (error) => isUniqueViolation(error));
+      await assert.rejects(grant(VALID.emp_no, 'a'.repeat(17)));
+    });
+
+    it('deletes an employee\'s scopes with the employee', async () => {
+      await insert({ emp_no: 600010, email: 'x.600010@gmail.com' });
+      await testDb.db.insertInto('employee_scopes').values({ emp_no: 600010, scope: 'admin:read' }).execute();
+      await testDb.db.deleteFrom('employees').where('emp_no', '=', 600010).execute();
+      assert.deepEqual(await testDb.db.selectFrom('employee_scopes').select('emp_no').where('emp_no', '=', 600010).execute(), []);
     });
 
     it('left only the valid row behind', async () => {

@@ -7,6 +7,7 @@ import {
   LEGACY_BCRYPT_EMP_NOS,
   SEED_EMPLOYEES,
   SEED_PASSWORD,
+  SEED_SCOPES,
   seedIfEmpty,
 } from '../../src/database/seed.js';
 import { PUBLIC_EMPLOYEE_COLUMNS } from '../../src/employees/employee-repository.js';
@@ -56,6 +57,21 @@ describe('the sample employees', () => {
     assert.deepEqual(offFormula.map((employee) => employee.emp_no), [500222]);
   });
 
+  it('carry the original series\' scopes: six listed users as it listed them, user:read for everyone else', () => {
+    const listed = {
+      'moss.shanbhogue.10045@gmail.com': [],
+      'behai_nguyen@hotmail.com': ['user:read', 'user:write'],
+      'nidapan.samarati.262556@gmail.com': ['user:read'],
+      'kyoichi.maliniak.10005@gmail.com': ['admin:read', 'admin:write'],
+      'weijing.showalter.67000@gmail.com': ['admin:read'],
+      'mary.sluis.10011@gmail.com': ['super:*'],
+    };
+    assert.deepEqual(
+      SEED_SCOPES,
+      Object.fromEntries(SEED_EMPLOYEES.map(({ email }) => [email, listed[email as keyof typeof listed] ?? ['user:read']])),
+    );
+  });
+
   it('name the legacy bcrypt users by email', () => {
     assert.deepEqual(LEGACY_BCRYPT_EMP_NOS, [10001, 10002, 10003, 10004]);
     assert.deepEqual(LEGACY_BCRYPT_EMAILS, [
@@ -77,6 +93,20 @@ for (const engine of ENGINES) {
 
     it('inserts every sample employee into an empty table', async () => {
       assert.deepEqual(await seedIfEmpty(testDb.db), { inserted: SEED_EMPLOYEES.length });
+    });
+
+    it('grants every sample employee their seed scopes', async () => {
+      const rows = await testDb.db
+        .selectFrom('employee_scopes')
+        .innerJoin('employees', 'employees.emp_no', 'employee_scopes.emp_no')
+        .select(['employees.email', 'employee_scopes.scope'])
+        .execute();
+      const granted: Record<string, string[]> = Object.fromEntries(SEED_EMPLOYEES.map(({ email }) => [email, []]));
+      for (const { email, scope } of rows) granted[email]!.push(scope);
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(granted).map(([email, scopes]) => [email, scopes.sort()])),
+        Object.fromEntries(Object.entries(SEED_SCOPES).map(([email, scopes]) => [email, [...scopes].sort()])),
+      );
     });
 
     it('inserts nothing the second time', async () => {
@@ -119,6 +149,8 @@ for (const engine of ENGINES) {
       assert.deepEqual(results.map((result) => result.inserted).sort((a, b) => a - b), [0, SEED_EMPLOYEES.length]);
       const rows = await testDb.db.selectFrom('employees').select('emp_no').execute();
       assert.equal(rows.length, SEED_EMPLOYEES.length);
+      const grants = await testDb.db.selectFrom('employee_scopes').select('emp_no').execute();
+      assert.equal(grants.length, Object.values(SEED_SCOPES).flat().length);
     });
   });
 
@@ -141,6 +173,8 @@ for (const engine of ENGINES) {
       assert.deepEqual(await seeding, { inserted: 0 });
       const rows = await testDb.db.selectFrom('employees').select('emp_no').execute();
       assert.deepEqual(rows, [{ emp_no: first!.emp_no }]);
+      // The seed's scopes went with its employees: one transaction.
+      assert.deepEqual(await testDb.db.selectFrom('employee_scopes').selectAll().execute(), []);
     });
   });
 }

@@ -80,7 +80,8 @@ export const SEED_USER_ME = {
   birth_date: '1978-12-09',
   gender: 'M',
   hire_date: '2022-11-01',
-} as const;
+  scopes: ['user:read', 'user:write'],
+};
 export const OTHER_USER = { username: 'pranav.furedi.10198@gmail.com', password: 'password', empNo: 10198 };
 
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };

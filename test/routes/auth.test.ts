@@ -92,8 +92,9 @@ for (const store of STORE_KINDS) {
         });
         assert.equal(response.statusCode, 200);
         const body = response.json();
-        assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'token_type']);
+        assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
         assert.equal(body.token_type, 'bearer');
+        assert.equal(body.scope, 'user:read user:write');
         assert.equal(body.expires_in, 1800);
         assert.match(body.access_token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
         assert.equal(response.headers['cache-control'], 'no-store');
@@ -219,7 +220,7 @@ for (const store of STORE_KINDS) {
         assert.ok(sessionCookieOf(response));
       });
 
-      it('sends a browser with wrong credentials back to the login page with a message', async () => {
+      it('sends a browser with wrong credentials back to the login page, which says why once', async () => {
         const response = await app.inject({
           method: 'POST',
           url: '/auth/token',
@@ -227,8 +228,14 @@ for (const store of STORE_KINDS) {
           payload: form({ username: SEED_USER.username, password: 'wrong' }),
         });
         assert.equal(response.statusCode, 303);
-        assert.equal(response.headers.location, '/auth/login?state=3');
+        assert.equal(response.headers.location, '/auth/login');
         assert.equal(sessionCookieOf(response), undefined);
+        const notice = response.cookies.find((cookie) => cookie.name === 'login_notice');
+        assert.equal(notice?.value, 'bad-credentials');
+
+        const page = await app.inject({ method: 'GET', url: '/auth/login', headers: BROWSER, cookies: { login_notice: notice.value } });
+        assert.match(page.body, /<p class="notice" role="status">Incorrect username or password<\/p>/);
+        assert.equal(page.cookies.find((cookie) => cookie.name === 'login_notice')?.value, '', 'shown once, then cleared');
       });
     });
 
@@ -384,14 +391,26 @@ for (const store of STORE_KINDS) {
         assert.match(response.body, /<title>Home · Employees Portal<\/title>/);
         assert.match(response.body, /Welcome, Be Hai Doe/);
         assert.match(response.body, /<a href="\/admin\/me">My Info<\/a>/);
+        assert.match(response.body, /<a href="\/emp\/own-get-update\/500222">Update Own Details<\/a>/);
+        assert.match(response.body, /<span class="disabled" aria-disabled="true" title="Needs the admin:read scope">Search Employees<\/span>/);
+        assert.match(response.body, /<span class="disabled" aria-disabled="true" title="Needs the admin:write scope">Add a New Employee<\/span>/);
         assert.match(response.body, /<a href="\/docs">Swagger UI<\/a>/);
         assert.match(response.body, /<form method="post" action="\/auth\/logout">\s*<button type="submit">Logout<\/button>/);
       });
 
-      it('sends a browser that is not logged in to the login page', async () => {
+      it('sends a browser that is not logged in to the login page, asking it to log in', async () => {
         const response = await app.inject({ method: 'GET', url: '/auth/home', headers: BROWSER });
         assert.equal(response.statusCode, 303);
-        assert.equal(response.headers.location, '/auth/login?state=2');
+        assert.equal(response.headers.location, '/auth/login');
+        assert.equal(response.cookies.find((cookie) => cookie.name === 'login_notice')?.value, 'login-required');
+      });
+
+      it('tells a browser whose session has ended that it has', async () => {
+        const { cookie } = await login(app);
+        await app.inject({ method: 'POST', url: '/auth/logout', cookies: { session: cookie } });
+        const response = await app.inject({ method: 'GET', url: '/auth/home', headers: BROWSER, cookies: { session: cookie } });
+        assert.equal(response.statusCode, 303);
+        assert.equal(response.cookies.find((cookie) => cookie.name === 'login_notice')?.value, 'session-ended');
       });
 
       it('answers a program that is not logged in with 401', async () => {

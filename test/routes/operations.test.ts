@@ -38,12 +38,46 @@ describe('operations and documentation', () => {
     assert.equal(document.openapi, '3.1.0');
     assert.deepEqual(document.components.securitySchemes.OAuth2PasswordBearer, {
       type: 'oauth2',
-      flows: { password: { tokenUrl: '/auth/token', scopes: {} } },
+      flows: {
+        password: {
+          tokenUrl: '/auth/token',
+          scopes: {
+            'user:read': 'Read your own information',
+            'user:write': 'Update your own information',
+            'admin:read': "Read other employees' information",
+            'admin:write': "Update other employees' information and add employees",
+            'super:*': 'Everything',
+          },
+        },
+      },
     });
-    assert.deepEqual(Object.keys(document.paths).sort(), ['/admin/me', '/auth/logout', '/auth/token', '/health', '/ready']);
+    assert.deepEqual(Object.keys(document.paths).sort(), [
+      '/admin/me',
+      '/api/emp/admin-get-update/{emp_no}',
+      '/api/emp/admin-save',
+      '/api/emp/new',
+      '/api/emp/own-get-update/{emp_no}',
+      '/api/emp/search',
+      '/api/emp/search/{last_name}/{first_name}',
+      '/api/emp/user-save',
+      '/api/login',
+      '/api/logout',
+      '/api/me',
+      '/auth/logout',
+      '/auth/token',
+      '/emp/admin-get-update/{emp_no}',
+      '/emp/admin-save',
+      '/emp/new',
+      '/emp/own-get-update/{emp_no}',
+      '/emp/search',
+      '/emp/search/{last_name}/{first_name}',
+      '/emp/user-save',
+      '/health',
+      '/ready',
+    ]);
     const tokenBody = document.paths['/auth/token'].post.requestBody.content['application/x-www-form-urlencoded'].schema;
     assert.deepEqual(tokenBody.required, ['username', 'password']);
-    assert.deepEqual(document.paths['/admin/me'].get.security, [{ OAuth2PasswordBearer: [] }, { SessionCookie: [] }]);
+    assert.deepEqual(document.paths['/admin/me'].get.security, [{ OAuth2PasswordBearer: ['user:read'] }, { SessionCookie: [] }]);
     assert.doesNotMatch(JSON.stringify(document.paths['/admin/me']), /"password"/);
   });
 

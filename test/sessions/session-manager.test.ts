@@ -108,16 +108,24 @@ for (const kind of STORE_KINDS) {
     });
 
     it('issues a token of the form <id>.<secret>, 22 base64url characters each', async () => {
-      const { token, id, session } = await manager.create(EMP_NO);
+      const { token, id, session } = await manager.create(EMP_NO, ['user:read', 'user:write']);
       assert.match(token, SESSION_TOKEN_PATTERN);
       assert.equal(token.split('.')[0], id);
       assert.deepEqual(session, {
         id,
         empNo: EMP_NO,
+        scopes: ['user:read', 'user:write'],
         createdAt: new Date(clockMs),
         lastSeenAt: new Date(clockMs),
         expiresAt: new Date(clockMs + IDLE_TIMEOUT_SECONDS * 1000),
       });
+    });
+
+    it('keeps the scopes granted at login', async () => {
+      const { token } = await manager.create(EMP_NO, ['admin:read']);
+      assert.deepEqual((await manager.validateToken(token))?.scopes, ['admin:read']);
+      const { token: none } = await manager.create(EMP_NO);
+      assert.deepEqual((await manager.validateToken(none))?.scopes, []);
     });
 
     it('refuses an employee number that is not an integer, writing nothing', async () => {

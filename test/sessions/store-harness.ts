@@ -63,6 +63,7 @@ export function sampleRecord(overrides: Partial<SessionRecord> = {}): SessionRec
   return {
     secretHash: randomBytes(32).toString('base64url'),
     empNo: 499_999,
+    scopes: ['user:read', 'admin:write'],
     createdAt: now,
     lastSeenAt: now,
     ...overrides,

@@ -5,7 +5,9 @@
  */
 import type { Migration } from 'kysely';
 import { employeesMigration } from './2026_11_27_0001_employees.js';
+import { employeeScopesMigration } from './2026_11_27_0002_employee_scopes.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_27_0001_employees': employeesMigration,
+  '2026_11_27_0002_employee_scopes': employeeScopesMigration,
 };

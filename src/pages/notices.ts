@@ -1,0 +1,50 @@
+/**
+ * One-time messages for the login page: why a person was sent there. The message travels as a
+ * short code in a short-lived cookie (an anonymous visitor has no session to carry it), is shown
+ * once, and is cleared. Only fixed texts are ever shown: nothing from the request is echoed.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export const LOGIN_NOTICES = {
+  'login-required': 'Please log in to continue',
+  'session-ended': 'Your session has ended. Please log in again',
+  'invalid-token': 'Could not validate credentials. Please log in again',
+  'bad-credentials': 'Incorrect username or password',
+  'logged-out': 'You have been logged out',
+  'not-logged-in': 'This session has not been logged in before',
+} as const;
+
+export type LoginNotice = keyof typeof LOGIN_NOTICES;
+
+const NOTICE_COOKIE = 'login_notice';
+const NOTICE_MAX_AGE_SECONDS = 120;
+
+/** The original series' `?state=N` codes, still understood. */
+const STATE_CODES: Record<string, LoginNotice> = {
+  '1': 'not-logged-in',
+  '2': 'login-required',
+  '3': 'bad-credentials',
+};
+
+function isLoginNotice(value: string | undefined): value is LoginNotice {
+  return value !== undefined && Object.hasOwn(LOGIN_NOTICES, value);
+}
+
+/** 303 to the login page, which will say why once. */
+export function redirectToLogin(reply: FastifyReply, notice: LoginNotice): FastifyReply {
+  reply.setCookie(NOTICE_COOKIE, notice, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    maxAge: NOTICE_MAX_AGE_SECONDS,
+  });
+  return reply.redirect('/auth/login', 303);
+}
+
+/** The message to show on this rendering of the login page (and forget), or undefined. */
+export function takeLoginNotice(request: FastifyRequest, reply: FastifyReply, state?: string): string | undefined {
+  const fromCookie = request.cookies[NOTICE_COOKIE];
+  if (fromCookie !== undefined) reply.clearCookie(NOTICE_COOKIE, { path: '/' });
+  const code = isLoginNotice(fromCookie) ? fromCookie : STATE_CODES[state ?? ''];
+  return code && LOGIN_NOTICES[code];
+}

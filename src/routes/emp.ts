@@ -1,0 +1,355 @@
+/**
+ * /emp: employee search and maintenance, the original series' routes. Each answers a page to a
+ * browser and JSON to a program; `/api/emp/*` serves the same handlers as JSON only.
+ * Permissions are preHandlers, so they run before anything is read or written.
+ */
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type FastifyPluginAsyncTypebox, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE,
+  MAX_PAGE_SIZE,
+  createEmployee,
+  getEmployee,
+  saveOwnRecord,
+  searchEmployees,
+  updateEmployee,
+} from '../employees/employee-service.js';
+import { findEmployeeByNumber, type Employee } from '../employees/employee-repository.js';
+import { AppError, forbidden } from '../errors.js';
+import { wantsHtml } from '../http/negotiation.js';
+import { errorRef, securedBy } from '../http/schemas.js';
+
+
+const SearchResult = Type.Object({
+  items: Type.Array(Type.Ref('Employee')),
+  page: Type.Integer(),
+  size: Type.Integer(),
+  has_more: Type.Boolean({ description: 'Whether a next page exists' }),
+});
+
+const SearchParams = Type.Object({
+  last_name: Type.String({ maxLength: 64, description: 'Partial last name with % wildcards, e.g. %nas%' }),
+  first_name: Type.String({ maxLength: 64, description: 'Partial first name with % wildcards, e.g. %An' }),
+});
+
+const SearchQuery = Type.Object({
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 })),
+  size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })),
+});
+
+const SearchFormQuery = Type.Object({
+  last_name: Type.Optional(Type.String({ maxLength: 64 })),
+  first_name: Type.Optional(Type.String({ maxLength: 64 })),
+});
+
+const EmployeeParams = Type.Object({ emp_no: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+
+/** The maintenance form as the original's pages post it (camelCase); unknown fields are ignored. */
+const EmployeeForm = Type.Object(
+  {
+    empNo: Type.Optional(Type.String({ maxLength: 16 })),
+    email: Type.Optional(Type.String({ maxLength: 1024 })),
+    password: Type.Optional(Type.String({ maxLength: 1024 })),
+    birthDate: Type.Optional(Type.String({ maxLength: 64 })),
+    firstName: Type.Optional(Type.String({ maxLength: 1024 })),
+    lastName: Type.Optional(Type.String({ maxLength: 1024 })),
+    gender: Type.Optional(Type.String({ maxLength: 16 })),
+    hireDate: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: true },
+);
+type EmployeeFormBody = Static<typeof EmployeeForm>;
+
+const COMMON_ERRORS = {
+  401: errorRef('Not authenticated, or the token is invalid, expired or revoked'),
+  403: errorRef('Not enough permissions'),
+  503: errorRef('The session store or the database is unavailable'),
+};
+
+/** Page or JSON: the page is rendered only for a browser. */
+function answer(request: FastifyRequest, reply: FastifyReply, page: () => FastifyReply, json: () => unknown) {
+  return wantsHtml(request) ? page() : json();
+}
+
+const EDIT_PAGES = {
+  admin: { saveUrl: '/emp/admin-save', writeScope: 'admin:write' },
+  own: { saveUrl: '/emp/user-save', writeScope: 'user:write' },
+  new: { saveUrl: '/emp/admin-save', writeScope: 'admin:write' },
+} as const;
+
+type EditMode = keyof typeof EDIT_PAGES;
+
+/** The maintenance page, for an existing employee, a new one, or a form sent back with its errors. */
+function editPage(reply: FastifyReply, mode: EditMode, values: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return reply.page('edit.njk', { mode, ...EDIT_PAGES[mode], values, ...extra });
+}
+
+/** Form values (camelCase, dd/mm/yyyy) from a stored employee. */
+function formValues(employee: Employee) {
+  return {
+    empNo: employee.emp_no,
+    email: employee.email,
+    birthDate: employee.birth_date,
+    firstName: employee.first_name,
+    lastName: employee.last_name,
+    gender: employee.gender,
+    hireDate: employee.hire_date,
+  };
+}
+
+/**
+ * A save from a browser: on success back to the page with a notice (POST-redirect-GET); on invalid
+ * input the same form again with the messages and what was typed (422). Programs get JSON.
+ */
+async function save(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  mode: EditMode,
+  run: () => Promise<{ employee: Employee; created: boolean }>,
+) {
+  try {
+    const { employee, created } = await run();
+    if (wantsHtml(request)) {
+      const target = mode === 'own' ? 'own-get-update' : 'admin-get-update';
+      return reply.redirect(`/emp/${target}/${employee.emp_no}?saved=1`, 303);
+    }
+    reply.code(created ? 201 : 200);
+    if (created) reply.header('location', `/emp/admin-get-update/${employee.emp_no}`);
+    return employee;
+  } catch (error) {
+    if (error instanceof AppError && error.statusCode === 422 && wantsHtml(request)) {
+      const { password: _password, ...typed } = request.body as EmployeeFormBody; // never echo a password back
+      const empNo = Number(typed.empNo);
+      // The email is not part of an update form's input; show it as it is stored.
+      const stored = mode !== 'new' && Number.isSafeInteger(empNo) ? await findEmployeeByNumber(request.server.db, empNo) : undefined;
+      reply.code(422);
+      return editPage(reply, mode, { ...typed, email: stored?.email ?? typed.email }, { errors: error.errors ?? [], detail: error.message });
+    }
+    throw error;
+  }
+}
+
+export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyContextConfig = {}) {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  typed.get(
+    '/search',
+    {
+      config,
+      preHandler: app.requireScopes('admin:read'),
+      schema: {
+        tags: ['employees'],
+        summary: 'The search form; with last_name and first_name, on to the results',
+        security: securedBy('admin:read'),
+        querystring: SearchFormQuery,
+        response: {
+          200: { description: 'The search page', content: { 'text/html': { schema: Type.String() }, 'application/json': { schema: Type.Object({ search: Type.String() }) } } },
+          303: Type.Null({ description: 'To the results for the given names' }),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { last_name: lastName, first_name: firstName } = request.query;
+      if (lastName !== undefined && firstName !== undefined) {
+        const prefix = config.format === 'json' ? '/api/emp' : '/emp';
+        return reply.redirect(`${prefix}/search/${encodeURIComponent(lastName)}/${encodeURIComponent(firstName)}`, 303);
+      }
+      return answer(
+        request,
+        reply,
+        () => reply.page('search.njk', { lastName: lastName ?? '%nas%', firstName: firstName ?? '%An' }),
+        () => ({ search: '/emp/search/{last_name}/{first_name}' }),
+      );
+    },
+  );
+
+  const searchRoute = {
+    config,
+    preHandler: app.requireScopes('admin:read'),
+    schema: {
+      tags: ['employees'],
+      summary: 'Employees by partial last and first name',
+      description:
+        '`%` is the wildcard (required in both names, as in the original); matching ignores case on every engine. ' +
+        `Results come a page at a time, by employee number, at most ${MAX_PAGE_SIZE} per page.`,
+      security: securedBy('admin:read'),
+      params: SearchParams,
+      querystring: SearchQuery,
+      response: {
+        200: { description: 'A page of matches, or the results page', content: { 'application/json': { schema: SearchResult }, 'text/html': { schema: Type.String() } } },
+        422: errorRef('A name without % or of the wrong length, or a bad page or size'),
+        ...COMMON_ERRORS,
+      },
+    },
+    handler: async (
+      request: FastifyRequest<{ Params: Static<typeof SearchParams>; Querystring: Static<typeof SearchQuery> }>,
+      reply: FastifyReply,
+    ) => {
+      const { last_name: lastName, first_name: firstName } = request.params;
+      const { page = 1, size = DEFAULT_PAGE_SIZE } = request.query;
+      const result = await searchEmployees(app.db, { lastName, firstName, page, size });
+      return answer(
+        request,
+        reply,
+        () => reply.page('results.njk', { lastName, firstName, ...result }),
+        () => ({ items: result.items, page: result.page, size: result.size, has_more: result.hasMore }),
+      );
+    },
+  };
+  typed.get('/search/:last_name/:first_name', searchRoute);
+  // The original's page posted the search form to the same URL.
+  typed.post('/search/:last_name/:first_name', { ...searchRoute, schema: { ...searchRoute.schema, hide: true } });
+
+  typed.get(
+    '/admin-get-update/:emp_no',
+    {
+      config,
+      preHandler: app.requireScopes('admin:read'),
+      schema: {
+        tags: ['employees'],
+        summary: 'One employee, for an administrator',
+        security: securedBy('admin:read'),
+        params: EmployeeParams,
+        querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 1 })) }),
+        response: {
+          200: { description: 'The employee, or the maintenance page', content: { 'application/json': { schema: Type.Ref('Employee') }, 'text/html': { schema: Type.String() } } },
+          404: errorRef('No such employee'),
+          422: errorRef('emp_no is not a positive integer'),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const employee = await getEmployee(app.db, request.params.emp_no);
+      return answer(
+        request,
+        reply,
+        () => editPage(reply, 'admin', formValues(employee), { saved: request.query.saved === '1' }),
+        () => employee,
+      );
+    },
+  );
+
+  typed.get(
+    '/own-get-update/:emp_no',
+    {
+      config,
+      preHandler: app.requireScopes('user:read'),
+      schema: {
+        tags: ['employees'],
+        summary: "One's own record",
+        description: 'Only the logged-in employee\'s own number is allowed (403 otherwise).',
+        security: securedBy('user:read'),
+        params: EmployeeParams,
+        querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 1 })) }),
+        response: {
+          200: { description: 'The employee, or the maintenance page', content: { 'application/json': { schema: Type.Ref('Employee') }, 'text/html': { schema: Type.String() } } },
+          404: errorRef('No such employee'),
+          422: errorRef('emp_no is not a positive integer'),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      // Checked before anything is read: someone else's number is not even looked up.
+      if (request.params.emp_no !== request.user.empNo) throw forbidden();
+      const employee = await getEmployee(app.db, request.params.emp_no);
+      return answer(
+        request,
+        reply,
+        () => editPage(reply, 'own', formValues(employee), { saved: request.query.saved === '1' }),
+        () => employee,
+      );
+    },
+  );
+
+  const saveSchema = (summary: string, description: string, scope: string) => ({
+    tags: ['employees'],
+    summary,
+    description,
+    security: securedBy(scope),
+    consumes: ['application/x-www-form-urlencoded'],
+    body: EmployeeForm,
+    response: {
+      200: Type.Ref('Employee', { description: 'The updated employee' }),
+      201: Type.Ref('Employee', { description: 'The new employee' }),
+      303: Type.Null({ description: 'Browser: back to the maintenance page, which says it was saved' }),
+      404: errorRef('No such employee'),
+      422: errorRef('Invalid fields, each named in `errors`'),
+      ...COMMON_ERRORS,
+    },
+  });
+
+  typed.post(
+    '/admin-save',
+    {
+      config,
+      preHandler: app.requireScopes('admin:write'),
+      schema: saveSchema(
+        'Add an employee, or update anyone',
+        'Without `empNo`: a new employee (email and password required; the number is allocated). With `empNo`: an ' +
+          'update of that employee (email and password cannot be changed here). Dates as dd/mm/yyyy or yyyy-mm-dd.',
+        'admin:write',
+      ),
+    },
+    async (request, reply) =>
+      save(request, reply, request.body.empNo?.trim() ? 'admin' : 'new', async () => {
+        if (request.body.empNo?.trim()) return { employee: await updateEmployee(app.db, request.body), created: false };
+        return { employee: await createEmployee(app.db, request.body), created: true };
+      }),
+  );
+
+  typed.post(
+    '/user-save',
+    {
+      config,
+      preHandler: app.requireScopes('user:write'),
+      schema: saveSchema(
+        "Update one's own record",
+        '`empNo` must be the logged-in employee\'s own number: anything else is refused (403) before any write.',
+        'user:write',
+      ),
+    },
+    async (request, reply) =>
+      save(request, reply, 'own', async () => ({
+        employee: await saveOwnRecord(app.db, request.user.empNo, request.body),
+        created: false,
+      })),
+  );
+
+  typed.get(
+    '/new',
+    {
+      config,
+      preHandler: app.requireScopes('admin:write'),
+      schema: {
+        tags: ['employees'],
+        summary: 'The form for a new employee',
+        security: securedBy('admin:write'),
+        response: {
+          200: { description: 'The form page, or the fields it asks for', content: { 'text/html': { schema: Type.String() }, 'application/json': { schema: Type.Object({ save: Type.String(), fields: Type.Array(Type.String()) }) } } },
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    async (request, reply) =>
+      answer(
+        request,
+        reply,
+        () => editPage(reply, 'new', {}),
+        () => ({
+          save: 'POST /emp/admin-save',
+          fields: ['email', 'password', 'birthDate', 'firstName', 'lastName', 'gender', 'hireDate'],
+        }),
+      ),
+  );
+}
+
+const empRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  registerEmployeeRoutes(app);
+};
+
+export default empRoutes;

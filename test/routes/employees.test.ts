@@ -1,0 +1,376 @@
+/**
+ * Employee search and maintenance through HTTP, on every database engine: scopes, two faces per
+ * route, and the original's holes closed (ownership checked before any write, no hashes out).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
+import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { findEmployeeByNumber } from '../../src/employees/employee-repository.js';
+
+const PASSWORD = 'password';
+const USERS = {
+  behai: 'behai_nguyen@hotmail.com', // user:read, user:write
+  moss: 'moss.shanbhogue.10045@gmail.com', // no scopes
+  nidapan: 'nidapan.samarati.262556@gmail.com', // user:read
+  kyoichi: 'kyoichi.maliniak.10005@gmail.com', // admin:read, admin:write
+  weijing: 'weijing.showalter.67000@gmail.com', // admin:read
+  mary: 'mary.sluis.10011@gmail.com', // super:*
+} as const;
+type Who = keyof typeof USERS;
+
+const FORBIDDEN = { detail: 'Not enough permissions' };
+const NO_HASH = /password|\$argon2|\$2[aby]\$/;
+
+for (const engine of ENGINES) {
+  describe(`employee routes on ${engine}`, await gateFor(engine), () => {
+    let database: TestDatabase;
+    let env: TestEnvironment;
+    let app: FastifyInstance;
+    const cookies = new Map<Who, string>();
+
+    before(async () => {
+      database = await createTestDatabase(engine, { seed: false });
+      env = testEnvironment('sqlite', { DATABASE_URL: database.url });
+      app = await env.start();
+      for (const who of Object.keys(USERS) as Who[]) {
+        cookies.set(who, (await login(app, { username: USERS[who], password: PASSWORD })).cookie);
+      }
+    });
+    after(async () => {
+      await env?.cleanup();
+      await database?.cleanup();
+    });
+
+    const as = (who: Who) => ({ session: cookies.get(who)! });
+    const get = (who: Who, url: string, headers: Record<string, string> = API) =>
+      app.inject({ method: 'GET', url, headers, cookies: as(who) });
+    const post = (who: Who, url: string, fields: Record<string, string>, headers: Record<string, string> = API) =>
+      app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, cookies: as(who), payload: form(fields) });
+
+    describe('scopes', () => {
+      it('refuses My Info to someone without user:read, naming the scope it needs', async () => {
+        const response = await get('moss', '/admin/me');
+        assert.equal(response.statusCode, 403);
+        assert.deepEqual(response.json(), FORBIDDEN);
+        assert.equal(response.headers['www-authenticate'], 'Bearer error="insufficient_scope", scope="user:read"');
+      });
+
+      it('shows a person without the scope a clear page', async () => {
+        const response = await get('moss', '/admin/me', BROWSER);
+        assert.equal(response.statusCode, 403);
+        assert.match(response.headers['content-type'] as string, /^text\/html/);
+        assert.match(response.body, /<p class="error" role="alert">Not enough permissions<\/p>/);
+      });
+
+      it('gives super:* everything, whatever the order of grants', async () => {
+        for (const url of ['/admin/me', '/emp/search/%25nas%25/%25An', '/emp/admin-get-update/10001', '/emp/new']) {
+          assert.equal((await get('mary', url)).statusCode, 200, url);
+        }
+      });
+
+      it('narrows a login to the scopes it asks for', async () => {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          payload: form({ username: USERS.kyoichi, password: PASSWORD, scope: 'user:read super:* nonsense' }),
+        });
+        assert.equal(response.json().scope, 'user:read');
+        const token = response.json().access_token as string;
+        const search = await app.inject({
+          method: 'GET',
+          url: '/emp/search/%25nas%25/%25An',
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(search.statusCode, 403);
+        const me = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
+        assert.deepEqual(me.json().scopes, ['user:read']);
+      });
+
+      it('lists the scopes in the OpenAPI document for the Authorize dialog', async () => {
+        const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+        assert.deepEqual(Object.keys(document.components.securitySchemes.OAuth2PasswordBearer.flows.password.scopes), [
+          'user:read',
+          'user:write',
+          'admin:read',
+          'admin:write',
+          'super:*',
+        ]);
+        assert.deepEqual(document.paths['/emp/admin-save'].post.security[0], { OAuth2PasswordBearer: ['admin:write'] });
+      });
+    });
+
+    describe('search', () => {
+      it('finds employees by partial names with raw % in the path, as a browser sends it', async () => {
+        const response = await get('kyoichi', '/emp/search/%nas%/%An');
+        assert.equal(response.statusCode, 200);
+        const { items, page, size, has_more } = response.json();
+        assert.deepEqual({ page, size, has_more }, { page: 1, size: 50, has_more: false });
+        const numbers = items.map((e: { emp_no: number }) => e.emp_no);
+        assert.ok(numbers.includes(12483) && numbers.includes(496044), String(numbers));
+        assert.deepEqual(
+          items.find((e: { emp_no: number }) => e.emp_no === 12483),
+          {
+            emp_no: 12483,
+            email: 'niranjan.gornas.12483@gmail.com',
+            first_name: 'Niranjan',
+            last_name: 'Gornas',
+            birth_date: '1959-10-19',
+            gender: items.find((e: { emp_no: number }) => e.emp_no === 12483).gender,
+            hire_date: '1990-01-10',
+          },
+        );
+        assert.deepEqual([...numbers].sort((a, b) => a - b), numbers, 'ordered by number');
+        assert.doesNotMatch(response.body, NO_HASH);
+      });
+
+      it('ignores case on every engine', async () => {
+        const lower = (await get('kyoichi', '/emp/search/%25nas%25/%25an')).json().items;
+        const upper = (await get('kyoichi', '/emp/search/%25NAS%25/%25AN')).json().items;
+        assert.ok(lower.length > 0);
+        assert.deepEqual(upper, lower);
+      });
+
+      it('pages through results with a hard page-size limit', async () => {
+        const first = (await get('kyoichi', '/emp/search/%25/%25?size=5')).json();
+        assert.equal(first.items.length, 5);
+        assert.equal(first.has_more, true);
+        const second = (await get('kyoichi', '/emp/search/%25/%25?size=5&page=2')).json();
+        assert.equal(second.page, 2);
+        assert.ok(second.items[0].emp_no > first.items[4].emp_no);
+        const tooBig = await get('kyoichi', '/emp/search/%25/%25?size=101');
+        assert.equal(tooBig.statusCode, 422);
+        assert.equal(tooBig.json().errors[0].field, 'size');
+      });
+
+      it('refuses a name without a wildcard, naming the field', async () => {
+        const response = await get('kyoichi', '/emp/search/Gornas/%25');
+        assert.equal(response.statusCode, 422);
+        assert.deepEqual(response.json().errors, [
+          {
+            field: 'lastName',
+            message: 'Please provide partial search last name between 1 and 16 characters, must include wildcard %. E.g. %nas%',
+          },
+        ]);
+      });
+
+      it('treats SQL metacharacters as plain text', async () => {
+        const response = await get('kyoichi', `/emp/search/${encodeURIComponent("%' OR '1'='1")}/%25`);
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json().items, []);
+      });
+
+      it('refuses search to someone without admin:read', async () => {
+        const response = await get('behai', '/emp/search/%nas%/%An');
+        assert.equal(response.statusCode, 403);
+        assert.deepEqual(response.json(), FORBIDDEN);
+      });
+
+      it('sends the search form on to the results, and shows them as a page', async () => {
+        const redirect = await get('kyoichi', '/emp/search?last_name=%25nas%25&first_name=%25An', BROWSER);
+        assert.equal(redirect.statusCode, 303);
+        assert.equal(redirect.headers.location, '/emp/search/%25nas%25/%25An');
+        const page = await get('kyoichi', redirect.headers.location as string, BROWSER);
+        assert.equal(page.statusCode, 200);
+        assert.match(page.body, /<td><a href="\/emp\/admin-get-update\/12483">12483<\/a><\/td>/);
+        assert.match(page.body, /<td>19\/10\/1959<\/td><td>Niranjan<\/td><td>Gornas<\/td>/);
+      });
+    });
+
+    describe('one employee', () => {
+      it('lets a person read their own record, and nobody else\'s', async () => {
+        const own = await get('behai', '/emp/own-get-update/500222');
+        assert.equal(own.statusCode, 200);
+        assert.equal(own.json().emp_no, 500222);
+        assert.doesNotMatch(own.body, NO_HASH);
+        const other = await get('kyoichi', '/emp/own-get-update/67010');
+        assert.equal(other.statusCode, 403);
+      });
+
+      it('lets an administrator read anyone', async () => {
+        const response = await get('weijing', '/emp/admin-get-update/10399');
+        assert.deepEqual(response.json(), {
+          emp_no: 10399,
+          email: 'guenter.marchegay.10399@gmail.com',
+          first_name: 'Guenter',
+          last_name: 'Marchegay',
+          birth_date: '1957-06-13',
+          gender: 'F',
+          hire_date: '1985-05-07',
+        });
+        assert.equal((await get('behai', '/emp/admin-get-update/10399')).statusCode, 403);
+      });
+
+      it('answers an unknown number with 404 and a malformed one with 422', async () => {
+        const missing = await get('kyoichi', '/emp/admin-get-update/999999');
+        assert.equal(missing.statusCode, 404);
+        assert.deepEqual(missing.json(), { detail: 'No employee with number 999999' });
+        const malformed = await get('kyoichi', '/emp/admin-get-update/abc');
+        assert.equal(malformed.statusCode, 422);
+        assert.equal(malformed.json().errors[0].field, 'emp_no');
+      });
+
+      it('shows the maintenance form to a browser, editable only with the write scope', async () => {
+        const editable = await get('kyoichi', '/emp/admin-get-update/10399', BROWSER);
+        assert.match(editable.body, /<input id="firstName" name="firstName" required maxlength="14" value="Guenter">/);
+        assert.match(editable.body, /<input id="birthDate" name="birthDate" required maxlength="10" placeholder="25\/12\/1971" value="13\/06\/1957">/);
+        const readOnly = await get('weijing', '/emp/admin-get-update/10399', BROWSER);
+        assert.match(readOnly.body, /<input id="firstName" name="firstName" required maxlength="14" value="Guenter" disabled>/);
+        assert.match(readOnly.body, /<button type="submit" disabled>Save<\/button>/);
+      });
+    });
+
+    describe('saving', () => {
+      const OWN = {
+        empNo: '500222',
+        birthDate: '9/12/1978',
+        firstName: 'Be Hai',
+        lastName: 'Doe',
+        gender: 'M',
+        hireDate: '18/1/2018',
+      };
+
+      it('updates one\'s own record, ignoring any email or password sent along', async () => {
+        const response = await post('behai', '/emp/user-save', { ...OWN, email: 'x@example.com', password: 'newpassword1' });
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json(), {
+          emp_no: 500222,
+          email: 'behai_nguyen@hotmail.com',
+          first_name: 'Be Hai',
+          last_name: 'Doe',
+          birth_date: '1978-12-09',
+          gender: 'M',
+          hire_date: '2018-01-18',
+        });
+        await login(app, { username: USERS.behai, password: PASSWORD }); // password unchanged
+      });
+
+      it("refuses to save someone else's record through user-save, before writing anything", async () => {
+        const before = await findEmployeeByNumber(app.db, 10399);
+        const response = await post('behai', '/emp/user-save', { ...OWN, empNo: '10399', firstName: 'Hacked' });
+        assert.equal(response.statusCode, 403);
+        assert.deepEqual(response.json(), FORBIDDEN);
+        assert.deepEqual(await findEmployeeByNumber(app.db, 10399), before);
+      });
+
+      it('refuses user-save without user:write, and without an employee number', async () => {
+        assert.equal((await post('nidapan', '/emp/user-save', { ...OWN, empNo: '262556' })).statusCode, 403);
+        const missing = await post('behai', '/emp/user-save', { ...OWN, empNo: '' });
+        assert.equal(missing.statusCode, 422);
+        assert.deepEqual(missing.json().errors, [{ field: 'empNo', message: 'Missing employee number' }]);
+      });
+
+      it('lets an administrator update anyone, and refuses admin:read alone', async () => {
+        const fields = { empNo: '10399', birthDate: '13/06/1957', firstName: 'Guenter', lastName: 'Marchegay', gender: 'F', hireDate: '1/11/2022' };
+        assert.equal((await post('weijing', '/emp/admin-save', fields)).statusCode, 403);
+        const response = await post('kyoichi', '/emp/admin-save', fields);
+        assert.equal(response.statusCode, 200);
+        assert.equal(response.json().hire_date, '2022-11-01');
+      });
+
+      it('adds a new employee with a fresh number, who can then log in', async () => {
+        const response = await post('kyoichi', '/emp/admin-save', {
+          email: 'Be.Hai.New@Example.com',
+          password: ',[(/V(w8#);("KG5~$',
+          birthDate: '25/12/1971',
+          firstName: 'Be Hai',
+          lastName: 'Doe',
+          gender: 'M',
+          hireDate: '17/9/1995',
+        });
+        assert.equal(response.statusCode, 201);
+        const created = response.json();
+        assert.ok(created.emp_no > 500222);
+        assert.equal(response.headers.location, `/emp/admin-get-update/${created.emp_no}`);
+        assert.deepEqual(created, {
+          emp_no: created.emp_no,
+          email: 'be.hai.new@example.com',
+          first_name: 'Be Hai',
+          last_name: 'Doe',
+          birth_date: '1971-12-25',
+          gender: 'M',
+          hire_date: '1995-09-17',
+        });
+        const { token } = await login(app, { username: 'be.hai.new@example.com', password: ',[(/V(w8#);("KG5~$' });
+        const me = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${token}` } });
+        assert.deepEqual(me.json().scopes, ['user:read']);
+      });
+
+      it('refuses a duplicate email whatever its case', async () => {
+        const response = await post('kyoichi', '/emp/admin-save', {
+          email: 'BEHAI_NGUYEN@hotmail.com',
+          password: 'longenough1',
+          birthDate: '1/1/1980',
+          firstName: 'Dup',
+          lastName: 'Licate',
+          gender: 'F',
+          hireDate: '1/1/2000',
+        });
+        assert.equal(response.statusCode, 422);
+        assert.deepEqual(response.json().errors, [{ field: 'email', message: "Can't accept this email. Please specify another" }]);
+      });
+
+      it('names every invalid field, in form order', async () => {
+        const response = await post('kyoichi', '/emp/admin-save', { hireDate: '31/02/2001' });
+        assert.equal(response.statusCode, 422);
+        const fields = response.json().errors.map((e: { field: string }) => e.field);
+        assert.deepEqual(fields, ['birthDate', 'firstName', 'lastName', 'gender', 'hireDate', 'email', 'email', 'password']);
+      });
+
+      it('sends a browser back to the form with its messages and input, or on to the saved record', async () => {
+        const invalid = await post('kyoichi', '/emp/admin-save', { ...OWN, empNo: '10399', firstName: '' }, BROWSER);
+        assert.equal(invalid.statusCode, 422);
+        assert.match(invalid.body, /<p class="field-error" id="firstName-error">For first name, please enter between 1 and 14 characters<\/p>/);
+        assert.match(invalid.body, /<input id="lastName" name="lastName" required maxlength="16" value="Doe">/);
+        const saved = await post('kyoichi', '/emp/admin-save', { ...OWN, empNo: '10399', firstName: 'Guenter', lastName: 'Marchegay', gender: 'F', birthDate: '13/06/1957' }, BROWSER);
+        assert.equal(saved.statusCode, 303);
+        assert.equal(saved.headers.location, '/emp/admin-get-update/10399?saved=1');
+        const page = await get('kyoichi', saved.headers.location as string, BROWSER);
+        assert.match(page.body, /<p class="notice" role="status">Saved.<\/p>/);
+      });
+
+      it('offers the new-employee form only to admin:write', async () => {
+        assert.equal((await get('weijing', '/emp/new', BROWSER)).statusCode, 403);
+        const page = await get('kyoichi', '/emp/new', BROWSER);
+        assert.equal(page.statusCode, 200);
+        assert.match(page.body, /<form id="empForm" method="post" action="\/emp\/admin-save" novalidate>/);
+        assert.match(page.body, /<input id="password" name="password" type="password" required minlength="10" maxlength="64"/);
+      });
+    });
+
+    describe('the /api aliases', () => {
+      it('always answer JSON, even to a browser', async () => {
+        const me = await get('behai', '/api/me', BROWSER);
+        assert.match(me.headers['content-type'] as string, /^application\/json/);
+        assert.equal(me.json().emp_no, 500222);
+        const search = await get('kyoichi', '/api/emp/search/%nas%/%An', BROWSER);
+        assert.ok(search.json().items.length > 0);
+        const unauthenticated = await app.inject({ method: 'GET', url: '/api/me', headers: BROWSER });
+        assert.equal(unauthenticated.statusCode, 401);
+        assert.deepEqual(unauthenticated.json(), { detail: 'Not authenticated' });
+      });
+
+      it('log in and out as JSON', async () => {
+        const loginResponse = await app.inject({
+          method: 'POST',
+          url: '/api/login',
+          headers: { ...FORM, ...BROWSER },
+          payload: form({ username: USERS.nidapan, password: PASSWORD }),
+        });
+        assert.equal(loginResponse.statusCode, 200);
+        const { access_token: token } = loginResponse.json();
+        const logout = await app.inject({ method: 'POST', url: '/api/logout', headers: { ...BROWSER, authorization: `Bearer ${token}` } });
+        assert.deepEqual(logout.json(), { message: 'You have been logged out' });
+      });
+
+      it('honour the original x-expected-format header on page routes', async () => {
+        const json = await get('behai', '/admin/me', { 'x-expected-format': 'application/json', ...BROWSER });
+        assert.equal(json.json().emp_no, 500222);
+        const html = await get('behai', '/admin/me', { 'x-expected-format': 'text/html' });
+        assert.match(html.body, /<h1>My Info<\/h1>/);
+      });
+    });
+  });
+}
