@@ -203,68 +203,44 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
   // The original's page posted the search form to the same URL.
   typed.post('/search/:last_name/:first_name', { ...searchRoute, schema: { ...searchRoute.schema, hide: true } });
 
-  typed.get(
-    '/admin-get-update/:emp_no',
-    {
-      config,
-      preHandler: app.requireScopes('admin:read'),
-      schema: {
-        tags: ['employees'],
-        summary: 'One employee, for an administrator',
-        security: securedBy('admin:read'),
-        params: EmployeeParams,
-        querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 1 })) }),
-        response: {
-          200: { description: 'The employee, or the maintenance page', content: { 'application/json': { schema: Type.Ref('Employee') }, 'text/html': { schema: Type.String() } } },
-          404: errorRef('No such employee'),
-          422: errorRef('emp_no is not a positive integer'),
-          ...COMMON_ERRORS,
+  /** One employee: for an administrator (anyone), or for the person themself (own number only). */
+  const employeeRoute = (mode: 'admin' | 'own') => ({
+    config,
+    preHandler: app.requireScopes(mode === 'admin' ? 'admin:read' : 'user:read'),
+    schema: {
+      tags: ['employees'],
+      summary: mode === 'admin' ? 'One employee, for an administrator' : "One's own record",
+      description: mode === 'own' ? "Only the logged-in employee's own number is allowed (403 otherwise)." : undefined,
+      security: securedBy(mode === 'admin' ? 'admin:read' : 'user:read'),
+      params: EmployeeParams,
+      querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 1 })) }),
+      response: {
+        200: {
+          description: 'The employee, or the maintenance page',
+          content: { 'application/json': { schema: Type.Ref('Employee') }, 'text/html': { schema: Type.String() } },
         },
+        404: errorRef('No such employee'),
+        422: errorRef('emp_no is not a positive integer'),
+        ...COMMON_ERRORS,
       },
     },
-    async (request, reply) => {
-      const employee = await getEmployee(app.db, request.params.emp_no);
-      return answer(
-        request,
-        reply,
-        () => editPage(reply, 'admin', formValues(employee), { saved: request.query.saved === '1' }),
-        () => employee,
-      );
-    },
-  );
-
-  typed.get(
-    '/own-get-update/:emp_no',
-    {
-      config,
-      preHandler: app.requireScopes('user:read'),
-      schema: {
-        tags: ['employees'],
-        summary: "One's own record",
-        description: 'Only the logged-in employee\'s own number is allowed (403 otherwise).',
-        security: securedBy('user:read'),
-        params: EmployeeParams,
-        querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 1 })) }),
-        response: {
-          200: { description: 'The employee, or the maintenance page', content: { 'application/json': { schema: Type.Ref('Employee') }, 'text/html': { schema: Type.String() } } },
-          404: errorRef('No such employee'),
-          422: errorRef('emp_no is not a positive integer'),
-          ...COMMON_ERRORS,
-        },
-      },
-    },
-    async (request, reply) => {
+    handler: async (
+      request: FastifyRequest<{ Params: Static<typeof EmployeeParams>; Querystring: { saved?: string } }>,
+      reply: FastifyReply,
+    ) => {
       // Checked before anything is read: someone else's number is not even looked up.
-      if (request.params.emp_no !== request.user.empNo) throw forbidden();
+      if (mode === 'own' && request.params.emp_no !== request.user.empNo) throw forbidden();
       const employee = await getEmployee(app.db, request.params.emp_no);
       return answer(
         request,
         reply,
-        () => editPage(reply, 'own', formValues(employee), { saved: request.query.saved === '1' }),
+        () => editPage(reply, mode, formValues(employee), { saved: request.query.saved === '1' }),
         () => employee,
       );
     },
-  );
+  });
+  typed.get('/admin-get-update/:emp_no', employeeRoute('admin'));
+  typed.get('/own-get-update/:emp_no', employeeRoute('own'));
 
   const saveSchema = (summary: string, description: string, scope: string) => ({
     tags: ['employees'],
