@@ -17,6 +17,8 @@ import {
   updateEmployee,
 } from '../employees/employee-service.js';
 import { findEmployeeByNumber, type Employee } from '../employees/employee-repository.js';
+import { changeEmployeeScopes, getEmployeeScopes } from '../employees/scope-service.js';
+import { SCOPE_DESCRIPTIONS } from '../auth/scopes.js';
 import { AppError, forbidden } from '../errors.js';
 import { wantsHtml } from '../http/negotiation.js';
 import { errorRef, securedBy } from '../http/schemas.js';
@@ -69,7 +71,7 @@ const COMMON_ERRORS = {
 };
 
 /** Page or JSON: the page is rendered only for a browser. */
-function answer(request: FastifyRequest, reply: FastifyReply, page: () => FastifyReply, json: () => unknown) {
+function answer(request: FastifyRequest, reply: FastifyReply, page: () => FastifyReply | Promise<FastifyReply>, json: () => unknown) {
   return wantsHtml(request) ? page() : json();
 }
 
@@ -213,7 +215,7 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
       description: mode === 'own' ? "Only the logged-in employee's own number is allowed (403 otherwise)." : undefined,
       security: securedBy(mode === 'admin' ? 'admin:read' : 'user:read'),
       params: EmployeeParams,
-      querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 1 })) }),
+      querystring: Type.Object({ saved: Type.Optional(Type.Enum(['1', 'scopes'])) }),
       response: {
         200: {
           description: 'The employee, or the maintenance page',
@@ -234,13 +236,77 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
       return answer(
         request,
         reply,
-        () => editPage(reply, mode, formValues(employee), { saved: request.query.saved === '1' }),
+        async () =>
+          editPage(reply, mode, formValues(employee), {
+            saved: request.query.saved,
+            // An administrator also sees (and may change) what the employee may do.
+            scopes: mode === 'admin' ? await getEmployeeScopes(app.db, employee.emp_no) : undefined,
+            scopeDescriptions: SCOPE_DESCRIPTIONS,
+          }),
         () => employee,
       );
     },
   });
   typed.get('/admin-get-update/:emp_no', employeeRoute('admin'));
   typed.get('/own-get-update/:emp_no', employeeRoute('own'));
+
+  const ScopesBody = Type.Object({
+    scopes: Type.Optional(
+      Type.Union([Type.Array(Type.String({ maxLength: 32 }), { maxItems: 16 }), Type.String({ maxLength: 256 })], {
+        description: 'The complete new list: an array, or names separated by spaces (absent: none)',
+      }),
+    ),
+  });
+  const ScopesJson = Type.Object({ emp_no: Type.Integer(), scopes: Type.Array(Type.String()) });
+
+  typed.get(
+    '/scopes/:emp_no',
+    {
+      config,
+      preHandler: app.requireScopes('admin:read'),
+      schema: {
+        tags: ['employees'],
+        summary: "An employee's scopes",
+        security: securedBy('admin:read'),
+        params: EmployeeParams,
+        response: { 200: ScopesJson, 404: errorRef('No such employee'), ...COMMON_ERRORS },
+      },
+    },
+    async (request) => ({ emp_no: request.params.emp_no, scopes: await getEmployeeScopes(app.db, request.params.emp_no) }),
+  );
+
+  typed.post(
+    '/scopes/:emp_no',
+    {
+      config,
+      preHandler: app.requireScopes('admin:write'),
+      schema: {
+        tags: ['employees'],
+        summary: "Replace an employee's scopes",
+        description:
+          'Only scopes within your own are yours to grant or take away, and never your own. The change takes ' +
+          "effect at the employee's next login.",
+        security: securedBy('admin:write'),
+        params: EmployeeParams,
+        body: ScopesBody,
+        response: {
+          200: ScopesJson,
+          303: Type.Null({ description: 'Browser: back to the maintenance page' }),
+          404: errorRef('No such employee'),
+          422: errorRef('An unknown scope name'),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { scopes = [] } = request.body;
+      const requested = typeof scopes === 'string' ? scopes.split(/\s+/).filter(Boolean) : scopes;
+      const now = await changeEmployeeScopes(app.db, request.user, request.params.emp_no, requested);
+      request.log.info({ target: request.params.emp_no, scopes: now }, 'changed scopes');
+      if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${request.params.emp_no}?saved=scopes`, 303);
+      return { emp_no: request.params.emp_no, scopes: now };
+    },
+  );
 
   const saveSchema = (summary: string, description: string, scope: string) => ({
     tags: ['employees'],

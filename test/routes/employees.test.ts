@@ -340,6 +340,56 @@ for (const engine of ENGINES) {
       });
     });
 
+    describe('scope administration', () => {
+      const setScopes = (who: Who, empNo: number, scopes: unknown) =>
+        app.inject({ method: 'POST', url: `/emp/scopes/${empNo}`, headers: API, cookies: as(who), payload: { scopes } });
+
+      it('lets an administrator read anyone\'s scopes', async () => {
+        const response = await get('weijing', '/emp/scopes/10011');
+        assert.deepEqual(response.json(), { emp_no: 10011, scopes: ['super:*'] });
+      });
+
+      it('grants scopes within the administrator\'s own, effective at the next login', async () => {
+        const response = await setScopes('kyoichi', 262556, ['user:read', 'user:write']);
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json(), { emp_no: 262556, scopes: ['user:read', 'user:write'] });
+        const before = await get('nidapan', '/api/me');
+        assert.deepEqual(before.json().scopes, ['user:read'], 'the live session keeps its scopes');
+        const { cookie } = await login(app, { username: USERS.nidapan, password: PASSWORD });
+        const after = await app.inject({ method: 'GET', url: '/api/me', cookies: { session: cookie } });
+        assert.deepEqual(after.json().scopes, ['user:read', 'user:write']);
+      });
+
+      it('accepts the names as one space-separated string, as a form or a script sends them', async () => {
+        const response = await setScopes('mary', 262556, 'user:read');
+        assert.deepEqual(response.json().scopes, ['user:read']);
+      });
+
+      it('refuses to grant or take away more than the administrator holds, or to change oneself', async () => {
+        assert.equal((await setScopes('kyoichi', 262556, ['super:*'])).statusCode, 403);
+        assert.equal((await setScopes('kyoichi', 10011, ['user:read'])).statusCode, 403, 'cannot demote super:*');
+        assert.equal((await setScopes('kyoichi', 10005, ['user:read'])).statusCode, 403, 'not oneself');
+        assert.equal((await setScopes('weijing', 262556, ['user:read'])).statusCode, 403, 'admin:read only');
+        assert.deepEqual((await get('mary', '/emp/scopes/10011')).json().scopes, ['super:*']);
+      });
+
+      it('names an unknown scope', async () => {
+        const response = await setScopes('mary', 262556, ['user:read', 'root']);
+        assert.equal(response.statusCode, 422);
+        assert.equal(response.json().errors[0].field, 'scopes');
+        assert.match(response.json().errors[0].message, /Unknown scope root/);
+      });
+
+      it('shows the scopes on the maintenance page and saves them from its form', async () => {
+        const page = await get('kyoichi', '/emp/admin-get-update/262556', BROWSER);
+        assert.match(page.body, /<input type="checkbox" name="scopes" value="user:read" checked>/);
+        assert.match(page.body, /<input type="checkbox" name="scopes" value="admin:read">/);
+        const saved = await post('kyoichi', '/emp/scopes/262556', { scopes: 'user:read' }, BROWSER);
+        assert.equal(saved.statusCode, 303);
+        assert.equal(saved.headers.location, '/emp/admin-get-update/262556?saved=scopes');
+      });
+    });
+
     describe('the /api aliases', () => {
       it('always answer JSON, even to a browser', async () => {
         const me = await get('behai', '/api/me', BROWSER);
