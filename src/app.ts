@@ -19,6 +19,7 @@ import sessions from './sessions/plugin.js';
 import { openSessionStore } from './sessions/open-store.js';
 import auth from './auth/plugin.js';
 import pages from './pages/plugin.js';
+import security from './http/security.js';
 import rootRoutes from './routes/root.js';
 import authRoutes from './routes/auth.js';
 import adminRoutes from './routes/admin.js';
@@ -61,6 +62,11 @@ export async function buildApp(config: ResolvedConfig): Promise<FastifyInstance>
     cookieSecure: config.COOKIE_SECURE,
   });
   await app.register(auth, { secretKey: config.SECRET_KEY, accessTokenTtlSeconds: config.ACCESS_TOKEN_EXPIRE_SECONDS });
+  await app.register(security, {
+    publicOrigin: config.PUBLIC_ORIGIN,
+    corsOrigins: config.CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],
+    secretKey: config.SECRET_KEY,
+  });
 
   await app.register(pages);
   await app.register(openapi);

@@ -32,6 +32,18 @@ export const ConfigSchema = Type.Object({
   SESSION_IDLE_TIMEOUT_SECONDS: positiveSeconds(1800, 'A session unused this long ends'),
   SESSION_ABSOLUTE_TIMEOUT_SECONDS: positiveSeconds(28_800, 'A session ends this long after login, used or not'),
   ACCESS_TOKEN_EXPIRE_SECONDS: positiveSeconds(1800, 'Lifetime of a bearer token'),
+  PUBLIC_ORIGIN: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#]+$',
+      description: 'The origin browsers use, e.g. https://portal.example.com; unset: the request\'s own Host',
+    }),
+  ),
+  CORS_ORIGINS: Type.Optional(
+    Type.String({ pattern: '^https?://[^/?#,\\s]+(\\s*,\\s*https?://[^/?#,\\s]+)*$', description: 'Comma-separated origins allowed by CORS; unset: CORS off' }),
+  ),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Failed logins for one account within the window before 429' }),
+  LOGIN_MAX_FAILURES_PER_CLIENT: Type.Integer({ minimum: 1, maximum: 100000, default: 100, description: 'Failed logins from one client address within the window before 429' }),
+  LOGIN_THROTTLE_WINDOW_SECONDS: positiveSeconds(900, 'The window failed logins are counted in'),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -51,7 +51,7 @@ export default fp(
       const user = this.request.user;
       // One flag per scope, so templates can grey out what the person may not use.
       const can = Object.fromEntries(SCOPE_NAMES.map((scope) => [scope, user ? hasScopes(user.scopes, [scope]) : false]));
-      return this.type('text/html; charset=utf-8').view(template, { user, can, ...data });
+      return this.type('text/html; charset=utf-8').view(template, { user, can, csrfToken: this.request.csrfToken(), ...data });
     });
   },
   { name: 'pages', fastify: '5.x' },

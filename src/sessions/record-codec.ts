@@ -70,3 +70,13 @@ export function assertTtlSeconds(ttlSeconds: number): void {
     throw new RangeError(`ttlSeconds must be a positive integer, got ${String(ttlSeconds)}`);
   }
 }
+
+/** Decodes stored values, dropping any that are not well-formed records; oldest first. */
+export function liveRecords(rows: Array<{ id: string; value: string | null }>): Array<{ id: string; record: SessionRecord }> {
+  return rows
+    .flatMap(({ id, value }) => {
+      const record = decodeSessionRecord(value);
+      return record ? [{ id, record }] : [];
+    })
+    .sort((a, b) => a.record.createdAt - b.record.createdAt);
+}

@@ -12,13 +12,16 @@
 import { Redis } from 'ioredis';
 import {
   assertTtlSeconds,
+  liveRecords,
   decodeSessionRecord,
   DEFAULT_SESSION_KEY_PREFIX,
   encodeSessionRecord,
 } from './record-codec.js';
-import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from './store.js';
+import { SessionStoreUnavailableError, type CounterState, type SessionRecord, type SessionStore } from './store.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 1500;
+/** As long as the longest session the configuration allows (SESSION_ABSOLUTE_TIMEOUT_SECONDS at most one year). */
+const OWNER_INDEX_TTL_SECONDS = 31_536_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
 const RECONNECT_FIRST_DELAY_MS = 100;
 const RECONNECT_MAX_DELAY_MS = 2000;
@@ -28,6 +31,22 @@ const QUIT_TIMEOUT_MS = 1000;
  * cleared when the socket was already gone (Redis down), so its 2 s default delays process exit.
  */
 const DISCONNECT_TIMEOUT_MS = 200;
+
+/**
+ * INCR that starts the window on the first count, in one atomic script: two instances counting
+ * at once never lose an increment, and a counter never lives without its expiry
+ * (a read-modify-write here was Devise's CVE-2019-5421). Single key, so it runs on Redis Cluster.
+ */
+const INCREMENT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}`;
+/** DECR that never goes below zero and never recreates an expired counter. */
+const DECREMENT_SCRIPT = `
+if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then return redis.call('DECR', KEYS[1]) end
+return 0`;
 
 export interface RedisSessionStoreOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
@@ -85,6 +104,19 @@ export class RedisSessionStore implements SessionStore {
     return this.keyPrefix + id;
   }
 
+  /**
+   * The set of one owner's session ids. Kept beside the sessions (not inside a MULTI with them,
+   * since on Redis Cluster the keys live on different nodes); ids whose session has gone are pruned
+   * when the set is read, so it never needs to be exact.
+   */
+  private ownerKey(empNo: number): string {
+    return `${this.keyPrefix}owner:${empNo}`;
+  }
+
+  private counterKey(name: string): string {
+    return `${this.keyPrefix}count:${name}`;
+  }
+
   /** Runs one command, turning every failure (refused, timed out, closed) into the 503 error. */
   private async command<T>(run: (client: Redis) => Promise<T>): Promise<T> {
     try {
@@ -115,7 +147,12 @@ export class RedisSessionStore implements SessionStore {
     const reply = await this.command((redis) =>
       redis.set(this.key(id), encodeSessionRecord(record), 'EX', ttlSeconds, 'NX'),
     );
-    return reply === 'OK';
+    if (reply !== 'OK') return false;
+    // The index outlives each session's own expiry, renewed at every login; stale ids are pruned on read.
+    await this.command((redis) =>
+      redis.pipeline().sadd(this.ownerKey(record.empNo), id).expire(this.ownerKey(record.empNo), OWNER_INDEX_TTL_SECONDS).exec(),
+    );
+    return true;
   }
 
   async refresh(id: string, record: SessionRecord, ttlSeconds: number): Promise<boolean> {
@@ -131,6 +168,46 @@ export class RedisSessionStore implements SessionStore {
   async destroy(id: string): Promise<boolean> {
     const deleted = await this.command((redis) => redis.del(this.key(id)));
     return deleted === 1;
+  }
+
+  async listByOwner(empNo: number): Promise<Array<{ id: string; record: SessionRecord }>> {
+    const ownerKey = this.ownerKey(empNo);
+    const ids = await this.command((redis) => redis.smembers(ownerKey));
+    if (ids.length === 0) return [];
+    // One GET per id in a pipeline rather than MGET: the keys may sit on different cluster nodes.
+    const pipeline = this.client.pipeline();
+    for (const id of ids) pipeline.get(this.key(id));
+    const results = (await this.command(() => pipeline.exec())) ?? [];
+    const values = results.map(([, value]) => (typeof value === 'string' ? value : null));
+    const gone = ids.filter((_, index) => values[index] === null);
+    if (gone.length) await this.command((redis) => redis.srem(ownerKey, ...gone));
+    return liveRecords(ids.map((id, index) => ({ id, value: values[index] ?? null }))).filter(
+      ({ record }) => record.empNo === empNo,
+    );
+  }
+
+  async destroyByOwner(empNo: number): Promise<number> {
+    const sessions = await this.listByOwner(empNo);
+    let ended = 0;
+    for (const { id } of sessions) if (await this.destroy(id)) ended++;
+    await this.command((redis) => redis.del(this.ownerKey(empNo)));
+    return ended;
+  }
+
+  async increment(name: string, windowSeconds: number): Promise<CounterState> {
+    assertTtlSeconds(windowSeconds);
+    const [count, ttl] = (await this.command((redis) =>
+      redis.eval(INCREMENT_SCRIPT, 1, this.counterKey(name), windowSeconds),
+    )) as [number, number];
+    return { count, resetInSeconds: Math.max(1, ttl) };
+  }
+
+  async decrement(name: string): Promise<void> {
+    await this.command((redis) => redis.eval(DECREMENT_SCRIPT, 1, this.counterKey(name)));
+  }
+
+  async resetCounter(name: string): Promise<void> {
+    await this.command((redis) => redis.del(this.counterKey(name)));
   }
 
   async ping(): Promise<void> {

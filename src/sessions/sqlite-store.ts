@@ -14,11 +14,12 @@
 import Database from 'better-sqlite3';
 import {
   assertTtlSeconds,
+  liveRecords,
   decodeSessionRecord,
   DEFAULT_SESSION_KEY_PREFIX,
   encodeSessionRecord,
 } from './record-codec.js';
-import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from './store.js';
+import { SessionStoreUnavailableError, type CounterState, type SessionRecord, type SessionStore } from './store.js';
 
 const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60_000;
 /** How long a statement waits for another connection's write lock before failing. */
@@ -39,10 +40,16 @@ export class SqliteSessionStore implements SessionStore {
   private readonly db: Database.Database;
   private readonly statements: {
     get: Database.Statement<[key: string, now: number], { data: string }>;
-    create: Database.Statement<[key: string, data: string, expiresAt: number, now: number]>;
+    create: Database.Statement<[key: string, data: string, expiresAt: number, owner: number, now: number]>;
     refresh: Database.Statement<[data: string, expiresAt: number, key: string, now: number]>;
     destroy: Database.Statement<[key: string], { expires_at: number }>;
     sweep: Database.Statement<[now: number]>;
+    listByOwner: Database.Statement<[owner: number, now: number], { key: string; data: string }>;
+    destroyByOwner: Database.Statement<[owner: number, now: number]>;
+    increment: Database.Statement<[{ name: string; expiresAt: number; now: number }], { count: number; expires_at: number }>;
+    decrement: Database.Statement<[name: string, now: number]>;
+    resetCounter: Database.Statement<[name: string]>;
+    sweepCounters: Database.Statement<[now: number]>;
   };
   private readonly sweepTimer: NodeJS.Timeout;
 
@@ -59,13 +66,22 @@ export class SqliteSessionStore implements SessionStore {
           expires_at INTEGER NOT NULL
         );
         CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
+        CREATE TABLE IF NOT EXISTS counters (
+          name TEXT PRIMARY KEY,
+          count INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL
+        );
       `);
+      // The owner column came after the first release: add it to a file made before.
+      const columns = this.db.prepare('PRAGMA table_info(sessions)').all() as Array<{ name: string }>;
+      if (!columns.some((column) => column.name === 'owner')) this.db.exec('ALTER TABLE sessions ADD COLUMN owner INTEGER');
+      this.db.exec('CREATE INDEX IF NOT EXISTS sessions_owner ON sessions (owner)');
       this.statements = {
         get: this.db.prepare('SELECT data FROM sessions WHERE key = ? AND expires_at > ?'),
         // A leftover expired row may be replaced; a live one never is (same rule as Redis NX).
         create: this.db.prepare(`
-          INSERT INTO sessions (key, data, expires_at) VALUES (?, ?, ?)
-          ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at
+          INSERT INTO sessions (key, data, expires_at, owner) VALUES (?, ?, ?, ?)
+          ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, owner = excluded.owner
           WHERE sessions.expires_at <= ?
         `),
         // Only a live row is rewritten (same rule as Redis XX): no resurrection after logout.
@@ -74,6 +90,19 @@ export class SqliteSessionStore implements SessionStore {
         ),
         destroy: this.db.prepare('DELETE FROM sessions WHERE key = ? RETURNING expires_at'),
         sweep: this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
+        listByOwner: this.db.prepare('SELECT key, data FROM sessions WHERE owner = ? AND expires_at > ?'),
+        destroyByOwner: this.db.prepare('DELETE FROM sessions WHERE owner = ? AND expires_at > ?'),
+        // One statement, so concurrent increments (other processes included) never lose a count.
+        increment: this.db.prepare(`
+          INSERT INTO counters (name, count, expires_at) VALUES (@name, 1, @expiresAt)
+          ON CONFLICT (name) DO UPDATE SET
+            count = CASE WHEN counters.expires_at <= @now THEN 1 ELSE counters.count + 1 END,
+            expires_at = CASE WHEN counters.expires_at <= @now THEN excluded.expires_at ELSE counters.expires_at END
+          RETURNING count, expires_at
+        `),
+        decrement: this.db.prepare('UPDATE counters SET count = count - 1 WHERE name = ? AND count > 0 AND expires_at > ?'),
+        resetCounter: this.db.prepare('DELETE FROM counters WHERE name = ?'),
+        sweepCounters: this.db.prepare('DELETE FROM counters WHERE expires_at <= ?'),
       };
       this.statements.sweep.run(Date.now());
     } catch (err) {
@@ -106,7 +135,11 @@ export class SqliteSessionStore implements SessionStore {
 
   /** Deletes expired rows now; returns how many. */
   sweep(): number {
-    return this.run(() => this.statements.sweep.run(Date.now()).changes);
+    return this.run(() => {
+      const now = Date.now();
+      this.statements.sweepCounters.run(now);
+      return this.statements.sweep.run(now).changes;
+    });
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
@@ -123,6 +156,7 @@ export class SqliteSessionStore implements SessionStore {
           this.key(id),
           encodeSessionRecord(record),
           now + ttlSeconds * 1000,
+          record.empNo,
           now,
         ).changes === 1,
     );
@@ -148,6 +182,30 @@ export class SqliteSessionStore implements SessionStore {
       // An expired row is already "absent" to readers, so removing it does not count as ending a session.
       return deleted !== undefined && deleted.expires_at > Date.now();
     });
+  }
+
+  async listByOwner(empNo: number): Promise<Array<{ id: string; record: SessionRecord }>> {
+    const rows = this.run(() => this.statements.listByOwner.all(empNo, Date.now()));
+    return liveRecords(rows.map((row) => ({ id: row.key.slice(this.keyPrefix.length), value: row.data })));
+  }
+
+  async destroyByOwner(empNo: number): Promise<number> {
+    return this.run(() => this.statements.destroyByOwner.run(empNo, Date.now()).changes);
+  }
+
+  async increment(name: string, windowSeconds: number): Promise<CounterState> {
+    assertTtlSeconds(windowSeconds);
+    const now = Date.now();
+    const row = this.run(() => this.statements.increment.get({ name, expiresAt: now + windowSeconds * 1000, now }))!;
+    return { count: row.count, resetInSeconds: Math.max(1, Math.ceil((row.expires_at - now) / 1000)) };
+  }
+
+  async decrement(name: string): Promise<void> {
+    this.run(() => this.statements.decrement.run(name, Date.now()));
+  }
+
+  async resetCounter(name: string): Promise<void> {
+    this.run(() => this.statements.resetCounter.run(name));
   }
 
   async ping(): Promise<void> {

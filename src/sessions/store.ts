@@ -34,9 +34,28 @@ export interface SessionStore {
   refresh(id: string, record: SessionRecord, ttlSeconds: number): Promise<boolean>;
   /** Deletes the record; true when there was one. */
   destroy(id: string): Promise<boolean>;
+  /** Every live session of one owner (an employee number), oldest first. */
+  listByOwner(empNo: number): Promise<Array<{ id: string; record: SessionRecord }>>;
+  /** Ends every session of one owner; returns how many were live. */
+  destroyByOwner(empNo: number): Promise<number>;
+  /**
+   * Adds one to a named counter, atomically, across every app instance sharing the store. The
+   * counter is forgotten `windowSeconds` after its first increment (a fixed window).
+   */
+  increment(name: string, windowSeconds: number): Promise<CounterState>;
+  /** Takes one off a counter (never below zero, never reviving an expired one). */
+  decrement(name: string): Promise<void>;
+  /** Forgets a counter. */
+  resetCounter(name: string): Promise<void>;
   /** Resolves when the backing server answers; throws SessionStoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface CounterState {
+  count: number;
+  /** Seconds until the counter's window ends. */
+  resetInSeconds: number;
 }
 
 export class SessionStoreUnavailableError extends Error {

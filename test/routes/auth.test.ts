@@ -395,7 +395,7 @@ for (const store of STORE_KINDS) {
         assert.match(response.body, /<span class="disabled" aria-disabled="true" title="Needs the admin:read scope">Search Employees<\/span>/);
         assert.match(response.body, /<span class="disabled" aria-disabled="true" title="Needs the admin:write scope">Add a New Employee<\/span>/);
         assert.match(response.body, /<a href="\/docs">Swagger UI<\/a>/);
-        assert.match(response.body, /<form method="post" action="\/auth\/logout">\s*<button type="submit">Logout<\/button>/);
+        assert.match(response.body, /<form method="post" action="\/auth\/logout">\s*<input type="hidden" name="_csrf" value="[\w-]{43}">\s*<button type="submit">Logout<\/button>/);
       });
 
       it('sends a browser that is not logged in to the login page, asking it to log in', async () => {

@@ -34,6 +34,11 @@ class SpyStore implements SessionStore {
     return this.inner.refresh(...args);
   };
   destroy: SessionStore['destroy'] = (...args) => (this.calls++, this.inner.destroy(...args));
+  listByOwner: SessionStore['listByOwner'] = (...args) => (this.calls++, this.inner.listByOwner(...args));
+  destroyByOwner: SessionStore['destroyByOwner'] = (...args) => (this.calls++, this.inner.destroyByOwner(...args));
+  increment: SessionStore['increment'] = (...args) => (this.calls++, this.inner.increment(...args));
+  decrement: SessionStore['decrement'] = (...args) => (this.calls++, this.inner.decrement(...args));
+  resetCounter: SessionStore['resetCounter'] = (...args) => (this.calls++, this.inner.resetCounter(...args));
   ping: SessionStore['ping'] = () => this.inner.ping();
   close: SessionStore['close'] = () => this.inner.close();
 }

@@ -140,6 +140,54 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(await reopened.get(id), record);
     });
 
+    it("lists one owner's live sessions, oldest first, and nobody else's", async () => {
+      const owner = 700_000 + Math.floor(Math.random() * 100_000);
+      const [older, newer, other, ended] = [randomId(), randomId(), randomId(), randomId()];
+      await h.store.create(newer, sampleRecord({ empNo: owner, createdAt: 2_000 }), 60);
+      await h.store.create(older, sampleRecord({ empNo: owner, createdAt: 1_000 }), 60);
+      await h.store.create(other, sampleRecord({ empNo: owner + 1 }), 60);
+      await h.store.create(ended, sampleRecord({ empNo: owner }), 60);
+      await h.store.destroy(ended);
+      const listed = await h.store.listByOwner(owner);
+      assert.deepEqual(listed.map(({ id }) => id), [older, newer]);
+      assert.equal(listed[0]!.record.empNo, owner);
+      assert.deepEqual(await h.store.listByOwner(owner + 2), []);
+    });
+
+    it("ends every session of one owner and leaves the others'", async () => {
+      const owner = 800_000 + Math.floor(Math.random() * 100_000);
+      const mine = [randomId(), randomId()];
+      const theirs = randomId();
+      for (const id of mine) await h.store.create(id, sampleRecord({ empNo: owner }), 60);
+      await h.store.create(theirs, sampleRecord({ empNo: owner + 1 }), 60);
+      assert.equal(await h.store.destroyByOwner(owner), 2);
+      for (const id of mine) assert.equal(await h.store.get(id), undefined);
+      assert.ok(await h.store.get(theirs));
+      assert.equal(await h.store.destroyByOwner(owner), 0);
+    });
+
+    it('counts atomically under concurrency, within a window', async () => {
+      const name = `test:${randomId()}`;
+      const states = await Promise.all(Array.from({ length: 50 }, () => h.store.increment(name, 60)));
+      assert.deepEqual(
+        states.map((state) => state.count).sort((a, b) => a - b),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
+      assert.ok(states.every((state) => state.resetInSeconds > 0 && state.resetInSeconds <= 60));
+      await h.store.decrement(name);
+      assert.equal((await h.store.increment(name, 60)).count, 50);
+      await h.store.resetCounter(name);
+      assert.equal((await h.store.increment(name, 60)).count, 1);
+    });
+
+    it('starts a counter afresh once its window has passed, and never decrements below zero', async () => {
+      const name = `test:${randomId()}`;
+      await h.store.decrement(name);
+      assert.equal((await h.store.increment(name, 1)).count, 1);
+      await sleep(1100);
+      assert.equal((await h.store.increment(name, 60)).count, 1);
+    });
+
     it('throws SessionStoreUnavailableError once closed', async () => {
       const id = randomId();
       await h.store.create(id, sampleRecord(), 60);

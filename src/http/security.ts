@@ -1,0 +1,113 @@
+/**
+ * Browser-facing protections, in one place:
+ * - security headers (helmet): a CSP without inline scripts, no framing, nosniff, a strict
+ *   Referrer-Policy (OWASP ASVS 14.4 / 3.4);
+ * - CORS, off unless an allow-list is configured; never `*` with credentials, never `null`;
+ * - a cross-site request guard on unsafe methods that use or set the session cookie.
+ *
+ * The guard follows the shape of Go 1.25's CrossOriginProtection, which the OWASP CSRF cheat sheet
+ * cites: a browser always tells where a request comes from (`Sec-Fetch-Site`, else `Origin`); a
+ * request from another site is refused with 403. A request with neither header is not from a
+ * browser (curl, scripts), which cannot be tricked into sending someone's cookie, and passes.
+ * Bearer-only requests are exempt: browsers never attach `Authorization` by themselves.
+ * SameSite=Lax alone is not enough: it does not stop login CSRF (a cross-site POST may set cookies).
+ * HTML forms also carry a token bound to the session (`_csrf`), checked when present: defence in
+ * depth for browsers or proxies that strip both headers.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import fp from 'fastify-plugin';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+
+export interface SecurityOptions {
+  /** The origin browsers use (scheme://host[:port]); unset: the request's own. */
+  publicOrigin: string | undefined;
+  /** Origins allowed to make credentialed cross-origin calls; empty: CORS off. */
+  corsOrigins: string[];
+  /** Keys the form tokens. */
+  secretKey: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The form token for the current session (empty before login). */
+    csrfToken(): string;
+  }
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Routes that set the session cookie: login CSRF is an attack too (CS-CSRF "Login Forms"). */
+const COOKIE_SETTING_ROUTES = new Set(['/auth/token', '/api/login']);
+
+export const crossSiteRefused = () =>
+  new AppError(403, 'CROSS_SITE_REQUEST', 'Cross-site request refused: this action must come from the application itself');
+
+export default fp<SecurityOptions>(
+  async (app, options) => {
+    await app.register(helmet, {
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      referrerPolicy: { policy: 'same-origin' },
+      crossOriginEmbedderPolicy: false,
+      // HSTS only means something over HTTPS; browsers ignore it on plain HTTP.
+      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    });
+
+    if (options.corsOrigins.length > 0) {
+      const allowed = new Set(options.corsOrigins);
+      await app.register(cors, {
+        origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+        credentials: true,
+        methods: ['GET', 'POST'],
+        maxAge: 600,
+      });
+    }
+
+    const expectedOrigin = (request: FastifyRequest) => options.publicOrigin ?? `${request.protocol}://${request.host}`;
+
+    const formToken = (sessionId: string) =>
+      createHmac('sha256', options.secretKey).update(`csrf:${sessionId}`).digest('base64url');
+
+    app.decorateRequest('csrfToken', function (this: FastifyRequest) {
+      return this.user ? formToken(this.user.sessionId) : '';
+    });
+
+    app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!UNSAFE_METHODS.has(request.method)) return;
+      const usesCookie = request.sessionCookie() !== undefined;
+      if (!usesCookie && !COOKIE_SETTING_ROUTES.has(request.routeOptions.url ?? '')) return;
+
+      const fetchSite = request.headers['sec-fetch-site'];
+      const origin = request.headers.origin;
+      if (typeof fetchSite === 'string') {
+        if (fetchSite !== 'same-origin' && fetchSite !== 'none') throw crossSiteRefused();
+      } else if (typeof origin === 'string') {
+        if (origin !== expectedOrigin(request)) throw crossSiteRefused();
+      }
+
+      const submitted = (request.body as Record<string, unknown> | undefined)?._csrf;
+      if (typeof submitted === 'string' && usesCookie) {
+        const principal = await request.identify(reply);
+        const expected = principal ? Buffer.from(formToken(principal.sessionId)) : Buffer.alloc(0);
+        const actual = Buffer.from(submitted);
+        if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw crossSiteRefused();
+      }
+    });
+  },
+  { name: 'security', dependencies: ['sessions', 'auth'], fastify: '5.x' },
+);
