@@ -61,7 +61,15 @@ export async function buildApp(config: ResolvedConfig): Promise<FastifyInstance>
     absoluteTimeoutSeconds: config.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
     cookieSecure: config.COOKIE_SECURE,
   });
-  await app.register(auth, { secretKey: config.SECRET_KEY, accessTokenTtlSeconds: config.ACCESS_TOKEN_EXPIRE_SECONDS });
+  await app.register(auth, {
+    secretKey: config.SECRET_KEY,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_EXPIRE_SECONDS,
+    throttle: {
+      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerClient: config.LOGIN_MAX_FAILURES_PER_CLIENT,
+      windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+    },
+  });
   await app.register(security, {
     publicOrigin: config.PUBLIC_ORIGIN,
     corsOrigins: config.CORS_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [],

@@ -32,6 +32,21 @@ export const ConfigSchema = Type.Object({
   SESSION_IDLE_TIMEOUT_SECONDS: positiveSeconds(1800, 'A session unused this long ends'),
   SESSION_ABSOLUTE_TIMEOUT_SECONDS: positiveSeconds(28_800, 'A session ends this long after login, used or not'),
   ACCESS_TOKEN_EXPIRE_SECONDS: positiveSeconds(1800, 'Lifetime of a bearer token'),
+  TLS_CERT_FILE: Type.Optional(
+    Type.String({ minLength: 1, description: 'PEM certificate (chain) to serve HTTPS with; set with TLS_KEY_FILE' }),
+  ),
+  TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of TLS_CERT_FILE' })),
+  TRUST_PROXY: Type.String({
+    minLength: 1,
+    default: 'false',
+    description: 'Whose X-Forwarded-For/-Proto to believe: true, false, a hop count, or comma-separated addresses/CIDRs',
+  }),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({ minLength: 16, description: 'When set, GET /metrics needs Authorization: Bearer <token>' }),
+  ),
+  METRICS_PORT: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 65535, description: 'When set, /metrics is served on this port (on HOST) instead' }),
+  ),
   PUBLIC_ORIGIN: Type.Optional(
     Type.String({
       pattern: '^https?://[^/?#]+$',
@@ -77,6 +92,10 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     throw new ConfigError(
       'Invalid configuration: SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS',
     );
+  }
+  if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
+    const missing = config.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE';
+    throw new ConfigError(`Invalid configuration: ${missing} must be set too: HTTPS needs TLS_CERT_FILE and TLS_KEY_FILE together`);
   }
   return config;
 }

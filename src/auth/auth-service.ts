@@ -1,17 +1,26 @@
 /**
- * Who is asking, and logging in and out. Knows employees (through the repository), sessions
- * (through the session manager) and tokens; knows nothing about HTTP requests or cookies.
+ * Who is asking, logging in and out, and the account actions that end sessions (password change,
+ * disabling). Knows employees (through the repositories), sessions (through the session manager)
+ * and tokens; knows nothing about HTTP requests or cookies.
  */
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../database/schema.js';
-import { findEmployeeByEmail, updatePasswordHash } from '../employees/employee-repository.js';
+import {
+  findEmployeeByEmail,
+  findEmployeeByNumber,
+  findPasswordHash,
+  setAccountDisabled,
+  updatePasswordHash,
+} from '../employees/employee-repository.js';
 import { findScopes } from '../employees/scope-repository.js';
-import type { SessionManager } from '../sessions/session-manager.js';
-import { AppError, INVALID_CREDENTIALS } from '../errors.js';
-import { burnVerificationTime, hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import type { Session, SessionManager } from '../sessions/session-manager.js';
+import { AppError, forbidden, INVALID_CREDENTIALS, notFound, validationFailed } from '../errors.js';
+import { hashPassword, needsRehash, passwordTooLong, verifyLoginPassword } from './passwords.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
-import { narrowScopes } from './scopes.js';
+import { hasScopes, narrowScopes } from './scopes.js';
+import type { LoginThrottle } from './throttle.js';
+import { validateNewPassword } from '../employees/validation.js';
 
 export interface Principal {
   empNo: number;
@@ -31,7 +40,16 @@ export interface LoginResult {
   expiresIn: number;
 }
 
-/** Both unknown users and wrong passwords get this same error: no user enumeration (ASVS 2.2.x). */
+/** Where a login comes from: the address for throttling, a label for "My sessions". */
+export interface LoginClient {
+  address: string;
+  label?: string;
+}
+
+/**
+ * Unknown users, wrong passwords and disabled accounts all get this same error, after the same
+ * work: no user enumeration by answer or by timing (ASVS 5.0 6.3.8).
+ */
 export const invalidCredentials = () => new AppError(400, 'INVALID_CREDENTIALS', INVALID_CREDENTIALS);
 
 export class AuthService {
@@ -39,6 +57,7 @@ export class AuthService {
     private readonly db: Kysely<Database>,
     private readonly sessions: SessionManager,
     private readonly tokens: AccessTokens,
+    private readonly throttle: LoginThrottle,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -49,18 +68,20 @@ export class AuthService {
    * `requestedScope` (the OAuth2 `scope` field) when given; a later change of grants takes effect
    * at the next login.
    */
-  async login(username: string, password: string, requestedScope?: string): Promise<LoginResult> {
-    const employee = await findEmployeeByEmail(this.db, username);
-    if (!employee) {
-      await burnVerificationTime(password);
-      throw invalidCredentials();
-    }
-    if (!(await verifyPassword(employee.password, password))) throw invalidCredentials();
+  async login(username: string, password: string, client: LoginClient, requestedScope?: string): Promise<LoginResult> {
+    const tooLong = passwordTooLong(password);
+    if (tooLong) throw tooLong;
+    await this.throttle.admit(username, client.address);
 
+    const employee = await findEmployeeByEmail(this.db, username);
+    const matches = await verifyLoginPassword(employee?.password, password);
+    if (!employee || !matches || employee.disabled) throw invalidCredentials();
+
+    await this.throttle.succeeded(username, client.address);
     if (needsRehash(employee.password)) await this.upgradeHash(employee.emp_no, password);
 
     const scopes = narrowScopes(await findScopes(this.db, employee.emp_no), requestedScope);
-    const { token: sessionToken, id } = await this.sessions.create(employee.emp_no, scopes);
+    const { token: sessionToken, id } = await this.sessions.create(employee.emp_no, scopes, client.label);
     const { token: accessToken, expiresIn } = await this.tokens.sign({
       sub: employee.email,
       emp_no: employee.emp_no,
@@ -101,6 +122,61 @@ export class AuthService {
   /** Ends a session (and with it every token that names it). True when there was one. */
   logout(sessionId: string): Promise<boolean> {
     return this.sessions.destroy(sessionId);
+  }
+
+  /** The person's live sessions, oldest first. */
+  listSessions(empNo: number): Promise<Session[]> {
+    return this.sessions.listForEmployee(empNo);
+  }
+
+  /** Ends one of the person's own sessions; 404 when they hold no such live session. */
+  async endOwnSession(empNo: number, sessionId: string): Promise<void> {
+    const session = await this.sessions.validateId(sessionId);
+    if (!session || session.empNo !== empNo) throw notFound('No such session');
+    await this.sessions.destroy(sessionId);
+  }
+
+  /** Ends every session (and token) of an employee; returns how many. */
+  endAllSessions(empNo: number): Promise<number> {
+    return this.sessions.endAllForEmployee(empNo);
+  }
+
+  /**
+   * A person changing their own password: the current one is checked (and throttled like a login),
+   * the new one validated and stored as argon2id, and every session of the person ended, this one
+   * included (ASVS 5.0 7.4.3): whoever knew the old password is out.
+   */
+  async changePassword(empNo: number, currentPassword: string, newPassword: string, client: LoginClient): Promise<number> {
+    const employee = await findEmployeeByNumber(this.db, empNo);
+    if (!employee) throw notFound(`No employee with number ${empNo}`);
+    const tooLong = passwordTooLong(currentPassword);
+    if (tooLong) throw tooLong;
+    await this.throttle.admit(employee.email, client.address);
+    if (!(await verifyLoginPassword(await findPasswordHash(this.db, empNo), currentPassword))) {
+      throw validationFailed([{ field: 'current_password', message: 'is not your current password' }]);
+    }
+    await this.throttle.succeeded(employee.email, client.address);
+    const checked = validateNewPassword(newPassword, 'new_password');
+    if (!checked.ok) throw validationFailed(checked.errors);
+    await updatePasswordHash(this.db, empNo, await hashPassword(checked.value));
+    const ended = await this.sessions.endAllForEmployee(empNo);
+    this.log.info({ empNo, sessionsEnded: ended }, 'password changed');
+    return ended;
+  }
+
+  /**
+   * An administrator disabling (or enabling) someone's login. Disabling ends their sessions and
+   * tokens at once. Nobody disables themself, and only someone holding every scope the target
+   * holds may do it (an admin:write cannot lock out a super:*).
+   */
+  async setDisabled(actor: Principal, empNo: number, disabled: boolean): Promise<number> {
+    if (actor.empNo === empNo) throw forbidden();
+    if (!(await findEmployeeByNumber(this.db, empNo))) throw notFound(`No employee with number ${empNo}`);
+    if (!hasScopes(actor.scopes, await findScopes(this.db, empNo))) throw forbidden();
+    await setAccountDisabled(this.db, empNo, disabled);
+    const ended = disabled ? await this.sessions.endAllForEmployee(empNo) : 0;
+    this.log.info({ target: empNo, disabled, sessionsEnded: ended }, disabled ? 'account disabled' : 'account enabled');
+    return ended;
   }
 
   /** Rewrites a legacy (bcrypt) hash as argon2id now that we know the password. Best effort. */

@@ -5,7 +5,8 @@
  * event loop.
  */
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { verify as bcryptVerify } from '@node-rs/bcrypt';
+import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
+import { AppError } from '../errors.js';
 
 const ARGON2ID_PREFIX = '$argon2id$';
 const BCRYPT_PATTERN = /^\$2[abxy]\$\d\d\$/;
@@ -31,13 +32,44 @@ export function needsRehash(hash: string): boolean {
   return !hash.startsWith(ARGON2ID_PREFIX);
 }
 
-let dummyHash: Promise<string> | undefined;
+/**
+ * bcrypt reads only the first 72 bytes of a password and ignores the rest, so a longer one would
+ * be compared as a truncated prefix (CVE-2025-22228 in Spring; CS Password Storage "Input Limits
+ * of bcrypt"). New passwords are capped at 72 bytes too, so one limit serves everyone: a longer
+ * password is refused before any hashing, which also keeps oversized input cheap.
+ */
+export const MAX_PASSWORD_BYTES = 72;
+
+export function passwordTooLong(password: string): AppError | undefined {
+  if (Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES) return undefined;
+  return new AppError(422, 'PASSWORD_TOO_LONG', `Invalid request: password must be at most ${MAX_PASSWORD_BYTES} bytes`, {
+    errors: [{ field: 'password', message: `must be at most ${MAX_PASSWORD_BYTES} bytes` }],
+  });
+}
+
+/** The cost of the legacy bcrypt hashes this system holds (the seed's, and the original's). */
+const LEGACY_BCRYPT_COST = 10;
+const DUMMY_PASSWORD = 'a password nobody has';
+let dummyArgon2: Promise<string> | undefined;
+let dummyBcrypt: Promise<string> | undefined;
 
 /**
- * Verifies against a throwaway argon2id hash, so that a login for an unknown user costs about
- * the same time as a wrong password: no user enumeration by timing (OWASP ASVS 2.2.x / 6.3.x).
+ * Checks a login's password with the same work whatever the account: every call runs one argon2id
+ * and one bcrypt verification, in parallel, one of them real (or none, for an unknown user) and the
+ * other against a throwaway hash of the same algorithm and cost. An unknown user, an argon2id user
+ * and a legacy bcrypt user therefore take the same time (ASVS 5.0 6.3.8; Django's CVE-2016-2513
+ * was a timing leak between hash kinds).
  */
-export async function burnVerificationTime(password: string): Promise<void> {
-  dummyHash ??= argon2Hash('a password nobody has');
-  await verifyPassword(await dummyHash, password);
+export async function verifyLoginPassword(hash: string | undefined, password: string): Promise<boolean> {
+  dummyArgon2 ??= argon2Hash(DUMMY_PASSWORD);
+  dummyBcrypt ??= bcryptHash(DUMMY_PASSWORD, LEGACY_BCRYPT_COST);
+  const legacy = hash !== undefined && BCRYPT_PATTERN.test(hash);
+  const argon2Target = hash !== undefined && !legacy ? hash : await dummyArgon2;
+  const bcryptTarget = legacy ? hash : await dummyBcrypt;
+  const [argon2Ok, bcryptOk] = await Promise.all([
+    verifyPassword(argon2Target, password),
+    verifyPassword(bcryptTarget, password),
+  ]);
+  if (hash === undefined) return false;
+  return legacy ? bcryptOk : argon2Ok;
 }

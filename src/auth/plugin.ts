@@ -8,11 +8,13 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import { AuthService, type Principal } from './auth-service.js';
 import { AccessTokens, InvalidTokenError } from './tokens.js';
 import { hasScopes, type ScopeName } from './scopes.js';
+import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 import { forbidden, invalidToken, notAuthenticated, sessionEnded } from '../errors.js';
 
 export interface AuthPluginOptions {
   secretKey: string;
   accessTokenTtlSeconds: number;
+  throttle: ThrottleOptions;
 }
 
 interface Identification {
@@ -52,7 +54,8 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export default fp<AuthPluginOptions>(
   async (app, options) => {
     const tokens = new AccessTokens(options.secretKey, options.accessTokenTtlSeconds);
-    app.decorate('auth', new AuthService(app.db, app.sessions, tokens, app.log));
+    const throttle = new LoginThrottle(app.sessionStore, options.throttle, () => app.log.warn('login throttled'));
+    app.decorate('auth', new AuthService(app.db, app.sessions, tokens, throttle, app.log));
 
     async function runIdentification(request: FastifyRequest, reply: FastifyReply): Promise<Identification> {
       // Whatever the outcome, this response depends on credentials: no cache may keep it (ASVS 8.2.1).

@@ -2,7 +2,7 @@
  * The tables as Kysely sees them. Dates travel as ISO `yyyy-mm-dd` strings on every engine
  * (the connection layer turns off each driver's own date parsing), so no time zone can shift them.
  */
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 
 export interface EmployeesTable {
   emp_no: number;
@@ -15,6 +15,8 @@ export interface EmployeesTable {
   email: string;
   /** A password hash in PHC (`$argon2id$...`) or modular crypt (`$2b$...`) form. Never leaves the repository layer except for verification. */
   password: string;
+  /** 1 when the account may not log in. */
+  disabled: ColumnType<number, number | undefined, number>;
 }
 
 /** One row per scope an employee holds (names: employees/scope-names.ts). */
@@ -23,9 +25,54 @@ export interface EmployeeScopesTable {
   scope: string;
 }
 
+/**
+ * The rest of the MySQL "employees" sample database: departments, and each employee's history
+ * (department, manager spells, titles, salaries). Periods run from `from_date` to `to_date`;
+ * `9999-01-01` means "still", as in the sample.
+ */
+export interface DepartmentsTable {
+  /** `d001`..`d009`. */
+  dept_no: string;
+  dept_name: string;
+}
+
+export interface DeptEmpTable {
+  emp_no: number;
+  dept_no: string;
+  from_date: string;
+  to_date: string;
+}
+
+export interface DeptManagerTable {
+  emp_no: number;
+  dept_no: string;
+  from_date: string;
+  to_date: string;
+}
+
+export interface TitlesTable {
+  emp_no: number;
+  title: string;
+  from_date: string;
+  /** Nullable as in the sample's DDL; every row the generator writes has one. */
+  to_date: string | null;
+}
+
+export interface SalariesTable {
+  emp_no: number;
+  salary: number;
+  from_date: string;
+  to_date: string;
+}
+
 export interface Database {
   employees: EmployeesTable;
   employee_scopes: EmployeeScopesTable;
+  departments: DepartmentsTable;
+  dept_emp: DeptEmpTable;
+  dept_manager: DeptManagerTable;
+  titles: TitlesTable;
+  salaries: SalariesTable;
 }
 
 export type EmployeeRow = Selectable<EmployeesTable>;

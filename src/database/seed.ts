@@ -14,7 +14,7 @@ import type { Database, EmployeeRow, NewEmployeeRow } from './schema.js';
 
 export const SEED_PASSWORD = 'password';
 
-export type SeedEmployee = Omit<EmployeeRow, 'password'>;
+export type SeedEmployee = Omit<EmployeeRow, 'password' | 'disabled'>;
 
 /**
  * `Algorithm.Argon2id` is an ambient const enum, which `verbatimModuleSyntax` cannot read;
@@ -132,22 +132,35 @@ export const SEED_SCOPES: Readonly<Record<string, readonly ScopeName[]>> = Objec
   SEED_EMPLOYEES.map((employee) => [employee.email, LISTED_SEED_SCOPES[employee.email] ?? DEFAULT_SEED_SCOPES]),
 );
 
+/** `password` hashed once per algorithm the sample employees use. */
+export interface SeedPasswordHashes {
+  argon2id: string;
+  bcrypt: string;
+}
+
+/**
+ * Hashes `password` once per algorithm (not once per row: argon2 is slow on purpose). The hashes
+ * are salted, so two calls give different text for the same password.
+ */
+export async function hashSeedPassword(): Promise<SeedPasswordHashes> {
+  const [argon2id, bcrypt] = await Promise.all([argon2Hash(SEED_PASSWORD, { algorithm: ARGON2ID }), bcryptHash(SEED_PASSWORD, BCRYPT_COST)]);
+  return { argon2id, bcrypt };
+}
+
+/** The hash an employee of the sample data gets: bcrypt for the legacy users, argon2id for everyone else. */
+export function seedPasswordHash(empNo: number, hashes: SeedPasswordHashes): string {
+  return LEGACY_BCRYPT_EMP_NOS.includes(empNo) ? hashes.bcrypt : hashes.argon2id;
+}
+
 /**
  * Inserts SEED_EMPLOYEES and their SEED_SCOPES, in one transaction, when the employees table is
- * empty; does nothing otherwise. Hashes `password` once per algorithm (not once per row: argon2 is
- * slow on purpose), and only when it is going to insert.
+ * empty; does nothing otherwise. Hashes `password` (`hashSeedPassword`) only when it is going to insert.
  */
 export async function seedIfEmpty(db: Kysely<Database>): Promise<{ inserted: number }> {
   if (!(await isEmpty(db))) return { inserted: 0 };
 
-  const [argon2idHash, bcryptHashValue] = await Promise.all([
-    argon2Hash(SEED_PASSWORD, { algorithm: ARGON2ID }),
-    bcryptHash(SEED_PASSWORD, BCRYPT_COST),
-  ]);
-  const rows: NewEmployeeRow[] = SEED_EMPLOYEES.map((employee) => ({
-    ...employee,
-    password: LEGACY_BCRYPT_EMP_NOS.includes(employee.emp_no) ? bcryptHashValue : argon2idHash,
-  }));
+  const hashes = await hashSeedPassword();
+  const rows: NewEmployeeRow[] = SEED_EMPLOYEES.map((employee) => ({ ...employee, password: seedPasswordHash(employee.emp_no, hashes) }));
 
   const grants = SEED_EMPLOYEES.flatMap((employee) =>
     (SEED_SCOPES[employee.email] ?? []).map((scope) => ({ emp_no: employee.emp_no, scope })),

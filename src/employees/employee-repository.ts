@@ -9,8 +9,8 @@ import type { Kysely } from 'kysely';
 import { caseInsensitiveLike, dialectOf } from '../database/dialects.js';
 import type { Database, EmployeeRow, EmployeesTable, NewEmployeeRow } from '../database/schema.js';
 
-/** An employee as the rest of the app may see it: everything but the password hash. */
-export type Employee = Omit<EmployeeRow, 'password'>;
+/** An employee as the rest of the app may see it: no password hash, no account status. */
+export type Employee = Omit<EmployeeRow, 'password' | 'disabled'>;
 
 /** The columns of `Employee`, selected by name so that the hash is never fetched by accident. */
 export const PUBLIC_EMPLOYEE_COLUMNS = [
@@ -23,7 +23,7 @@ export const PUBLIC_EMPLOYEE_COLUMNS = [
   'email',
 ] as const satisfies readonly (keyof Employee)[];
 
-// Compile-time guard: a column added to EmployeesTable must be added above (or be secret, like password).
+// Compile-time guard: a column added to EmployeesTable must be added above (or be private, like password).
 type MissingPublicColumn = Exclude<keyof Employee, (typeof PUBLIC_EMPLOYEE_COLUMNS)[number]>;
 const everyPublicColumnListed: [MissingPublicColumn] extends [never] ? true : MissingPublicColumn = true;
 void everyPublicColumnListed;
@@ -142,4 +142,22 @@ export async function findEmployeesByNamePatterns(db: Kysely<Database>, search: 
     .limit(search.limit)
     .offset(search.offset)
     .execute();
+}
+
+/** The stored password hash, for a password change's check of the current password. */
+export async function findPasswordHash(db: Kysely<Database>, empNo: number): Promise<string | undefined> {
+  if (!isPossibleEmpNo(empNo)) return undefined;
+  const row = await db.selectFrom('employees').select('password').where('emp_no', '=', empNo).executeTakeFirst();
+  return row?.password;
+}
+
+/** Disables (or enables) an account's login; false when there is no such employee. */
+export async function setAccountDisabled(db: Kysely<Database>, empNo: number, disabled: boolean): Promise<boolean> {
+  if (!isPossibleEmpNo(empNo)) return false;
+  const result = await db
+    .updateTable('employees')
+    .set({ disabled: disabled ? 1 : 0 })
+    .where('emp_no', '=', empNo)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }

@@ -214,17 +214,24 @@ function readEmail(input: FormInput, errors: FieldError[]): string | undefined {
  * them), and trimming here but not at login would lock out whoever chose one at either end.
  * Lengths count Unicode code points, as NIST counts characters.
  */
-function readPassword(input: FormInput, errors: FieldError[]): string | undefined {
-  const password = typeof input.password === 'string' ? input.password : '';
+function readPassword(input: FormInput, errors: FieldError[], field = 'password'): string | undefined {
+  const password = typeof input[field] === 'string' ? input[field] : '';
   if (!isLengthBetween(password, PASSWORD_MIN, PASSWORD_MAX)) {
-    errors.push({ field: 'password', message: EMPLOYEE_MESSAGES.password });
+    errors.push({ field, message: EMPLOYEE_MESSAGES.password });
     return undefined;
   }
   if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) {
-    errors.push({ field: 'password', message: EMPLOYEE_MESSAGES.passwordBytes });
+    errors.push({ field, message: EMPLOYEE_MESSAGES.passwordBytes });
     return undefined;
   }
   return password;
+}
+
+/** A new password on its own (a password change), under the same rules as a new employee's. */
+export function validateNewPassword(password: unknown, field: string): Validation<string> {
+  const errors: FieldError[] = [];
+  const value = readPassword({ [field]: password }, errors, field);
+  return value === undefined ? { ok: false, errors } : { ok: true, value };
 }
 
 function readEmpNo(input: FormInput, errors: FieldError[]): number | undefined {

@@ -54,6 +54,7 @@ const LOGIN_NOTICE_BY_CODE: Record<string, LoginNotice> = {
   NOT_AUTHENTICATED: 'login-required',
   SESSION_ENDED: 'session-ended',
   INVALID_TOKEN: 'invalid-token',
+  TOO_MANY_ATTEMPTS: 'throttled',
 };
 
 export function registerErrorHandling(app: FastifyInstance): void {

@@ -12,6 +12,8 @@ export const LOGIN_NOTICES = {
   'bad-credentials': 'Incorrect username or password',
   'logged-out': 'You have been logged out',
   'not-logged-in': 'This session has not been logged in before',
+  throttled: 'Too many failed logins. Please wait a few minutes and try again',
+  'password-changed': 'Your password has been changed. Please log in with the new one',
 } as const;
 
 export type LoginNotice = keyof typeof LOGIN_NOTICES;

@@ -11,9 +11,16 @@ import { prefersJson, wantsHtml } from '../http/negotiation.js';
 import { errorRef } from '../http/schemas.js';
 import { notAuthenticated } from '../errors.js';
 import { bearerToken } from '../auth/plugin.js';
+import type { LoginClient } from '../auth/auth-service.js';
+import { clientLabel } from '../http/client-label.js';
 import { LOGIN_NOTICES, redirectToLogin, takeLoginNotice } from '../pages/notices.js';
 
 export const ALREADY_LOGGED_IN = 'Already logged in';
+
+/** Where a login comes from: the client address (as the trusted proxy settings resolve it) and a label. */
+export function loginClient(request: FastifyRequest): LoginClient {
+  return { address: request.ip, label: clientLabel(request.headers['user-agent']) };
+}
 
 const LoginForm = Type.Object(
   {
@@ -74,7 +81,9 @@ export function loginRoute(app: FastifyInstance) {
         }),
         303: Type.Null({ description: 'Browser: to the home page, or back to the login page on failure' }),
         400: errorRef('Incorrect username or password'),
-        422: errorRef('A field is missing or malformed'),
+        403: errorRef('Cross-site request refused'),
+        422: errorRef('A field is missing or malformed, or the password is over 72 bytes'),
+        429: errorRef('Too many failed logins for this account or client: see Retry-After'),
         503: errorRef('The session store or the database is unavailable'),
       },
     },
@@ -88,7 +97,7 @@ export function loginRoute(app: FastifyInstance) {
       const { username, password, scope } = request.body as Static<typeof LoginForm>;
       let result;
       try {
-        result = await app.auth.login(username, password, scope);
+        result = await app.auth.login(username, password, loginClient(request), scope);
       } catch (error) {
         if (browser && (error as { code?: string }).code === 'INVALID_CREDENTIALS') {
           return redirectToLogin(reply, 'bad-credentials');
@@ -98,6 +107,8 @@ export function loginRoute(app: FastifyInstance) {
       request.log.info({ empNo: result.empNo }, 'logged in');
       reply.setSessionCookie(result.sessionToken);
       if (browser) return reply.redirect('/auth/home', 303);
+      // RFC 6749 §5.1: a token response is never cached, by HTTP/1.0 caches either.
+      reply.header('pragma', 'no-cache');
       return {
         access_token: result.accessToken,
         token_type: 'bearer' as const,

@@ -10,6 +10,7 @@
  *   c → createdAt    (epoch ms)
  *   s → lastSeenAt   (epoch ms; "s" for "seen")
  *   g → scopes       (granted at login; omitted when empty)
+ *   u → client       (a short user-agent label; omitted when unknown)
  *
  * Decoding never throws: a value that is not a well-formed record (corrupt, truncated, written by
  * a different version) is treated as no session, which answers 401 rather than 500.
@@ -25,6 +26,7 @@ interface EncodedRecord {
   c: number;
   s: number;
   g?: string[];
+  u?: string;
 }
 
 export function encodeSessionRecord(record: SessionRecord): string {
@@ -35,6 +37,7 @@ export function encodeSessionRecord(record: SessionRecord): string {
     s: record.lastSeenAt,
   };
   if (record.scopes.length) encoded.g = record.scopes;
+  if (record.client) encoded.u = record.client;
   return JSON.stringify(encoded);
 }
 
@@ -47,7 +50,7 @@ export function decodeSessionRecord(value: string | null | undefined): SessionRe
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { h, e, c, s, g = [] } = parsed as Partial<Record<keyof EncodedRecord, unknown>>;
+  const { h, e, c, s, g = [], u } = parsed as Partial<Record<keyof EncodedRecord, unknown>>;
   if (
     typeof h !== 'string' ||
     !Array.isArray(g) ||
@@ -58,7 +61,9 @@ export function decodeSessionRecord(value: string | null | undefined): SessionRe
   ) {
     return undefined;
   }
-  return { secretHash: h, empNo: e as number, scopes: g as string[], createdAt: c as number, lastSeenAt: s as number };
+  const record: SessionRecord = { secretHash: h, empNo: e as number, scopes: g as string[], createdAt: c as number, lastSeenAt: s as number };
+  if (typeof u === 'string') record.client = u;
+  return record;
 }
 
 /**

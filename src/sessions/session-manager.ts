@@ -23,6 +23,8 @@ const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 export const SESSION_TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/;
 /** Activity is written back at most this often, so that busy sessions do not cost a write per request. */
 const LAST_SEEN_MAX_STALENESS_SECONDS = 60;
+/** Keeps a record small (issue #4 budgets < 256 bytes a session). */
+const MAX_CLIENT_LABEL_LENGTH = 40;
 /** A fresh 128-bit id colliding is astronomically unlikely; repeated collisions mean a broken RNG or store. */
 const CREATE_MAX_ATTEMPTS = 3;
 
@@ -30,6 +32,7 @@ export interface Session {
   id: string;
   empNo: number;
   scopes: string[];
+  client?: string;
   createdAt: Date;
   lastSeenAt: Date;
   /** The earlier of the idle deadline (lastSeenAt + idle) and the absolute one (createdAt + absolute). */
@@ -105,7 +108,11 @@ export class SessionManager {
   }
 
   /** Starts a new session; the token is what the client presents (cookie value). */
-  async create(empNo: number, scopes: readonly string[] = []): Promise<{ token: string; id: string; session: Session }> {
+  async create(
+    empNo: number,
+    scopes: readonly string[] = [],
+    client?: string,
+  ): Promise<{ token: string; id: string; session: Session }> {
     // The codec reads back only safe integers; refuse here rather than write a record that reads as absent.
     if (!Number.isSafeInteger(empNo)) throw new TypeError(`empNo must be an integer, got ${String(empNo)}`);
     const now = this.now();
@@ -114,6 +121,7 @@ export class SessionManager {
       secretHash: hashSecret(secret).toString('base64url'),
       empNo,
       scopes: [...scopes],
+      ...(client ? { client: client.slice(0, MAX_CLIENT_LABEL_LENGTH) } : {}),
       createdAt: now,
       lastSeenAt: now,
     };
@@ -144,6 +152,19 @@ export class SessionManager {
     const record = await this.store.get(id);
     if (!record) return null;
     return this.keepAlive(id, record);
+  }
+
+  /** Every live session of one employee, oldest first. */
+  async listForEmployee(empNo: number): Promise<Session[]> {
+    const now = this.now();
+    return (await this.store.listByOwner(empNo))
+      .filter(({ record }) => now < this.expiresAt(record))
+      .map(({ id, record }) => this.toSession(id, record));
+  }
+
+  /** Ends every session of one employee (and with them their tokens); returns how many. */
+  endAllForEmployee(empNo: number): Promise<number> {
+    return this.store.destroyByOwner(empNo);
   }
 
   /** Ends the session; true when there was one. */
@@ -195,6 +216,7 @@ export class SessionManager {
       id,
       empNo: record.empNo,
       scopes: record.scopes,
+      ...(record.client ? { client: record.client } : {}),
       createdAt: new Date(record.createdAt),
       lastSeenAt: new Date(record.lastSeenAt),
       expiresAt: new Date(this.expiresAt(record)),

@@ -15,6 +15,8 @@ export interface SessionRecord {
   empNo: number;
   /** What this session may do (OAuth2 scope names), fixed at login. Opaque strings to the store. */
   scopes: string[];
+  /** A short label of the client that logged in ("Firefox on Linux"), shown when listing sessions. */
+  client?: string;
   /** Epoch milliseconds when the session was created (the absolute timeout counts from here). */
   createdAt: number;
   /** Epoch milliseconds of the last recorded activity (the idle timeout counts from here). */

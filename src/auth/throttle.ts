@@ -1,0 +1,67 @@
+/**
+ * Login throttling, per account and per client address (OWASP ASVS 2.2.1: at most 100 failed
+ * attempts an hour on one account; CS-Auth "Login Throttling").
+ *
+ * Counters live in the session store (Redis when configured), so every login route and every app
+ * instance share them. An attempt is counted BEFORE its password is checked, with an atomic
+ * increment: checking first and counting after would let a burst of parallel guesses all pass the
+ * check (Devise's CVE-2019-5421). A success then resets the account's counter and gives the
+ * client's attempt back. Over the limit, the answer is 429 with Retry-After and no password is
+ * checked at all; unknown usernames are counted the same way, so the limit reveals nothing.
+ * The lockout is a window, not permanent: an attacker can delay an account's owner by at most
+ * LOGIN_THROTTLE_WINDOW_SECONDS at a time.
+ */
+import { createHash } from 'node:crypto';
+import type { SessionStore } from '../sessions/store.js';
+import { AppError } from '../errors.js';
+
+export interface ThrottleOptions {
+  maxFailuresPerAccount: number;
+  maxFailuresPerClient: number;
+  windowSeconds: number;
+}
+
+export const tooManyAttempts = (retryAfterSeconds: number) =>
+  new AppError(429, 'TOO_MANY_ATTEMPTS', `Too many failed logins. Try again in ${retryAfterSeconds} seconds`, {
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  });
+
+/** The account's counter name: a hash, so that usernames (emails) are not kept in the store's keys. */
+function accountKey(username: string): string {
+  return `login:account:${createHash('sha256').update(username.trim().toLowerCase()).digest('base64url').slice(0, 22)}`;
+}
+
+function clientKey(address: string): string {
+  return `login:client:${address}`;
+}
+
+export class LoginThrottle {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly options: ThrottleOptions,
+    private readonly onThrottled: () => void = () => {},
+  ) {}
+
+  /** Counts an attempt; throws 429 when the account or the client is over its limit. */
+  async admit(username: string, clientAddress: string): Promise<void> {
+    const { windowSeconds } = this.options;
+    const [account, client] = await Promise.all([
+      this.store.increment(accountKey(username), windowSeconds),
+      this.store.increment(clientKey(clientAddress), windowSeconds),
+    ]);
+    const over = [
+      account.count > this.options.maxFailuresPerAccount ? account.resetInSeconds : 0,
+      client.count > this.options.maxFailuresPerClient ? client.resetInSeconds : 0,
+    ];
+    const retryAfter = Math.max(...over);
+    if (retryAfter > 0) {
+      this.onThrottled();
+      throw tooManyAttempts(retryAfter);
+    }
+  }
+
+  /** A successful login: the account starts afresh and the client gets its attempt back. */
+  async succeeded(username: string, clientAddress: string): Promise<void> {
+    await Promise.all([this.store.resetCounter(accountKey(username)), this.store.decrement(clientKey(clientAddress))]);
+  }
+}
