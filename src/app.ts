@@ -5,8 +5,8 @@
  * Plugins load in a fixed order: HTTP basics, then external wiring (database, session store),
  * then the app's own services (auth), then pages, the API document and the routes.
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import accepts from '@fastify/accepts';
@@ -25,26 +25,39 @@ import authRoutes from './routes/auth.js';
 import adminRoutes from './routes/admin.js';
 import empRoutes from './routes/emp.js';
 import apiRoutes from './routes/api.js';
+import accountRoutes from './routes/account.js';
 import { escapeStrayPercents } from './http/lenient-url.js';
+import { factoryOptions, http2Server, plainHttpWarning, transportOf } from './http/transport.js';
+import { loggerOptions, requestIdHeader, requestIdOf, RequestLogController } from './observability/logging.js';
+import metrics from './observability/metrics.js';
 
 /** Limits that keep one slow or oversized client from holding the server (OWASP ASVS 13.x). */
 const BODY_LIMIT_BYTES = 64 * 1024;
 const REQUEST_TIMEOUT_MS = 30_000;
 
-export async function buildApp(config: ResolvedConfig): Promise<FastifyInstance> {
+export interface BuildOptions {
+  /** Where log lines go instead of stdout (tests capture them; server.ts may prettify them). */
+  logStream?: Writable | undefined;
+}
+
+export async function buildApp(config: ResolvedConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // TLS files and TRUST_PROXY are checked here, before anything opens (ConfigError naming the variable).
+  const transport = transportOf(config);
   const app = Fastify({
-    logger: {
-      level: config.LOG_LEVEL,
-      // Credentials never reach the logs in clear.
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-    },
-    genReqId: () => randomUUID(),
+    ...factoryOptions(transport),
+    logger: loggerOptions(config, options.logStream),
+    logController: new RequestLogController(),
+    genReqId: requestIdOf,
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: REQUEST_TIMEOUT_MS,
     ajv: { customOptions: { allErrors: true } },
     rewriteUrl: (request) => escapeStrayPercents(request.url ?? '/'),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const insecure = plainHttpWarning(config, transport);
+  if (insecure) app.log.warn(insecure);
 
+  if (transport.tls) await app.register(http2Server, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
+  await app.register(requestIdHeader);
   await app.register(formbody);
   await app.register(accepts);
   registerErrorHandling(app);
@@ -60,6 +73,12 @@ export async function buildApp(config: ResolvedConfig): Promise<FastifyInstance>
     idleTimeoutSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
     absoluteTimeoutSeconds: config.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
     cookieSecure: config.COOKIE_SECURE,
+  });
+  await app.register(metrics, {
+    sessionStore: app.sessionStore,
+    token: config.METRICS_TOKEN,
+    port: config.METRICS_PORT,
+    host: config.HOST,
   });
   await app.register(auth, {
     secretKey: config.SECRET_KEY,
@@ -81,6 +100,7 @@ export async function buildApp(config: ResolvedConfig): Promise<FastifyInstance>
 
   await app.register(rootRoutes);
   await app.register(authRoutes, { prefix: '/auth' });
+  await app.register(accountRoutes, { prefix: '/auth' });
   await app.register(adminRoutes, { prefix: '/admin' });
   await app.register(empRoutes, { prefix: '/emp' });
   await app.register(apiRoutes, { prefix: '/api' });

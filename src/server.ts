@@ -7,6 +7,7 @@ import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig } from './config.js';
 import { resolveSecretKey } from './secret-key.js';
 import { buildApp } from './app.js';
+import { prettyLogStream } from './observability/logging.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -14,8 +15,12 @@ const SHUTDOWN_GRACE_MS = 10_000;
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   let config;
+  let app;
   try {
     config = resolveSecretKey(loadConfig(process.env), (message) => console.warn(`warning: ${message}`));
+    // A person watching a development server in a terminal reads pretty lines; anything else gets JSON.
+    const logStream = config.NODE_ENV === 'development' && process.stdout.isTTY ? await prettyLogStream() : undefined;
+    app = await buildApp(config, { logStream }); // may stop on the TLS files or TRUST_PROXY
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -24,13 +29,13 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = await buildApp(config);
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
     await app.close();
   });
   await app.listen({ host: config.HOST, port: config.PORT });
+  await app.metrics.listen(); // the separate /metrics listener, when METRICS_PORT is set
 }
 
 await main();

@@ -170,13 +170,26 @@ export class AuthService {
    * holds may do it (an admin:write cannot lock out a super:*).
    */
   async setDisabled(actor: Principal, empNo: number, disabled: boolean): Promise<number> {
-    if (actor.empNo === empNo) throw forbidden();
-    if (!(await findEmployeeByNumber(this.db, empNo))) throw notFound(`No employee with number ${empNo}`);
-    if (!hasScopes(actor.scopes, await findScopes(this.db, empNo))) throw forbidden();
+    await this.assertMayManage(actor, empNo);
     await setAccountDisabled(this.db, empNo, disabled);
     const ended = disabled ? await this.sessions.endAllForEmployee(empNo) : 0;
     this.log.info({ target: empNo, disabled, sessionsEnded: ended }, disabled ? 'account disabled' : 'account enabled');
     return ended;
+  }
+
+  /** An administrator ending all of someone's sessions and tokens; returns how many. */
+  async endSessionsOf(actor: Principal, empNo: number): Promise<number> {
+    await this.assertMayManage(actor, empNo);
+    const ended = await this.sessions.endAllForEmployee(empNo);
+    this.log.info({ target: empNo, sessionsEnded: ended }, "ended an employee's sessions");
+    return ended;
+  }
+
+  /** Someone else's account, and no one holding a scope the actor lacks (the rule of scope changes). */
+  private async assertMayManage(actor: Principal, empNo: number): Promise<void> {
+    if (actor.empNo === empNo) throw forbidden();
+    if (!(await findEmployeeByNumber(this.db, empNo))) throw notFound(`No employee with number ${empNo}`);
+    if (!hasScopes(actor.scopes, await findScopes(this.db, empNo))) throw forbidden();
   }
 
   /** Rewrites a legacy (bcrypt) hash as argon2id now that we know the password. Best effort. */

@@ -43,7 +43,8 @@ export const DEFAULT_SQLITE_FILE_NAME = 'employees.sqlite';
 
 const ACCEPTED_SCHEMES = 'sqlite:<path>, sqlite::memory:, mysql://, mariadb://, postgres:// or postgresql://';
 
-type Target =
+/** Which engine DATABASE_URL names, and where: the SQLite file, or the server URL. */
+export type DatabaseTarget =
   | { dialect: 'sqlite'; file: string }
   | { dialect: 'mysql'; url: URL }
   | { dialect: 'postgres'; url: URL };
@@ -69,7 +70,7 @@ export function createDatabase(databaseUrl: string | undefined, options: CreateD
   }
 }
 
-function parseDatabaseUrl(databaseUrl: string | undefined, dataDir: string): Target {
+export function parseDatabaseUrl(databaseUrl: string | undefined, dataDir: string): DatabaseTarget {
   if (databaseUrl === undefined || databaseUrl.trim() === '') {
     return { dialect: 'sqlite', file: join(resolve(dataDir), DEFAULT_SQLITE_FILE_NAME) };
   }

@@ -93,7 +93,7 @@ const EXTRA_EMPLOYEE: SeedEmployee = {
 };
 
 /** The sample database's login-name formula (the original's migration): first.last.empno@gmail.com, lower-case. */
-function sampleEmail(firstName: string, lastName: string, empNo: number): string {
+export function sampleEmail(firstName: string, lastName: string, empNo: number): string {
   return `${firstName}.${lastName}.${empNo}@gmail.com`.replaceAll(' ', '').toLowerCase();
 }
 

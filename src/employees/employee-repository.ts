@@ -161,3 +161,10 @@ export async function setAccountDisabled(db: Kysely<Database>, empNo: number, di
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+/** Whether the account's login is disabled; undefined when there is no such employee. */
+export async function isAccountDisabled(db: Kysely<Database>, empNo: number): Promise<boolean | undefined> {
+  if (!isPossibleEmpNo(empNo)) return undefined;
+  const row = await db.selectFrom('employees').select('disabled').where('emp_no', '=', empNo).executeTakeFirst();
+  return row && Number(row.disabled) === 1;
+}

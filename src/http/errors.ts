@@ -60,6 +60,7 @@ const LOGIN_NOTICE_BY_CODE: Record<string, LoginNotice> = {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, headers } = classify(error);
+    request.server.metrics?.countError(error);
     const code = error instanceof AppError ? error.code : error.code;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code, status }, body.detail);

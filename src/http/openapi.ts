@@ -6,7 +6,7 @@
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { EmployeeJson, ErrorResponse, MessageResponse } from './schemas.js';
+import { EmployeeJson, ErrorResponse, MessageResponse, SessionJson } from './schemas.js';
 import { SCOPE_DESCRIPTIONS } from '../auth/scopes.js';
 
 export default fp(
@@ -14,6 +14,7 @@ export default fp(
     app.addSchema(ErrorResponse);
     app.addSchema(MessageResponse);
     app.addSchema(EmployeeJson);
+    app.addSchema(SessionJson);
 
     await app.register(swagger, {
       openapi: {

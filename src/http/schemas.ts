@@ -22,6 +22,18 @@ export const EmployeeJson = Type.Object(
   { $id: 'Employee', description: 'An employee (dates as yyyy-mm-dd; never a password hash)' },
 );
 
+export const SessionJson = Type.Object(
+  {
+    id: Type.String({ description: 'The public id of the session (never its secret)' }),
+    client: Type.String(),
+    created_at: Type.String({ format: 'date-time' }),
+    last_seen_at: Type.String({ format: 'date-time', description: 'Recorded at most once a minute' }),
+    expires_at: Type.String({ format: 'date-time' }),
+    current: Type.Boolean({ description: 'Whether this request came through it' }),
+  },
+  { $id: 'Session' },
+);
+
 export const MessageResponse = Type.Object({ message: Type.String() }, { $id: 'MessageResponse' });
 
 export const errorRef = (description: string) => Type.Ref('ErrorResponse', { description });

@@ -27,6 +27,13 @@ export function isoToDmy(iso: unknown): string {
   return match ? `${match[3]}/${match[2]}/${match[1]}` : iso;
 }
 
+/** An ISO timestamp as people read it: `2026-11-27 15:23 UTC`. */
+export function formatWhen(iso: unknown): string {
+  if (typeof iso !== 'string') return '';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 export default fp(
   async (app) => {
     await app.register(view, {
@@ -36,7 +43,10 @@ export default fp(
       options: {
         autoescape: true,
         throwOnUndefined: false,
-        onConfigure: (env: nunjucks.Environment) => env.addFilter('dmy', isoToDmy),
+        onConfigure: (env: nunjucks.Environment) => {
+          env.addFilter('dmy', isoToDmy);
+          env.addFilter('when', formatWhen);
+        },
       },
       defaultContext: { appTitle: APP_TITLE },
     });

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { loginRoute, logoutRoute } from './auth.js';
 import { meRoute } from './admin.js';
 import { registerEmployeeRoutes } from './emp.js';
+import { registerAccountRoutes } from './account.js';
 
 const JSON_ONLY = { config: { format: 'json' as const } };
 
@@ -13,6 +14,7 @@ const apiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/login', { ...loginRoute(app), ...JSON_ONLY });
   app.post('/logout', { ...logoutRoute(app), ...JSON_ONLY });
   app.get('/me', { ...meRoute(app), ...JSON_ONLY });
+  registerAccountRoutes(app, JSON_ONLY.config);
   await app.register(async (emp) => registerEmployeeRoutes(emp, JSON_ONLY.config), { prefix: '/emp' });
 };
 

@@ -16,9 +16,10 @@ import {
   searchEmployees,
   updateEmployee,
 } from '../employees/employee-service.js';
-import { findEmployeeByNumber, type Employee } from '../employees/employee-repository.js';
+import { findEmployeeByNumber, isAccountDisabled, type Employee } from '../employees/employee-repository.js';
 import { changeEmployeeScopes, getEmployeeScopes } from '../employees/scope-service.js';
 import { SCOPE_DESCRIPTIONS } from '../auth/scopes.js';
+import { sessionJson } from './account.js';
 import { AppError, forbidden } from '../errors.js';
 import { wantsHtml } from '../http/negotiation.js';
 import { errorRef, securedBy } from '../http/schemas.js';
@@ -215,7 +216,7 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
       description: mode === 'own' ? "Only the logged-in employee's own number is allowed (403 otherwise)." : undefined,
       security: securedBy(mode === 'admin' ? 'admin:read' : 'user:read'),
       params: EmployeeParams,
-      querystring: Type.Object({ saved: Type.Optional(Type.Enum(['1', 'scopes'])) }),
+      querystring: Type.Object({ saved: Type.Optional(Type.Enum(['1', 'scopes', 'sessions', 'account'])) }),
       response: {
         200: {
           description: 'The employee, or the maintenance page',
@@ -241,6 +242,7 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
             saved: request.query.saved,
             // An administrator also sees (and may change) what the employee may do.
             scopes: mode === 'admin' ? await getEmployeeScopes(app.db, employee.emp_no) : undefined,
+            disabled: mode === 'admin' ? await isAccountDisabled(app.db, employee.emp_no) : undefined,
             scopeDescriptions: SCOPE_DESCRIPTIONS,
           }),
         () => employee,
@@ -305,6 +307,80 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
       request.log.info({ target: request.params.emp_no, scopes: now }, 'changed scopes');
       if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${request.params.emp_no}?saved=scopes`, 303);
       return { emp_no: request.params.emp_no, scopes: now };
+    },
+  );
+
+  typed.get(
+    '/sessions/:emp_no',
+    {
+      config,
+      preHandler: app.requireScopes('admin:read'),
+      schema: {
+        tags: ['employees'],
+        summary: "An employee's live sessions",
+        security: securedBy('admin:read'),
+        params: EmployeeParams,
+        response: { 200: Type.Object({ emp_no: Type.Integer(), sessions: Type.Array(Type.Ref('Session')) }), 404: errorRef('No such employee'), ...COMMON_ERRORS },
+      },
+    },
+    async (request) => {
+      await getEmployee(app.db, request.params.emp_no);
+      const sessions = await app.auth.listSessions(request.params.emp_no);
+      return { emp_no: request.params.emp_no, sessions: sessions.map((session) => sessionJson(session, request.user)) };
+    },
+  );
+
+  typed.post(
+    '/sessions/:emp_no/end-all',
+    {
+      config,
+      preHandler: app.requireScopes('admin:write'),
+      schema: {
+        tags: ['employees'],
+        summary: "End all of an employee's sessions and tokens",
+        description: 'Not your own (use /auth/sessions/end-all), and not of someone holding a scope you lack.',
+        security: securedBy('admin:write'),
+        params: EmployeeParams,
+        response: {
+          200: Type.Object({ emp_no: Type.Integer(), ended: Type.Integer() }),
+          303: Type.Null({ description: 'Browser: back to the maintenance page' }),
+          404: errorRef('No such employee'),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const ended = await app.auth.endSessionsOf(request.user, request.params.emp_no);
+      if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${request.params.emp_no}?saved=sessions`, 303);
+      return { emp_no: request.params.emp_no, ended };
+    },
+  );
+
+  typed.post(
+    '/account/:emp_no',
+    {
+      config,
+      preHandler: app.requireScopes('admin:write'),
+      schema: {
+        tags: ['employees'],
+        summary: "Disable or enable an employee's login",
+        description: 'Disabling ends their sessions and tokens at once. Not your own account, and not of someone holding a scope you lack.',
+        security: securedBy('admin:write'),
+        params: EmployeeParams,
+        body: Type.Object({ disabled: Type.Boolean({ description: 'true to disable, false to enable' }) }),
+        response: {
+          200: Type.Object({ emp_no: Type.Integer(), disabled: Type.Boolean(), sessions_ended: Type.Integer() }),
+          303: Type.Null({ description: 'Browser: back to the maintenance page' }),
+          404: errorRef('No such employee'),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { disabled } = request.body;
+      const ended = await app.auth.setDisabled(request.user, request.params.emp_no, disabled);
+      if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${request.params.emp_no}?saved=account`, 303);
+      return { emp_no: request.params.emp_no, disabled, sessions_ended: ended };
     },
   );
 

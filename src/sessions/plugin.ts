@@ -49,7 +49,9 @@ export default fp<SessionPluginOptions>(
       path: '/',
       httpOnly: true,
       sameSite: 'lax',
-      secure: options.cookieSecure,
+      // 'auto': Secure whenever this request is HTTPS (`request.protocol`: the TLS socket, or
+      // X-Forwarded-Proto from a proxy TRUST_PROXY names); always, with COOKIE_SECURE=true.
+      secure: options.cookieSecure || 'auto',
     } as const;
 
     app.decorate('sessionStore', options.store);

@@ -32,12 +32,12 @@ for (const engine of ENGINES) {
     const insert = (changes: Partial<NewEmployeeRow>) =>
       testDb.db.insertInto('employees').values({ ...VALID, ...changes }).execute();
 
-    it('creates the employees table with its eight columns, none of them nullable', async () => {
+    it('creates the employees table with its nine columns, none of them nullable', async () => {
       const tables = await testDb.db.introspection.getTables();
       const employees = tables.find((table) => table.name === 'employees');
       assert.deepEqual(
         employees?.columns.map(({ name, isNullable }) => ({ name, isNullable })).sort((a, b) => a.name.localeCompare(b.name)),
-        ['birth_date', 'email', 'emp_no', 'first_name', 'gender', 'hire_date', 'last_name', 'password'].map((name) => ({ name, isNullable: false })),
+        ['birth_date', 'disabled', 'email', 'emp_no', 'first_name', 'gender', 'hire_date', 'last_name', 'password'].map((name) => ({ name, isNullable: false })),
       );
     });
 
@@ -60,7 +60,7 @@ for (const engine of ENGINES) {
     it('accepts a valid row, a 29 February included', async () => {
       await insert({});
       const row = await testDb.db.selectFrom('employees').selectAll().where('emp_no', '=', VALID.emp_no).executeTakeFirst();
-      assert.deepEqual(row, VALID);
+      assert.deepEqual(row, { ...VALID, disabled: 0 }, 'an account is enabled unless said otherwise');
     });
 
     it('refuses a second employee with the same email', async () => {

@@ -49,8 +49,9 @@ for (const engine of ENGINES) {
       it('returns the whole row, password hash included, for login', async () => {
         const row = await findEmployeeByEmail(testDb.db, 'behai_nguyen@hotmail.com');
         assert.ok(row);
-        const { password, ...rest } = row;
+        const { password, disabled, ...rest } = row;
         assert.deepEqual(rest, BE_HAI);
+        assert.equal(disabled, 0);
         assert.equal(await argon2Verify(password, SEED_PASSWORD), true);
       });
 

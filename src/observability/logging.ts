@@ -1,0 +1,98 @@
+/**
+ * Logs: JSON lines from pino (Fastify's own logger), one object per line, with
+ * - `reqId` on every line of a request: ours, or the caller's `X-Request-Id` when it looks like an
+ *   id, and echoed back in the `x-request-id` response header so a client or proxy can quote it;
+ * - `empNo` on every line after the person is known (the auth plugin's `requireUser` makes
+ *   `request.log` a child carrying it), the "request completed" line included;
+ * - never a password, token, cookie or session id: those paths are redacted wherever they appear.
+ *
+ * Fastify's own "request completed" line is written with `reply.log`, which is fixed when the
+ * request starts, so it would not carry `empNo`. A LogController (Fastify's documented way to
+ * shape its request lines) writes it with `request.log` instead.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Writable } from 'node:stream';
+import fp from 'fastify-plugin';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+export const REQUEST_ID_LOG_LABEL = 'reqId';
+/** What an incoming id must look like to be kept: short, and nothing that could forge a log line. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Credentials and session material, wherever a log call might put them: headers (if a request's
+ * headers are ever logged), form bodies, token responses, and ioredis errors, which carry the
+ * command's arguments (a session key, a stored record).
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'password',
+  'body.password',
+  'req.body.password',
+  'access_token',
+  'body.access_token',
+  'token',
+  'sessionId',
+  'sessionToken',
+  'err.command.args',
+  'err.cause.command.args',
+];
+
+/** Fastify's `genReqId`: the caller's `X-Request-Id` when sane, a new UUID otherwise. */
+export function requestIdOf(request: IncomingMessage): string {
+  const incoming = request.headers[REQUEST_ID_HEADER];
+  return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** The pino options for the app's logger; `stream` replaces stdout (tests, a prettifier). */
+export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>, stream?: Writable) {
+  return {
+    level: config.LOG_LEVEL,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    ...(stream ? { stream } : {}),
+  };
+}
+
+/** Fastify's request lines, with "request completed" written through `request.log` (see above). */
+export class RequestLogController extends LogController {
+  constructor() {
+    super({ requestIdLogLabel: REQUEST_ID_LOG_LABEL });
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (error) request.log.error({ res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else request.log.info({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
+/** Echoes the request id, so that a person reporting a problem can quote it. */
+export const requestIdHeader = fp(
+  async (app) => {
+    app.addHook('onRequest', async (request, reply) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
+    });
+  },
+  { name: 'request-id-header', fastify: '5.x' },
+);
+
+/**
+ * Human-readable lines, for `server.ts` when a person watches a development server in a terminal.
+ * pino-pretty is a development dependency, loaded only then; without it (a production install)
+ * the lines stay JSON.
+ */
+export async function prettyLogStream(): Promise<Writable | undefined> {
+  try {
+    const { default: pretty } = await import('pino-pretty');
+    return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  } catch {
+    return undefined;
+  }
+}

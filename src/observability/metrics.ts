@@ -1,0 +1,265 @@
+/**
+ * Prometheus metrics (prom-client), served as text on GET /metrics.
+ *
+ * Each app has its own Registry, never prom-client's global one: two apps in one process (tests,
+ * or a future worker) must not share or clash over counters.
+ *
+ * What is measured, and where (docs/OPERATIONS.md says what to alert on):
+ * - every request, by method, route pattern (never the raw URL: one series per route, not per
+ *   employee searched) and status code: a counter and a latency histogram (onResponse hook);
+ * - login outcomes on POST /auth/token and /api/login, observed from the response (this plugin
+ *   does not reach into the login code);
+ * - throttled login attempts, counted by the throttle itself through `app.metrics.loginThrottled`;
+ * - session store and database outages, counted by the central error handler through
+ *   `app.metrics.countError`;
+ * - live sessions, on scrape, where the store can count them cheaply;
+ * - process and runtime metrics (CPU, memory, GC, event-loop lag) from prom-client's defaults.
+ *
+ * Access: anyone who can reach /metrics may read it, unless METRICS_TOKEN is set (then
+ * `Authorization: Bearer <token>`, compared in constant time) or METRICS_PORT moves it to a
+ * listener of its own, which `app.metrics.listen()` starts (server.ts calls it after the app's).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SessionStoreUnavailableError } from '../sessions/store.js';
+import { isDatabaseOutage } from '../database/errors.js';
+
+export const METRICS_PATH = '/metrics';
+/** The route label of a request that matched no route (404s for any URL share one series). */
+export const UNMATCHED_ROUTE = 'unmatched';
+/** The routes that log in (routes/auth.ts and its /api alias). */
+const LOGIN_ROUTES = new Set(['/auth/token', '/api/login']);
+/** Seconds; from a static file (about a millisecond) to a login's argon2 check and a slow search. */
+const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** The separate listener only ever answers one small GET; it need not wait for slow clients. */
+const METRICS_LISTENER_TIMEOUT_MS = 10_000;
+
+/**
+ * What the metrics need of a session store. `countLive()` is optional: a store offers it only when
+ * the count is cheap (an indexed count on SQLite). Redis offers none: counting `<prefix>*` keys
+ * takes a SCAN of the whole keyspace, too slow to run on every scrape at scale, so there the
+ * gauge is left out (docs/OPERATIONS.md).
+ */
+export interface CountableStore {
+  readonly kind: string;
+  countLive?(): Promise<number>;
+}
+
+export type LoginOutcome = 'success' | 'failure' | 'error';
+
+export interface MetricsOptions {
+  /** When set, a scrape must send `Authorization: Bearer <token>`. */
+  token?: string | undefined;
+  /** When set, /metrics is served on this port (0: any free one) by `listen()`, not by the app. */
+  port?: number | undefined;
+  /** The interface the separate listener binds to. */
+  host: string;
+  /** The session store: its `kind` labels the session metrics; `countLive()`, if it has one, feeds `sessions_live`. */
+  sessionStore: CountableStore;
+}
+
+export interface AppMetrics {
+  readonly registry: Registry;
+  /** For the login throttle: one increment per attempt it refuses. */
+  readonly loginThrottled: Counter;
+  /** For the central error handler: counts the error when it is a session store or database outage. */
+  countError(error: unknown): void;
+  /** Starts the separate listener when a metrics port is configured; its address, or null when none is. */
+  listen(): Promise<AddressInfo | null>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: AppMetrics;
+  }
+}
+
+interface Scrape {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Constant-time comparison of a presented bearer token with the configured one (lengths may differ). */
+function tokenMatches(authorization: string | undefined, token: string): boolean {
+  const presented = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '')?.[1] ?? '';
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(token));
+}
+
+/** Whether the reply logs someone in: it sets a non-empty `session` cookie. */
+function setsSessionCookie(reply: FastifyReply): boolean {
+  const header = reply.getHeader('set-cookie');
+  const cookies = Array.isArray(header) ? header : header === undefined ? [] : [String(header)];
+  return cookies.some((cookie) => /^session=[^;]/.test(cookie));
+}
+
+/**
+ * What a response of a login route says about the attempt; undefined when it was no attempt
+ * (already logged in, a malformed form, a cross-site post) or was throttled (counted on its own).
+ */
+export function loginOutcomeOf(statusCode: number, errorCode: string | undefined, reply: FastifyReply): LoginOutcome | undefined {
+  if (statusCode >= 500) return 'error';
+  if (errorCode === 'INVALID_CREDENTIALS') return 'failure';
+  if (errorCode !== undefined) return undefined;
+  if (setsSessionCookie(reply)) return 'success';
+  // A browser's wrong password: the route answers it itself, with the login page's notice.
+  if (statusCode === 303 && reply.getHeader('location') === '/auth/login') return 'failure';
+  return undefined;
+}
+
+export default fp<MetricsOptions>(
+  async (app, options) => {
+    const store = options.sessionStore;
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const registers = [registry];
+
+    const labelNames = ['method', 'route', 'status_code'] as const;
+    const requests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status code',
+      labelNames,
+      registers,
+    });
+    const latency = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from request to response, by method, route pattern and status code',
+      labelNames,
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    });
+    const logins = new Counter({
+      name: 'auth_logins_total',
+      help: 'Login attempts by outcome: success, failure (wrong username or password), error (5xx)',
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    const loginThrottled = new Counter({
+      name: 'auth_login_throttled_total',
+      help: 'Login attempts refused by the throttle (429) before any password was checked',
+      registers,
+    });
+    const storeErrors = new Counter({
+      name: 'session_store_errors_total',
+      help: 'Requests that failed because the session store was unavailable (answered 503)',
+      labelNames: ['store'] as const,
+      registers,
+    });
+    const databaseErrors = new Counter({
+      name: 'database_errors_total',
+      help: 'Requests that failed because the database was unavailable (answered 503)',
+      registers,
+    });
+    // Zero from the start, so that rate() and alerts see the series before the first event.
+    for (const outcome of ['success', 'failure', 'error'] as const) logins.inc({ outcome }, 0);
+    storeErrors.inc({ store: store.kind }, 0);
+
+    if (typeof store.countLive === 'function') {
+      new Gauge({
+        name: 'sessions_live',
+        help: 'Sessions alive now (counted by the session store at scrape time)',
+        labelNames: ['store'] as const,
+        registers,
+        async collect() {
+          try {
+            this.set({ store: store.kind }, await store.countLive!());
+          } catch {
+            // The store is down: report no sample rather than a stale one (the outage has its own metric).
+            this.reset();
+          }
+        },
+      });
+    }
+
+    async function scrape(authorization: string | undefined): Promise<Scrape> {
+      if (options.token !== undefined && !tokenMatches(authorization, options.token)) {
+        return {
+          status: 401,
+          headers: { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' },
+          body: JSON.stringify({ detail: 'Not authenticated' }),
+        };
+      }
+      return { status: 200, headers: { 'content-type': registry.contentType }, body: await registry.metrics() };
+    }
+
+    // The login routes' errors never reach onResponse; keep their codes for the outcome.
+    const loginErrors = new WeakMap<FastifyRequest, string>();
+    app.addHook('onError', async (request, _reply, error) => {
+      if (LOGIN_ROUTES.has(request.routeOptions.url ?? '')) loginErrors.set(request, String(error.code ?? ''));
+    });
+
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+      const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+      requests.inc(labels);
+      latency.observe(labels, reply.elapsedTime / 1000);
+      if (request.method === 'POST' && LOGIN_ROUTES.has(route)) {
+        const outcome = loginOutcomeOf(reply.statusCode, loginErrors.get(request), reply);
+        if (outcome) logins.inc({ outcome });
+      }
+    });
+
+    if (options.port === undefined) {
+      app.get(METRICS_PATH, { schema: { hide: true } }, async (request, reply) => {
+        const result = await scrape(request.headers.authorization);
+        return reply.code(result.status).headers(result.headers).send(result.body);
+      });
+    }
+
+    let server: Server | undefined;
+    async function listen(): Promise<AddressInfo | null> {
+      if (options.port === undefined) return null;
+      if (server) return server.address() as AddressInfo;
+      const listener = createServer((req, res) => {
+        const path = (req.url ?? '').split('?')[0];
+        if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
+          res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end('{"detail":"Not found"}');
+          return;
+        }
+        scrape(req.headers.authorization).then(
+          (result) => res.writeHead(result.status, result.headers).end(result.body),
+          (error: unknown) => {
+            app.log.error({ err: error }, 'metrics scrape failed');
+            res.writeHead(500).end();
+          },
+        );
+      });
+      listener.requestTimeout = METRICS_LISTENER_TIMEOUT_MS;
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen(options.port, options.host, () => {
+          listener.off('error', reject);
+          resolve();
+        });
+      });
+      server = listener;
+      const address = listener.address() as AddressInfo;
+      app.log.info({ address: address.address, port: address.port }, 'metrics listening');
+      return address;
+    }
+
+    app.addHook('onClose', async () => {
+      if (!server) return;
+      const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+      server.closeAllConnections();
+      await closing;
+    });
+
+    app.decorate('metrics', {
+      registry,
+      loginThrottled,
+      countError(error: unknown) {
+        if (error instanceof SessionStoreUnavailableError) storeErrors.inc({ store: store.kind });
+        else if (isDatabaseOutage(error)) databaseErrors.inc();
+      },
+      listen,
+    } satisfies AppMetrics);
+  },
+  { name: 'metrics', fastify: '5.x' },
+);
+
