@@ -45,6 +45,11 @@ declare module 'fastify' {
   }
 }
 
+function addVary(reply: FastifyReply, fields: string): void {
+  const existing = reply.getHeader('vary');
+  reply.header('vary', existing ? `${String(existing)}, ${fields}` : fields);
+}
+
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   const match = header && /^Bearer[ ]+(\S+)\s*$/i.exec(header);
@@ -58,8 +63,10 @@ export default fp<AuthPluginOptions>(
     app.decorate('auth', new AuthService(app.db, app.sessions, tokens, throttle, app.log));
 
     async function runIdentification(request: FastifyRequest, reply: FastifyReply): Promise<Identification> {
-      // Whatever the outcome, this response depends on credentials: no cache may keep it (ASVS 8.2.1).
+      // Whatever the outcome, this response depends on credentials: no cache may keep it (ASVS 8.2.1),
+      // and a shared cache must not hand it to a request with other credentials.
       reply.header('cache-control', 'no-store');
+      addVary(reply, 'Cookie, Authorization');
       let staleSession = false;
       const cookieValue = request.sessionCookie();
       if (cookieValue !== undefined) {

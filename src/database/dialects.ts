@@ -142,3 +142,24 @@ export function caseInsensitiveLike(dialect: DialectName, column: string, patter
   const operator = dialect === 'postgres' ? sql`ilike` : sql`like`;
   return sql<SqlBool>`${sql.ref(column)} ${operator} ${pattern} escape ${sql.lit(LIKE_ESCAPE)}`;
 }
+
+/**
+ * Refreshes the planner's statistics for `tables` after a bulk load, so that the first queries are
+ * planned on the real row counts: PostgreSQL's and MySQL's `ANALYZE [TABLE]`, and SQLite's
+ * `ANALYZE`, which (unlike the others) never runs by itself.
+ */
+export async function analyzeTables(db: Kysely<any>, tables: readonly string[]): Promise<void> {
+  if (tables.length === 0) return;
+  const list = sql.join(tables.map((table) => sql.table(table)));
+  switch (dialectOf(db)) {
+    case 'postgres':
+      await sql`analyze ${list}`.execute(db);
+      return;
+    case 'mysql':
+      await sql`analyze table ${list}`.execute(db);
+      return;
+    case 'sqlite':
+      for (const table of tables) await sql`analyze ${sql.table(table)}`.execute(db);
+      return;
+  }
+}

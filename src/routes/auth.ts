@@ -9,7 +9,7 @@ import type { Static } from 'typebox';
 import { findEmployeeByNumber } from '../employees/employee-repository.js';
 import { prefersJson, wantsHtml } from '../http/negotiation.js';
 import { errorRef } from '../http/schemas.js';
-import { notAuthenticated } from '../errors.js';
+import { AppError, notAuthenticated } from '../errors.js';
 import { bearerToken } from '../auth/plugin.js';
 import type { LoginClient } from '../auth/auth-service.js';
 import { clientLabel } from '../http/client-label.js';
@@ -26,7 +26,7 @@ const LoginForm = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 255, description: 'The employee email' }),
     password: Type.String({ minLength: 1, maxLength: 1024 }),
-    grant_type: Type.Optional(Type.String({ pattern: '^password$', description: 'OAuth2: "password" if given' })),
+    grant_type: Type.Optional(Type.String({ maxLength: 64, description: 'OAuth2: "password" if given' })),
     scope: Type.Optional(
       Type.String({ maxLength: 1024, description: 'OAuth2: space-separated scopes to narrow the login to' }),
     ),
@@ -80,15 +80,27 @@ export function loginRoute(app: FastifyInstance) {
           description: 'A bearer token, or `Already logged in` when the session already is',
         }),
         303: Type.Null({ description: 'Browser: to the home page, or back to the login page on failure' }),
-        400: errorRef('Incorrect username or password'),
+        400: errorRef('Incorrect username or password, or a grant type other than password'),
+        415: errorRef('Not a form body'),
         403: errorRef('Cross-site request refused'),
         422: errorRef('A field is missing or malformed, or the password is over 72 bytes'),
         429: errorRef('Too many failed logins for this account or client: see Retry-After'),
         503: errorRef('The session store or the database is unavailable'),
       },
     },
+    // OAuth2's token endpoint takes form bodies only (RFC 6749 §4.3.2); a JSON or text body is
+    // refused before anything is parsed or checked (CS-CSRF "Disallowing simple content types").
+    preValidation: async (request: FastifyRequest) => {
+      if (!request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+        throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the login as application/x-www-form-urlencoded');
+      }
+    },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const browser = wantsHtml(request);
+      const { grant_type: grantType } = request.body as Static<typeof LoginForm>;
+      if (grantType !== undefined && grantType !== 'password') {
+        throw new AppError(400, 'UNSUPPORTED_GRANT_TYPE', 'unsupported_grant_type: only the password grant is offered here');
+      }
       const current = await request.identify(reply);
       if (current?.via === 'session') {
         if (browser) return reply.redirect('/auth/home', 303);

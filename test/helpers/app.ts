@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type BuildOptions } from '../../src/app.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config.js';
 import { SERVICE_URLS } from './services.js';
 
@@ -20,7 +20,7 @@ export interface TestEnvironment {
   dataDir: string;
   keyPrefix: string;
   /** Builds (another) app on this environment: same data folder, same store, same key. */
-  start(): Promise<FastifyInstance>;
+  start(options?: BuildOptions): Promise<FastifyInstance>;
   /** Closes every app started here and removes every trace (files, Redis keys). */
   cleanup(): Promise<void>;
 }
@@ -43,8 +43,8 @@ export function testEnvironment(store: StoreKind, env: Record<string, string> = 
     config,
     dataDir,
     keyPrefix,
-    async start() {
-      const app = await buildApp(config);
+    async start(options?: BuildOptions) {
+      const app = await buildApp(config, options);
       apps.push(app);
       return app;
     },
