@@ -22,7 +22,10 @@ export const ConfigSchema = Type.Object({
     }),
   ),
   REDIS_URL: Type.Optional(
-    Type.String({ pattern: '^rediss?://', description: 'redis:// or rediss://; unset: the embedded session store' }),
+    Type.String({
+      pattern: '^rediss?(\\+(sentinel|cluster))?://',
+      description: 'redis://, rediss://, redis+sentinel://s1,s2/master or redis+cluster://n1,n2; unset: the embedded session store',
+    }),
   ),
   SESSION_KEY_PREFIX: Type.String({ minLength: 1, maxLength: 64, default: 'starsessions.' }),
   SECRET_KEY: Type.Optional(

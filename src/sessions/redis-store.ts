@@ -9,7 +9,7 @@
  * - reconnection never gives up (capped backoff), so the store recovers by itself when Redis returns;
  * - 'error' events go to `onError` and are otherwise swallowed: an outage must not crash the process.
  */
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisClient } from './redis-client.js';
 import {
   assertTtlSeconds,
   liveRecords,
@@ -49,7 +49,7 @@ if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then 
 return 0`;
 
 export interface RedisSessionStoreOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
+  /** `redis://[user:password@]host:port[/db]`, `rediss://` for TLS, or a Sentinel or Cluster URL (redis-client.ts). */
   url: string;
   /** Prepended to every session id to form the Redis key. */
   keyPrefix?: string;
@@ -63,7 +63,7 @@ export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis';
   readonly keyPrefix: string;
   /** The underlying connection, owned by this store (exposed for tests and health checks). */
-  readonly client: Redis;
+  readonly client: RedisClient;
   /**
    * Settles when the first connection attempt ends either way. Commands issued before then wait
    * for it (bounded by the connect timeout), so a request arriving just after start-up is not
@@ -78,8 +78,7 @@ export class RedisSessionStore implements SessionStore {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_SESSION_KEY_PREFIX;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const onError = options.onError;
-    this.client = new Redis(options.url, {
-      lazyConnect: false,
+    this.client = createRedisClient(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: this.connectTimeoutMs,
@@ -118,7 +117,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** Runs one command, turning every failure (refused, timed out, closed) into the 503 error. */
-  private async command<T>(run: (client: Redis) => Promise<T>): Promise<T> {
+  private async command<T>(run: (client: RedisClient) => Promise<T>): Promise<T> {
     try {
       if (!this.firstAttemptSettled && this.client.status !== 'ready') {
         let timer: NodeJS.Timeout | undefined;
@@ -174,11 +173,8 @@ export class RedisSessionStore implements SessionStore {
     const ownerKey = this.ownerKey(empNo);
     const ids = await this.command((redis) => redis.smembers(ownerKey));
     if (ids.length === 0) return [];
-    // One GET per id in a pipeline rather than MGET: the keys may sit on different cluster nodes.
-    const pipeline = this.client.pipeline();
-    for (const id of ids) pipeline.get(this.key(id));
-    const results = (await this.command(() => pipeline.exec())) ?? [];
-    const values = results.map(([, value]) => (typeof value === 'string' ? value : null));
+    // One GET per id rather than MGET: on Redis Cluster the keys sit on different nodes.
+    const values = await this.command((redis) => Promise.all(ids.map((id) => redis.get(this.key(id)))));
     const gone = ids.filter((_, index) => values[index] === null);
     if (gone.length) await this.command((redis) => redis.srem(ownerKey, ...gone));
     return liveRecords(ids.map((id, index) => ({ id, value: values[index] ?? null }))).filter(

@@ -1,0 +1,112 @@
+/**
+ * The log lines of a real app: JSON, a request id on every line of a request (and echoed back),
+ * the employee's number once known, and no credential or session material anywhere.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { API, FORM, form, SEED_USER, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { captureLogs, type LogCapture } from '../helpers/logs.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('logs', () => {
+  let env: TestEnvironment;
+  let app: FastifyInstance;
+  let logs: LogCapture;
+  before(async () => {
+    logs = captureLogs();
+    env = testEnvironment('sqlite', { LOG_LEVEL: 'info' });
+    app = await env.start({ logStream: logs.stream });
+  });
+  after(async () => {
+    await env?.cleanup();
+  });
+
+  function linesOf(reqId: string) {
+    return logs.lines().filter((line) => line.reqId === reqId);
+  }
+
+  it('writes a request id on every line of a request, and sends it back', async () => {
+    const response = await app.inject({ method: 'GET', url: '/health' });
+    const reqId = response.headers['x-request-id'] as string;
+    assert.match(reqId, UUID);
+    const lines = linesOf(reqId);
+    assert.deepEqual(
+      lines.map((line) => line.msg),
+      ['incoming request', 'request completed'],
+    );
+    assert.deepEqual(lines[1]!.res, { statusCode: 200 });
+  });
+
+  it("keeps a caller's sane X-Request-Id, and replaces anything else", async () => {
+    const kept = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'lb-7f3a.2_x' } });
+    assert.equal(kept.headers['x-request-id'], 'lb-7f3a.2_x');
+    assert.equal(linesOf('lb-7f3a.2_x').length, 2);
+    for (const insane of ['a'.repeat(65), 'id with spaces', 'x\n{"level":60}', '']) {
+      const response = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': insane } });
+      assert.match(response.headers['x-request-id'] as string, UUID, JSON.stringify(insane));
+    }
+  });
+
+  it('sends the request id back on errors too', async () => {
+    const response = await app.inject({ method: 'GET', url: '/admin/me', headers: { ...API, 'x-request-id': 'err-1' } });
+    assert.equal(response.statusCode, 401);
+    assert.equal(response.headers['x-request-id'], 'err-1');
+  });
+
+  it("carries the employee's number on the lines after they are known, the completed line included", async () => {
+    const loginResponse = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: { ...FORM, ...API },
+      payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+    });
+    const cookie = sessionCookieOf(loginResponse)!.value;
+    const me = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie }, headers: { 'x-request-id': 'me-1' } });
+    assert.equal(me.statusCode, 200);
+    const [incoming, completed] = linesOf('me-1');
+    assert.equal(incoming!.msg, 'incoming request');
+    assert.equal(incoming!.empNo, undefined, 'not known yet when the request arrives');
+    assert.equal(completed!.msg, 'request completed');
+    assert.equal(completed!.empNo, SEED_USER.empNo);
+  });
+
+  it('never writes a password, token, cookie or session id', async () => {
+    const password = SEED_USER.password + '-but-wrong-9c1e';
+    await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: { ...FORM, ...API },
+      payload: form({ username: SEED_USER.username, password }),
+    });
+    const loginResponse = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: { ...FORM, ...API },
+      payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+    });
+    const cookie = sessionCookieOf(loginResponse)!.value;
+    const token = loginResponse.json<{ access_token: string }>().access_token;
+    await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
+    await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
+    await app.inject({ method: 'POST', url: '/auth/logout', cookies: { session: cookie } });
+    // What a careless log call could pass: it is redacted by path, wherever it is written.
+    app.log.info({ password, access_token: token, body: { password }, err: { command: { name: 'get', args: [cookie] } } }, 'careless');
+
+    const text = logs.text();
+    const [sessionId, secret] = cookie.split('.');
+    for (const secretValue of [password, token, cookie, sessionId!, secret!]) {
+      assert.ok(!text.includes(secretValue), `the logs contain ${secretValue.slice(0, 12)}…`);
+    }
+    const careless = logs.lines().find((line) => line.msg === 'careless')!;
+    assert.equal(careless.password, '[redacted]');
+    assert.equal(careless.access_token, '[redacted]');
+  });
+
+  it('writes JSON lines, one object per line', () => {
+    const raw = logs.text().trimEnd().split('\n');
+    assert.ok(raw.length > 10);
+    for (const line of raw) assert.doesNotThrow(() => JSON.parse(line), line);
+  });
+});
