@@ -13,6 +13,7 @@ export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Enum(['development', 'production', 'test'], { default: 'development' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to listen on' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 5000, description: 'TCP port to listen on' }),
+  WORKERS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'Processes serving the port; 0: one per core' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'Where the embedded stores and the generated secret live' }),
   DATABASE_URL: Type.Optional(

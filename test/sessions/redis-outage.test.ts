@@ -4,56 +4,21 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { RedisSessionStore } from '../../src/sessions/redis-store.js';
 import { SessionStoreUnavailableError } from '../../src/sessions/store.js';
 import { serviceGate } from '../helpers/services.js';
+import { canConnect, freePort, killProcess as stop, pollUntil, REDIS_SERVER_BINARY } from '../helpers/processes.js';
 import { randomId, randomKeyPrefix, sampleRecord } from './store-harness.js';
 
 const UNAVAILABLE_WITHIN_MS = 2500;
 const CLOSE_WITHIN_MS = 1500;
 const RECOVER_WITHIN_MS = 10_000;
-const REDIS_SERVER_BINARY = process.env.REDIS_SERVER_BINARY ?? 'redis-server';
 
 async function elapsedMs(run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await run();
   return performance.now() - started;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => done(true));
-  });
-}
-
-async function pollUntil(check: () => Promise<boolean>, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(100);
-  }
-  return false;
 }
 
 /** A throwaway redis-server that only this test talks to, so killing it disturbs no one. */
@@ -69,13 +34,6 @@ async function startRedisServer(port: number): Promise<ChildProcess> {
     throw new Error(`${REDIS_SERVER_BINARY} did not listen on port ${port}`);
   }
   return child;
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
 }
 
 describe('RedisSessionStore when Redis cannot be reached', () => {
