@@ -1,9 +1,13 @@
 /**
  * The process entry point: the only place that reads the environment (and `.env`), binds a port
- * and handles signals. Everything else is built by `buildApp`.
+ * and handles signals. Everything else is built by `buildApp`. With WORKERS above one, this
+ * process becomes the primary of a cluster (cluster.ts) and each worker runs the same file.
  */
 import { existsSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
+import { pino } from 'pino';
+import { isPrimary, superviseWorkers, workerCount } from './cluster.js';
+import { openDatabase } from './database/open.js';
 import { ConfigError, loadConfig } from './config.js';
 import { resolveSecretKey } from './secret-key.js';
 import { buildApp } from './app.js';
@@ -18,6 +22,15 @@ async function main(): Promise<void> {
   let app;
   try {
     config = resolveSecretKey(loadConfig(process.env), (message) => console.warn(`warning: ${message}`));
+    const workers = workerCount(config.WORKERS);
+    if (workers > 1 && isPrimary()) {
+      // Migrate and seed once, before the workers start, so that they never race to do it.
+      const database = await openDatabase(config.DATABASE_URL, { dataDir: config.DATA_DIR, seed: true });
+      await database.close();
+      const log = pino({ level: config.LOG_LEVEL, base: { role: 'primary' } });
+      superviseWorkers(workers, { log: (message, fields = {}) => log.info(fields, message) });
+      return;
+    }
     // A person watching a development server in a terminal reads pretty lines; anything else gets JSON.
     const logStream = config.NODE_ENV === 'development' && process.stdout.isTTY ? await prettyLogStream() : undefined;
     app = await buildApp(config, { logStream }); // may stop on the TLS files or TRUST_PROXY

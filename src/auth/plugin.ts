@@ -59,7 +59,10 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export default fp<AuthPluginOptions>(
   async (app, options) => {
     const tokens = new AccessTokens(options.secretKey, options.accessTokenTtlSeconds);
-    const throttle = new LoginThrottle(app.sessionStore, options.throttle, () => app.log.warn('login throttled'));
+    const throttle = new LoginThrottle(app.sessionStore, options.throttle, () => {
+      app.log.warn('login throttled');
+      app.metrics?.loginThrottled.inc();
+    });
     app.decorate('auth', new AuthService(app.db, app.sessions, tokens, throttle, app.log));
 
     async function runIdentification(request: FastifyRequest, reply: FastifyReply): Promise<Identification> {

@@ -117,7 +117,8 @@ export function factoryOptions(transport: Transport): Record<string, unknown> {
  * say "this was HTTPS", every login cookie would travel in clear.
  */
 export function plainHttpWarning(config: Config, transport: Transport): string | undefined {
-  if (config.NODE_ENV !== 'production' || transport.tls || transport.trustProxy !== false || config.COOKIE_SECURE) {
+  const trustsAProxy = transport.trustProxy !== false && transport.trustProxy !== 0;
+  if (config.NODE_ENV !== 'production' || transport.tls || trustsAProxy || config.COOKIE_SECURE) {
     return undefined;
   }
   return (

@@ -4,7 +4,8 @@
  *   id, and echoed back in the `x-request-id` response header so a client or proxy can quote it;
  * - `empNo` on every line after the person is known (the auth plugin's `requireUser` makes
  *   `request.log` a child carrying it), the "request completed" line included;
- * - never a password, token, cookie or session id: those paths are redacted wherever they appear.
+ * - never a password, token, cookie or session id: those paths are redacted wherever they appear,
+ *   and so are credential-looking query parameters in logged URLs.
  *
  * Fastify's own "request completed" line is written with `reply.log`, which is fixed when the
  * request starts, so it would not carry `empNo`. A LogController (Fastify's documented way to
@@ -45,6 +46,46 @@ export const REDACTED_PATHS = [
   'err.cause.command.args',
 ];
 
+/**
+ * Query parameters whose values are credentials. The app never takes one from a URL, but a client
+ * may wrongly send `?access_token=…` or `?session=…`, and request URLs are logged.
+ */
+const CREDENTIAL_PARAMETER = /pass|token|secret|session|auth|key|jwt|code|sig/i;
+
+/** The URL with the value of every credential-looking query parameter replaced. */
+export function redactUrl(url: string): string {
+  const start = url.indexOf('?');
+  if (start === -1) return url;
+  const query = url
+    .slice(start + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      if (equals === -1) return pair;
+      const name = pair.slice(0, equals);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replaceAll('+', ' '));
+      } catch {
+        // A malformed escape: judge the name as sent.
+      }
+      return CREDENTIAL_PARAMETER.test(decoded) ? `${name}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, start)}?${query}`;
+}
+
+/** Fastify's own `req` serializer (method, url, host, client address), with the URL redacted. */
+function serializeRequest(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: redactUrl(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 /** Fastify's `genReqId`: the caller's `X-Request-Id` when sane, a new UUID otherwise. */
 export function requestIdOf(request: IncomingMessage): string {
   const incoming = request.headers[REQUEST_ID_HEADER];
@@ -56,6 +97,7 @@ export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>, stream?: Writab
   return {
     level: config.LOG_LEVEL,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: { req: serializeRequest },
     ...(stream ? { stream } : {}),
   };
 }

@@ -102,7 +102,8 @@ function setsSessionCookie(reply: FastifyReply): boolean {
  * What a response of a login route says about the attempt; undefined when it was no attempt
  * (already logged in, a malformed form, a cross-site post) or was throttled (counted on its own).
  */
-export function loginOutcomeOf(statusCode: number, errorCode: string | undefined, reply: FastifyReply): LoginOutcome | undefined {
+export function loginOutcomeOf(reply: FastifyReply, errorCode: string | undefined): LoginOutcome | undefined {
+  const { statusCode } = reply;
   if (statusCode >= 500) return 'error';
   if (errorCode === 'INVALID_CREDENTIALS') return 'failure';
   if (errorCode !== undefined) return undefined;
@@ -199,7 +200,7 @@ export default fp<MetricsOptions>(
       requests.inc(labels);
       latency.observe(labels, reply.elapsedTime / 1000);
       if (request.method === 'POST' && LOGIN_ROUTES.has(route)) {
-        const outcome = loginOutcomeOf(reply.statusCode, loginErrors.get(request), reply);
+        const outcome = loginOutcomeOf(reply, loginErrors.get(request));
         if (outcome) logins.inc({ outcome });
       }
     });

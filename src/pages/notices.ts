@@ -38,6 +38,7 @@ export function redirectToLogin(reply: FastifyReply, notice: LoginNotice): Fasti
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
+    secure: 'auto',
     maxAge: NOTICE_MAX_AGE_SECONDS,
   });
   return reply.redirect('/auth/login', 303);

@@ -208,6 +208,11 @@ export class SqliteSessionStore implements SessionStore {
     this.run(() => this.statements.resetCounter.run(name));
   }
 
+  /** Live sessions now (the metrics gauge): one count over the expiry index. */
+  async countLive(): Promise<number> {
+    return this.run(() => (this.db.prepare('SELECT count(*) AS n FROM sessions WHERE expires_at > ?').get(Date.now()) as { n: number }).n);
+  }
+
   async ping(): Promise<void> {
     return this.run(() => {
       this.db.prepare('SELECT 1').get();

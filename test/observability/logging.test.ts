@@ -104,6 +104,18 @@ describe('logs', () => {
     assert.equal(careless.access_token, '[redacted]');
   });
 
+  it('redacts credentials a client wrongly puts in the query string, and keeps the rest of the URL', async () => {
+    const url = '/api/me?access_token=eyJhbGciOi.secret-part&page=2&Session=abc.def&api%5Fkey=k-123';
+    await app.inject({ method: 'GET', url, headers: { 'x-request-id': 'query-1' } });
+    const incoming = linesOf('query-1').find((line) => line.msg === 'incoming request') as { req: { url: string; method: string } };
+    assert.deepEqual(incoming.req, {
+      ...incoming.req,
+      method: 'GET',
+      url: '/api/me?access_token=[redacted]&page=2&Session=[redacted]&api%5Fkey=[redacted]',
+    });
+    assert.ok(!logs.text().includes('secret-part'));
+  });
+
   it('writes JSON lines, one object per line', () => {
     const raw = logs.text().trimEnd().split('\n');
     assert.ok(raw.length > 10);

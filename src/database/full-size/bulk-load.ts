@@ -45,18 +45,13 @@ export interface BulkPlan {
 /** Rows written per table. */
 export type BulkResult = Record<string, number>;
 
-export interface BulkOptions {
-  /** MySQL's path: LOAD DATA (the default, falling back to INSERT where refused), or INSERT only. */
-  mysqlMethod?: MysqlMethod;
-}
-
 /** Empties, then fills, the tables of `plan` in the database `target` names. */
-export function bulkLoad(target: DatabaseTarget, plan: BulkPlan, progress: LoadProgress, options: BulkOptions = {}): Promise<BulkResult> {
+export function bulkLoad(target: DatabaseTarget, plan: BulkPlan, progress: LoadProgress): Promise<BulkResult> {
   switch (target.dialect) {
     case 'postgres':
       return loadPostgres(target.url, plan, progress);
     case 'mysql':
-      return loadMysql(target.url, plan, progress, options.mysqlMethod);
+      return loadMysql(target.url, plan, progress);
     case 'sqlite':
       return Promise.resolve(loadSqlite(target.file, plan, progress));
   }
@@ -185,22 +180,22 @@ function escapeCopyText(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // MySQL / MariaDB
 
-export type MysqlMethod = 'load-data' | 'insert';
-
 /** LOAD DATA sends its rows in chunks of this many characters. */
 const LOAD_DATA_CHUNK_CHARS = 256 * 1024;
 /** One INSERT carries about this many characters: far below max_allowed_packet (16 MB by default on MariaDB, 64 MB on MySQL 8). */
 const INSERT_STATEMENT_CHARS = 1024 * 1024;
 /**
- * The server will not take LOAD DATA LOCAL (`local_infile` off, MySQL 8's default):
- * ER_NOT_ALLOWED_COMMAND, ER_CLIENT_LOCAL_FILES_DISABLED, ER_LOAD_INFILE_CAPABILITY_DISABLED.
+ * The server will not take LOAD DATA LOCAL (`local_infile` off, MySQL 8's default; or a client
+ * without the LOCAL_FILES flag): ER_NOT_ALLOWED_COMMAND (older servers), MySQL 8's
+ * ER_CLIENT_LOCAL_FILES_DISABLED and ER_LOAD_INFILE_CAPABILITY_DISABLED, and MariaDB 10.6+'s
+ * ER_LOAD_INFILE_CAPABILITY_DISABLED (4166).
  */
-const LOCAL_INFILE_REFUSED = new Set([1148, 3948, 3950]);
+const LOCAL_INFILE_REFUSED = new Set([1148, 3948, 3950, 4166]);
 
-async function loadMysql(url: URL, plan: BulkPlan, progress: LoadProgress, preferred: MysqlMethod = 'load-data'): Promise<BulkResult> {
+async function loadMysql(url: URL, plan: BulkPlan, progress: LoadProgress): Promise<BulkResult> {
   const connection = await createConnection({ uri: url.href, charset: 'utf8mb4' });
   const written: BulkResult = {};
-  let method = preferred;
+  let method: 'load-data' | 'insert' = 'load-data';
   try {
     // Strict, as the app's connections are (connection.ts): bad data fails rather than being bent.
     // Foreign-key and unique checks off for this session only, as in mysqldump's output: the

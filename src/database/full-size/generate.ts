@@ -414,8 +414,10 @@ function chooseManagers(empNos: Int32Array, random: Random): ManagerSpell[] {
   const managers: ManagerSpell[] = [];
   DEPT_NOS.forEach((deptNo, index) => {
     const count = MANAGERS_PER_DEPT[index]!;
-    const changes = Array.from({ length: count - 1 }, () => random.int(MANAGER_CHANGES_FIRST, MANAGER_CHANGES_LAST)).sort((a, b) => a - b);
-    const starts = [HIRE_FIRST, ...changes];
+    // Distinct days, so that no spell is empty.
+    const changes = new Set<number>();
+    while (changes.size < count - 1) changes.add(random.int(MANAGER_CHANGES_FIRST, MANAGER_CHANGES_LAST));
+    const starts = [HIRE_FIRST, ...[...changes].sort((a, b) => a - b)];
     starts.forEach((from, spell) => {
       let empNo: number;
       do empNo = empNos[random.int(0, empNos.length - 1)]!;

@@ -1,9 +1,9 @@
 /**
  * First and last names in the style of the MySQL "employees" sample database: the names of its
  * first rows (datacharmer/test_db, load_employees.dump, emp_no 10001..10546), plus those of the
- * seed's later rows. The sample itself has 1,275 first and 1,637 last names, each on a few hundred
- * employees; these lists give about 450 of each, so a name matches six or seven hundred
- * rows at full size, as in the sample. None is longer than its column (14 and 16 characters).
+ * seed's later rows. The sample itself has 1,275 first and 1,637 last names, each on about 200
+ * employees; these lists give about 450 of each, so each name is on six or seven hundred at full
+ * size. None is longer than its column (14 and 16 characters).
  */
 export const FIRST_NAMES: readonly string[] = [
   'Georgi', 'Bezalel', 'Parto', 'Chirstian', 'Kyoichi', 'Anneke', 'Tzvetan', 'Saniya', 'Sumant', 'Duangkaew',

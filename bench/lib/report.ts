@@ -1,0 +1,88 @@
+/** The benchmark's figures, the targets of issue #4, and the table they are printed as. */
+
+export interface Scenario {
+  id: string;
+  label: string;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  requests: number;
+  /** Non-2xx answers and connection errors, summed over the rounds. */
+  failures: string;
+  /** Redis commands per response, and which ones ("get 1.00"). */
+  redisPerRequest?: number;
+  redisBreakdown?: string;
+  /** CPU of the server (every process of it) per response, microseconds. */
+  serverCpuUs?: number;
+  /** Cores used by the load generator, and by programs not part of the benchmark. */
+  generatorCores?: number;
+  foreignCores?: number;
+  eventLoop?: { p99: number; max: number };
+  rounds: number;
+  note?: string;
+}
+
+export type Verdict = 'met' | 'MISSED' | 'n/a';
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  verdict: Verdict;
+}
+
+const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
+export const ms = (value: number | undefined) => fixed(value, value !== undefined && value >= 100 ? 0 : 2);
+export const thousands = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '–' : Math.round(value).toLocaleString('en-US'));
+export const ratio = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '–' : `${value.toFixed(2)}×`);
+
+export function verdict(ok: boolean | undefined): Verdict {
+  return ok === undefined ? 'n/a' : ok ? 'met' : 'MISSED';
+}
+
+export interface Table {
+  header: string[];
+  rows: string[][];
+  /** Columns aligned right (numbers). */
+  right: boolean[];
+}
+
+export function throughputTable(scenarios: Scenario[], baseline: Scenario | undefined, targets: Map<string, string>): Table {
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', '÷ baseline req/s', '÷ baseline p99', 'Redis cmd/req', 'server CPU µs/req', 'target (issue #4)'];
+  const rows = scenarios.map((s) => [
+    s.label,
+    thousands(s.rps),
+    ms(s.p50),
+    ms(s.p99),
+    baseline ? ratio(s.rps / baseline.rps) : '–',
+    baseline ? ratio(s.p99 / baseline.p99) : '–',
+    fixed(s.redisPerRequest, 2),
+    fixed(s.serverCpuUs, 0),
+    targets.get(s.id) ?? '',
+  ]);
+  return { header, rows, right: [false, true, true, true, true, true, true, true, false] };
+}
+
+export function targetsTable(checks: TargetCheck[]): Table {
+  return {
+    header: ['target (issue #4)', 'measured', 'verdict'],
+    rows: checks.map((check) => [check.target, check.measured, check.verdict]),
+    right: [false, false, false],
+  };
+}
+
+export function renderText(table: Table): string {
+  const widths = table.header.map((title, column) => Math.max(title.length, ...table.rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (table.right[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  return [line(table.header), widths.map((width) => '-'.repeat(width)).join('  '), ...table.rows.map(line)].join('\n');
+}
+
+export function renderMarkdown(table: Table): string {
+  const escape = (cell: string) => cell.replaceAll('|', '\\|');
+  return [
+    `| ${table.header.map(escape).join(' | ')} |`,
+    `|${table.right.map((right) => (right ? '---:' : '---')).join('|')}|`,
+    ...table.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ].join('\n');
+}

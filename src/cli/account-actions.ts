@@ -1,0 +1,54 @@
+/**
+ * The two account rules an administrator applies from the command line, as the app applies them:
+ * a new password ends every session and token of the person (ASVS 5.0 7.4.3: whoever knew the old
+ * password is out), and so does disabling the login.
+ *
+ * They are the steps `AuthService.changePassword` (after its check of the current password) and
+ * `AuthService.setDisabled` (after its check of who may manage whom) take, on the same repository
+ * and session-manager functions. AuthService could call these two instead of repeating them; they
+ * live here only because this change may not touch `src/auth` (see docs/ADMIN.md).
+ */
+import type { Kysely } from 'kysely';
+import { hashPassword } from '../auth/passwords.js';
+import type { Database } from '../database/schema.js';
+import { setAccountDisabled, updatePasswordHash } from '../employees/employee-repository.js';
+import type { SessionManager } from '../sessions/session-manager.js';
+
+export class SessionsNotEndedError extends Error {
+  constructor(
+    readonly change: string,
+    cause: unknown,
+  ) {
+    super(`${change}, but the sessions could not be ended`, { cause });
+    this.name = 'SessionsNotEndedError';
+  }
+}
+
+/**
+ * Stores an already validated password as argon2id, then ends every session of the employee.
+ * Returns how many sessions ended. The database is written first, so that a store outage can at
+ * worst leave sessions alive with the new password in force (reported as SessionsNotEndedError),
+ * never end sessions while the old password still works.
+ */
+export async function replacePassword(db: Kysely<Database>, sessions: SessionManager, empNo: number, password: string): Promise<number> {
+  const updated = await updatePasswordHash(db, empNo, await hashPassword(password));
+  if (!updated) throw new Error(`No employee with number ${empNo}`);
+  return endAll(sessions, empNo, 'The password was changed');
+}
+
+/**
+ * Disables an employee's login and ends every session of theirs; returns how many ended. (Enabling
+ * is `setAccountDisabled(db, empNo, false)` alone: no session exists to end.)
+ */
+export async function disableLogin(db: Kysely<Database>, sessions: SessionManager, empNo: number): Promise<number> {
+  if (!(await setAccountDisabled(db, empNo, true))) throw new Error(`No employee with number ${empNo}`);
+  return endAll(sessions, empNo, 'The login was disabled');
+}
+
+async function endAll(sessions: SessionManager, empNo: number, change: string): Promise<number> {
+  try {
+    return await sessions.endAllForEmployee(empNo);
+  } catch (error) {
+    throw new SessionsNotEndedError(change, error);
+  }
+}
