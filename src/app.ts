@@ -16,7 +16,7 @@ import { registerErrorHandling } from './http/errors.js';
 import openapi from './http/openapi.js';
 import database from './database/plugin.js';
 import sessions from './sessions/plugin.js';
-import { openSessionStore } from './sessions/open-store.js';
+import { openSessionStore, SESSIONS_SQLITE_FILE } from './sessions/open-store.js';
 import auth from './auth/plugin.js';
 import pages from './pages/plugin.js';
 import security from './http/security.js';
@@ -67,7 +67,7 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
     store: openSessionStore({
       redisUrl: config.REDIS_URL,
       keyPrefix: config.SESSION_KEY_PREFIX,
-      sqlitePath: join(config.DATA_DIR, 'sessions.sqlite'),
+      sqlitePath: join(config.DATA_DIR, SESSIONS_SQLITE_FILE),
       onError: (error) => app.log.warn({ err: error }, 'session store connection problem'),
     }),
     idleTimeoutSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,

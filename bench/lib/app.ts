@@ -46,6 +46,8 @@ export interface AppOptions {
   workers: number;
   logDir: string;
   extraEnv?: Record<string, string>;
+  /** Node options before the entry (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 export interface RunningApp {
@@ -82,7 +84,7 @@ async function startOne(options: AppOptions, index: number, workers: number): Pr
   const owned = await startProcess({
     name: `${options.name}#${index}`,
     command: process.execPath,
-    args: options.entry.args,
+    args: [...(options.nodeArgs ?? []), ...options.entry.args],
     env: appEnv(options, port, workers),
     cwd: options.dataDir, // no developer's .env is read
     logFile: join(options.logDir, `${options.name}-${index}.log`),

@@ -25,7 +25,10 @@ export interface LoadRun {
 export interface LoadOptions {
   url: string | string[];
   connections: number;
-  seconds: number;
+  /** Run for this long... */
+  seconds?: number;
+  /** ...or until exactly this many requests have been answered (every one waited for). */
+  amount?: number;
   method?: string;
   headers?: Record<string, string>;
   body?: string;
@@ -50,7 +53,7 @@ export function runLoad(options: LoadOptions): Promise<LoadRun> {
   const opts: Options = {
     url: options.url,
     connections: options.connections,
-    duration: options.seconds,
+    ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.seconds ?? 10 }),
     timeout: options.timeout ?? 10,
     ...(options.method ? { method: options.method } : {}),
     ...(options.headers ? { headers: options.headers } : {}),

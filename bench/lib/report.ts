@@ -17,6 +17,7 @@ export interface Scenario {
   serverCpuUs?: number;
   /** Cores used by the load generator, and by programs not part of the benchmark. */
   generatorCores?: number;
+  redisCores?: number;
   foreignCores?: number;
   eventLoop?: { p99: number; max: number };
   rounds: number;

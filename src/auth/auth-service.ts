@@ -17,6 +17,7 @@ import { findScopes } from '../employees/scope-repository.js';
 import type { Session, SessionManager } from '../sessions/session-manager.js';
 import { AppError, forbidden, INVALID_CREDENTIALS, notFound, validationFailed } from '../errors.js';
 import { hashPassword, needsRehash, passwordTooLong, verifyLoginPassword } from './passwords.js';
+import { disableLogin, replacePassword } from './account-actions.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
 import { hasScopes, narrowScopes } from './scopes.js';
 import type { LoginThrottle } from './throttle.js';
@@ -158,8 +159,7 @@ export class AuthService {
     await this.throttle.succeeded(employee.email, client.address);
     const checked = validateNewPassword(newPassword, 'new_password');
     if (!checked.ok) throw validationFailed(checked.errors);
-    await updatePasswordHash(this.db, empNo, await hashPassword(checked.value));
-    const ended = await this.sessions.endAllForEmployee(empNo);
+    const ended = await replacePassword(this.db, this.sessions, empNo, checked.value);
     this.log.info({ empNo, sessionsEnded: ended }, 'password changed');
     return ended;
   }
@@ -171,8 +171,9 @@ export class AuthService {
    */
   async setDisabled(actor: Principal, empNo: number, disabled: boolean): Promise<number> {
     await this.assertMayManage(actor, empNo);
-    await setAccountDisabled(this.db, empNo, disabled);
-    const ended = disabled ? await this.sessions.endAllForEmployee(empNo) : 0;
+    let ended = 0;
+    if (disabled) ended = await disableLogin(this.db, this.sessions, empNo);
+    else await setAccountDisabled(this.db, empNo, false);
     this.log.info({ target: empNo, disabled, sessionsEnded: ended }, disabled ? 'account disabled' : 'account enabled');
     return ended;
   }

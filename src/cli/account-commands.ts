@@ -7,7 +7,7 @@ import { findEmployeeNumberByEmail, isAccountDisabled, normaliseEmail, setAccoun
 import { validateNewEmployee } from '../employees/validation.js';
 import { AppError, type FieldError } from '../errors.js';
 import type { SessionManager } from '../sessions/session-manager.js';
-import { disableLogin, replacePassword, SessionsNotEndedError } from './account-actions.js';
+import { disableLogin, replacePassword, SessionsNotEndedError } from '../auth/account-actions.js';
 import { count, describeError, EXIT, findEmployee, required, type AdminIo, type Output } from './io.js';
 import { readNewPassword } from './secret-input.js';
 

@@ -65,7 +65,7 @@ export function required<K extends keyof Needs>(io: AdminIo, name: K): NonNullab
   return value as NonNullable<AdminIo[K]>;
 }
 
-/** Whether an error means a server is away (69) rather than a bug (70). */
+/** Whether an error means a server is away (69) rather than a bug (70); wrapped causes count too. */
 export function isUnavailable(error: unknown): boolean {
   return error instanceof SessionStoreUnavailableError || isDatabaseOutage(error);
 }
@@ -74,7 +74,7 @@ export function isUnavailable(error: unknown): boolean {
 export function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
-  return cause && cause !== message ? `${message} (${cause})` : message;
+  return cause && !message.includes(cause) ? `${message} (${cause})` : message;
 }
 
 /** "1 session", "2 sessions". */

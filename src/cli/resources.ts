@@ -9,7 +9,8 @@ import { SessionManager } from '../sessions/session-manager.js';
 import type { SessionStore } from '../sessions/store.js';
 
 /** The embedded store's file in DATA_DIR. The same name as `buildApp` uses (src/app.ts). */
-export const SESSIONS_SQLITE_FILE = 'sessions.sqlite';
+export { SESSIONS_SQLITE_FILE } from '../sessions/open-store.js';
+import { SESSIONS_SQLITE_FILE } from '../sessions/open-store.js';
 
 /** `onError` receives the Redis client's connection errors (the server's log gets them; here they explain a failure). */
 export function sessionStoreOptionsOf(config: Config, onError: (error: Error) => void = () => {}): OpenSessionStoreOptions {

@@ -65,7 +65,7 @@ function firstLine(stream: Readable): Promise<string | undefined> {
     };
     const onData = (chunk: Buffer | string) => {
       const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      sawData = true;
+      sawData ||= buffer.length > 0;
       chunks.push(buffer);
       bytes += buffer.length;
       if (buffer.includes(0x0a) || bytes >= MAX_LINE_BYTES) finish();

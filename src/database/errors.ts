@@ -18,6 +18,14 @@ const NETWORK_CODES = new Set([
 const POSTGRES_OUTAGE = /^(08|57P)/;
 
 export function isDatabaseOutage(error: unknown): boolean {
+  // Wrapped errors (a failed migration at start, a pool error) keep the driver's error as `cause`.
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    if (isOutageItself(current)) return true;
+  }
+  return false;
+}
+
+function isOutageItself(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_OUTAGE.test(code))) return true;
   const message = (error as Error | null)?.message ?? '';

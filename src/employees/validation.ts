@@ -12,6 +12,7 @@
  * (updates), then the hire date against the birth date. That is the original's order (WTForms lists
  * a subclass's fields after its base class's), so the same blank form gives the same list.
  */
+import { MAX_PASSWORD_BYTES } from '../auth/passwords.js';
 import type { FieldError } from '../errors.js';
 import { MAX_EMP_NO } from './employee-repository.js';
 
@@ -44,7 +45,7 @@ const PASSWORD_MAX = 64;
  * limit, but legacy accounts verify with bcrypt, and keeping every password within what both can
  * use means no two passwords ever collide on a 72-byte prefix.
  */
-const PASSWORD_MAX_BYTES = 72;
+const PASSWORD_MAX_BYTES = MAX_PASSWORD_BYTES;
 /** Years a birth or hire date may have: anything outside is a typing error, not a person. */
 const YEAR_MIN = 1900;
 const YEAR_MAX = 2100;

@@ -18,6 +18,9 @@ export interface OpenSessionStoreOptions {
   onError?: ((err: Error) => void) | undefined;
 }
 
+/** The embedded store's file name under DATA_DIR (the app and the admin command line share it). */
+export const SESSIONS_SQLITE_FILE = 'sessions.sqlite';
+
 export function openSessionStore(options: OpenSessionStoreOptions): SessionStore {
   const { redisUrl, keyPrefix, sqlitePath, onError } = options;
   if (redisUrl) {

@@ -26,8 +26,7 @@ import {
   U1,
   U2,
   UB,
-  type Person,
-} from './support.js';
+  type Person, credentials } from './support.js';
 
 /** UX: an argon2id user:read person, disabled for this suite ([GB] in `before`). */
 const UX: Person = { username: 'patricio.bridgland.10012@gmail.com', password: 'password', empNo: 10012 };
@@ -398,7 +397,7 @@ describe('C. authentication', await serviceGate('redis'), () => {
       const victim = person(10016, 'kazuhito', 'cappelletti');
       const loggedIn = await login(throttled, victim);
       for (let i = 0; i < ACCOUNT_LIMIT; i++) await tokenRequest(throttled, { username: victim.username, password: `guess ${i}` });
-      const apiLogin = await throttled.inject({ method: 'POST', url: '/api/login', headers: FORM, payload: form(victim) });
+      const apiLogin = await throttled.inject({ method: 'POST', url: '/api/login', headers: FORM, payload: form(credentials(victim)) });
       assertTooManyAttempts(apiLogin);
       assertTooManyAttempts(await tokenRequest(second, { username: victim.username, password: victim.password }));
       const passwordChange = await throttled.inject({

@@ -33,8 +33,7 @@ import {
   U1_ME,
   U2,
   USER_READ,
-  type Person,
-} from './support.js';
+  type Person, credentials } from './support.js';
 
 const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
 
@@ -274,7 +273,7 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
       assert.ok(operations.length >= 20, `${operations.length} protected operations`);
       const checked = operations.filter(({ path }) => !path.endsWith('/sessions/end-all') || path.includes('{emp_no}'));
       for (const [label, person, scope] of people) {
-        const response = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form({ ...person, ...(scope ? { scope } : {}) }) });
+        const response = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form({ ...credentials(person), ...(scope ? { scope } : {}) }) });
         const granted = (response.json().scope as string).split(' ').filter(Boolean);
         const cookie = response.cookies.find((c) => c.name === 'session')!.value;
         const token = response.json().access_token as string;
@@ -309,7 +308,7 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
 
   it('D-08 grants no scope beyond the person\'s own: asking for more narrows, unknown names are dropped, oversize is 422', async () => {
     const ask = (scope: string, person: Person = U1) =>
-      app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form({ ...person, scope }) });
+      app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form({ ...credentials(person), scope }) });
     const narrowed = await ask('admin:read admin:write user:read');
     assert.equal(narrowed.statusCode, 200);
     assert.equal(narrowed.json().scope, 'user:read');

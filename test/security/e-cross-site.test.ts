@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
 import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { ADMIN, CROSS_SITE_REFUSED, me, SUPER, U1, U1_ME, U2, UB } from './support.js';
+import { ADMIN, CROSS_SITE_REFUSED, me, SUPER, U1, U1_ME, U2, UB, credentials } from './support.js';
 
 const PUBLIC_ORIGIN = 'https://app.example';
 const CROSS_SITE = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' };
@@ -34,7 +34,7 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
   });
 
   const loginWith = (headers: Record<string, string>, url = '/auth/token') =>
-    app.inject({ method: 'POST', url, headers: { ...FORM, ...API, ...headers }, payload: form(U2) });
+    app.inject({ method: 'POST', url, headers: { ...FORM, ...API, ...headers }, payload: form(credentials(U2)) });
 
   it('E-01 refuses a login from another site: cross-site, Origin null, same-site, a look-alike origin', async () => {
     const attempts: Record<string, Record<string, string>> = {
@@ -65,7 +65,7 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
       method: 'POST',
       url: '/auth/token',
       headers: { ...FORM, ...BROWSER, origin: PUBLIC_ORIGIN, 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' },
-      payload: form(U2),
+      payload: form(credentials(U2)),
     });
     assert.equal(page.statusCode, 303, '(b) the HTML form');
     assert.equal(page.headers.location, '/auth/home');
@@ -82,7 +82,7 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
     const bare = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
     try {
       const own = await bare.start();
-      const post = (headers: Record<string, string>) => own.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API, host: 'portal.test', ...headers }, payload: form(U2) });
+      const post = (headers: Record<string, string>) => own.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API, host: 'portal.test', ...headers }, payload: form(credentials(U2)) });
       assert.equal((await post({ origin: 'http://portal.test' })).statusCode, 200);
       assertRefused(await post({ origin: 'http://evil.example', 'x-forwarded-host': 'evil.example' }), 'X-Forwarded-Host ignored');
       assertRefused(await post({ origin: 'https://portal.test' }), 'another scheme');

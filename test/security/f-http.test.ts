@@ -10,7 +10,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
 import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { captureLogs } from '../helpers/logs.js';
-import { ADMIN, U1, U2 } from './support.js';
+import { ADMIN, U1, U2, credentials } from './support.js';
 
 /** The policy decided for this app (docs/SECURITY.md), directive by directive. */
 const CSP_DIRECTIVES = [
@@ -43,7 +43,7 @@ describe('F. HTTP hygiene', await serviceGate('redis'), () => {
   });
 
   it('F-01 never lets a cache keep tokens, authenticated answers or anything that sets a cookie', async () => {
-    const success = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(U1) });
+    const success = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(U1)) });
     assertNoStore(success, 'token');
     assert.equal(success.headers.pragma, 'no-cache');
     const cookie = success.cookies.find((c) => c.name === 'session')!.value;

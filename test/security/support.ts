@@ -161,3 +161,8 @@ export function portOf(app: FastifyInstance): number {
   if (!address || typeof address === 'string') throw new Error('the app is not listening on TCP');
   return address.port;
 }
+
+/** The login form fields of a person. */
+export function credentials(person: Person): { username: string; password: string } {
+  return { username: person.username, password: person.password };
+}

@@ -204,6 +204,8 @@ async function loadMysql(url: URL, plan: BulkPlan, progress: LoadProgress): Prom
     await connection.query(`set session sql_mode = 'TRADITIONAL,ONLY_FULL_GROUP_BY', foreign_key_checks = 0, unique_checks = 0`);
     // TRUNCATE (a drop and re-create of the table's storage) is instant where DELETE would write
     // undo for millions of rows; it commits by itself, so it comes before the load's transactions.
+    // One transaction per table (InnoDB's bulk path works table by table): a load that fails part
+    // way keeps the tables done so far, and `--yes` replaces them on the next run.
     for (const table of plan.empty) await connection.query(`truncate table ${quoteMysql(table)}`);
     for (const table of plan.tables) {
       progress.start(table.table, table.total);

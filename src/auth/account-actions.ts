@@ -1,15 +1,10 @@
 /**
- * The two account rules an administrator applies from the command line, as the app applies them:
- * a new password ends every session and token of the person (ASVS 5.0 7.4.3: whoever knew the old
- * password is out), and so does disabling the login.
- *
- * They are the steps `AuthService.changePassword` (after its check of the current password) and
- * `AuthService.setDisabled` (after its check of who may manage whom) take, on the same repository
- * and session-manager functions. AuthService could call these two instead of repeating them; they
- * live here only because this change may not touch `src/auth` (see docs/ADMIN.md).
+ * Two account rules, shared by the app (AuthService) and the admin command line: a new password
+ * ends every session and token of the person (ASVS 5.0 7.4.3: whoever knew the old password is
+ * out), and so does disabling the login. Who may do either is the caller's check.
  */
 import type { Kysely } from 'kysely';
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword } from './passwords.js';
 import type { Database } from '../database/schema.js';
 import { setAccountDisabled, updatePasswordHash } from '../employees/employee-repository.js';
 import type { SessionManager } from '../sessions/session-manager.js';

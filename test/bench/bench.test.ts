@@ -1,0 +1,74 @@
+/**
+ * The benchmark's baseline server (bench/baseline.ts) answers as the benchmark assumes: 200 with
+ * the employee number for a session stored under `<prefix><id>`, 401 otherwise. Not timed: the
+ * benchmark itself (`npm run bench`) never runs in the test suite.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { sessionIdOf, startBaseline, type Baseline } from '../../bench/baseline.js';
+import { encodeSessionRecord } from '../../src/sessions/record-codec.js';
+import { REDIS_SERVER_BINARY, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+
+const hasRedisServer = spawnSync(REDIS_SERVER_BINARY, ['--version']).status === 0;
+const gate = hasRedisServer || process.env.CI === 'true' ? {} : { skip: `${REDIS_SERVER_BINARY} is not installed` };
+
+const token = () => randomBytes(16).toString('base64url');
+
+describe('bench/baseline.ts', gate, () => {
+  let redis: PrivateRedis;
+  let client: Redis;
+  let baseline: Baseline;
+  let bare: Baseline;
+  const prefix = `ep-test:${token()}:`;
+
+  before(async () => {
+    redis = await startPrivateRedis();
+    client = new Redis(redis.url);
+    baseline = await startBaseline({ redisUrl: redis.url, keyPrefix: prefix });
+    bare = await startBaseline();
+  });
+  after(async () => {
+    await baseline?.close();
+    await bare?.close();
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  const get = (server: Baseline, cookie?: string) =>
+    fetch(`http://127.0.0.1:${server.port}/admin/me`, cookie === undefined ? {} : { headers: { cookie } });
+
+  it('answers 200 with the employee number for a stored session, after one GET of <prefix><id>', async () => {
+    const id = token();
+    const now = Date.now();
+    const record = encodeSessionRecord({ secretHash: 'x'.repeat(43), empNo: 10198, scopes: ['user:read'], createdAt: now, lastSeenAt: now });
+    await client.set(prefix + id, record, 'EX', 60);
+    const response = await get(baseline, `theme=dark; session=${id}.${token()}`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { emp_no: 10198 });
+  });
+
+  it('answers 401 without a cookie, with an unknown session, and with a cookie of the wrong shape', async () => {
+    for (const cookie of [undefined, `session=${token()}.${token()}`, 'session=abc', `other=${token()}.${token()}`]) {
+      const response = await get(baseline, cookie);
+      assert.equal(response.status, 401, `cookie ${cookie}`);
+      assert.deepEqual(await response.json(), { detail: 'Not authenticated' });
+    }
+  });
+
+  it('without Redis, answers 200 to anything (bare node:http, the reference)', async () => {
+    const response = await get(bare);
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+  });
+
+  it('reads the id from the app\'s cookie shape, <id>.<secret>', () => {
+    const id = token();
+    assert.equal(sessionIdOf(`session=${id}.${token()}`), id);
+    assert.equal(sessionIdOf(`a=1; session=${id}.${token()}; b=2`), id);
+    assert.equal(sessionIdOf(`session=${id}`), undefined);
+    assert.equal(sessionIdOf(undefined), undefined);
+  });
+});
