@@ -175,7 +175,24 @@ function ourCpu(): number {
   return allServers.reduce((sum, owned) => sum + treeCpuSeconds(owned.child.pid!), 0) + ownCpuSeconds();
 }
 
+/**
+ * Waits until Redis has seen no command for a quarter of a second: the requests a previous run
+ * left in flight (a timed run stops with every connection's last request unanswered, and a slow
+ * search or login can take a second) must not be counted in the next one.
+ */
+async function settle(maxMs = 15_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = totalOf(await commandCalls(redis.client));
+  while (Date.now() < deadline) {
+    await sleep(250);
+    const now = totalOf(await commandCalls(redis.client));
+    if (now === last) return;
+    last = now;
+  }
+}
+
 async function measure(target: Target, load: Omit<LoadOptions, 'url'>): Promise<Sample> {
+  await settle();
   if (target.metricsUrl) await eventLoopLag(target.metricsUrl); // resets prom-client's histogram
   const calls = await commandCalls(redis.client);
   const redisCpu = await redisCpuSeconds(redis.client);
@@ -227,8 +244,10 @@ async function waitForQuiet(maxSeconds: number): Promise<number> {
  * Redis counts the commands a Lua script runs as commands too (the login throttle's EVALs).
  */
 async function redisPerRequest(target: Target, amount: number, load: Partial<LoadOptions> = {}): Promise<{ perRequest: number; breakdown: string }> {
+  await settle();
   const before = await commandCalls(redis.client);
   const run = await runLoad({ url: target.urls, connections: Math.min(CONNECTIONS, amount), amount, ...load, headers: { ...target.headers, ...load.headers } });
+  if (run.errors > 0) log(`warning: ${run.errors} of the counted requests to ${target.label} failed or timed out; the count may be off`);
   const delta = commandDelta(before, await commandCalls(redis.client));
   const answered = run.requests;
   return {

@@ -62,7 +62,7 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
   await app.register(accepts);
   registerErrorHandling(app);
 
-  await app.register(database, { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  await app.register(database, { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, seed: config.SEED_SAMPLE_DATA });
   await app.register(sessions, {
     store: openSessionStore({
       redisUrl: config.REDIS_URL,

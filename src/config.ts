@@ -15,6 +15,10 @@ export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 5000, description: 'TCP port to listen on' }),
   WORKERS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'Processes serving the port; 0: one per core' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  SEED_SAMPLE_DATA: Type.Boolean({
+    default: true,
+    description: 'Fill an empty database with the sample employees (password "password"); false for production',
+  }),
   DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'Where the embedded stores and the generated secret live' }),
   DATABASE_URL: Type.Optional(
     Type.String({

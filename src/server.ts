@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     const workers = workerCount(config.WORKERS);
     if (workers > 1 && isPrimary()) {
       // Migrate and seed once, before the workers start, so that they never race to do it.
-      const database = await openDatabase(config.DATABASE_URL, { dataDir: config.DATA_DIR, seed: true });
+      const database = await openDatabase(config.DATABASE_URL, { dataDir: config.DATA_DIR, seed: config.SEED_SAMPLE_DATA });
       await database.close();
       const log = pino({ level: config.LOG_LEVEL, base: { role: 'primary' } });
       superviseWorkers(workers, { log: (message, fields = {}) => log.info(fields, message) });

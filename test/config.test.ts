@@ -12,6 +12,7 @@ describe('configuration', () => {
       NODE_ENV: 'development',
       HOST: '127.0.0.1',
       PORT: 5000,
+      SEED_SAMPLE_DATA: true,
       WORKERS: 0,
       LOG_LEVEL: 'info',
       DATA_DIR: './data',

@@ -518,7 +518,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (needs.config) io.config = config;
     if (needs.db) {
       try {
-        const database = await openDatabase(config.DATABASE_URL, { dataDir: config.DATA_DIR, seed: true });
+        const database = await openDatabase(config.DATABASE_URL, { dataDir: config.DATA_DIR, seed: config.SEED_SAMPLE_DATA });
         closers.push(() => database.close());
         io.db = database.db;
       } catch (error) {

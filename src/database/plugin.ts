@@ -10,6 +10,8 @@ import { openDatabase } from './open.js';
 export interface DatabasePluginOptions {
   databaseUrl: string | undefined;
   dataDir: string;
+  /** Fill an empty database with the sample employees. */
+  seed: boolean;
 }
 
 declare module 'fastify' {
@@ -23,7 +25,7 @@ export default fp<DatabasePluginOptions>(
   async (app, options) => {
     const database = await openDatabase(options.databaseUrl, {
       dataDir: options.dataDir,
-      seed: true,
+      seed: options.seed,
       // A pooled connection that dies while idle (server restart) is replaced on next use; say so.
       onIdleConnectionError: (error) => app.log.warn({ err: error }, 'database connection lost while idle'),
     });
