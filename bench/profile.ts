@@ -8,7 +8,7 @@
  *
  * Small seed (a /admin/me reads one employee by primary key; the size of the table does not matter).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,8 +180,9 @@ try {
   }
   const files = readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error('no profile was written');
-  // With the baseline, the app's own (idle) profile is there too: take the baseline's, the newest.
-  const file = files.sort().at(-1)!;
+  // One profile per thread (tsx's loader hooks run on a thread of their own), and with the baseline
+  // none yet of the app: the busiest, i.e. largest, file is the main thread under load.
+  const file = files.sort((a, b) => statSync(join(profileDir, b)).size - statSync(join(profileDir, a)).size)[0]!;
   const keep = join(ROOT, 'bench', 'results', `${args.scenario}-${args['log-level']}.cpuprofile`);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   copyFileSync(join(profileDir, file), keep);

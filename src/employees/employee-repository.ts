@@ -126,10 +126,11 @@ export interface NamePatternSearch {
  * Employees whose last and first names match the patterns, ignoring case on every engine
  * (`caseInsensitiveLike`), in employee-number order.
  *
- * The (last_name, first_name) index serves a pattern with a literal prefix (`Gor%`) on MySQL only:
- * a leading `%` defeats any B-tree index, PostgreSQL's ILIKE cannot use a plain B-tree index, and
- * SQLite's LIKE optimisation needs a NOCASE index. On the full 300,000-row database such a search
- * scans the table; making it fast (trigram or full-text indexes) is issue #4.
+ * Indexes (migration 2026_12_01_0002): PostgreSQL answers any pattern from trigram (pg_trgm) indexes;
+ * SQLite's NOCASE (last_name, first_name, emp_no) index serves a literal prefix (`Gor%`); MySQL/MariaDB
+ * use the (last_name, first_name) index for a prefix too. A pattern that starts with `%` scans the
+ * table on SQLite and MySQL, stopping early once a page of matches is found in emp_no order; the
+ * full-size timings are in docs/PERFORMANCE.md.
  */
 export async function findEmployeesByNamePatterns(db: Kysely<Database>, search: NamePatternSearch): Promise<Employee[]> {
   const dialect = dialectOf(db);
