@@ -59,18 +59,27 @@ const ME_USER = 'pranav.furedi.10198@gmail.com';
 const SEARCH_USER = 'kyoichi.maliniak.10005@gmail.com';
 const JSON_ACCEPT = { accept: 'application/json' };
 
-/** Searches a person would type; each needs a % in both names. Cycled in this order. */
-const SEARCHES: Array<[last: string, first: string]> = [
-  ['%a%', '%e%'],
-  ['%nas%', '%an'],
-  ['Gor%', '%'],
-  ['%ski%', '%'],
-  ['Facello%', 'Georgi%'],
-  ['%', '%'],
-  ['%son', 'Ma%'],
-  ['%qqq%', '%'],
+/**
+ * Searches a person would type (each needs a % in both names), first pages only, in the shares of
+ * scripts/measure-search.ts ("Full-size data" in docs/PERFORMANCE.md): 20 searches, cycled.
+ */
+const SEARCH_KINDS: Array<{ kind: string; searches: Array<[last: string, first: string]> }> = [
+  { kind: 'infix in both names', searches: [['%nas%', '%an'], ['%ber%', '%ie'], ['%man%', '%el'], ['%ski%', '%na'], ['%lli%', '%ro'], ['%ova%', '%an']] },
+  { kind: 'infix in the last name', searches: [['%ski%', '%'], ['%ett%', '%'], ['%ara%', '%']] },
+  { kind: 'prefix of the last name', searches: [['Gor%', '%'], ['Fac%', '%'], ['Sim%', '%']] },
+  { kind: 'whole names', searches: [['Gornas%', 'Niranjan%'], ['Facello%', 'Georgi%']] },
+  { kind: 'whole last name', searches: [['Facello%', '%'], ['Maliniak%', '%']] },
+  { kind: 'everyone', searches: [['%', '%'], ['%', '%']] },
+  { kind: 'nothing matches', searches: [['%qxq%', '%']] },
+  { kind: 'two-letter infix', searches: [['%er%', '%']] },
 ];
-const searchPath = ([last, first]: [string, string]) => `/emp/search/${encodeURIComponent(last)}/${encodeURIComponent(first)}`;
+const SEARCHES: Array<{ kind: string; last: string; first: string }> = [];
+{
+  // Interleaved, so that no kind runs only on a cold or only on a warm cache.
+  const queues = SEARCH_KINDS.map(({ kind, searches }) => searches.map(([last, first]) => ({ kind, last, first })));
+  while (queues.some((queue) => queue.length)) for (const queue of queues) if (queue.length) SEARCHES.push(queue.shift()!);
+}
+const searchPath = ({ last, first }: { last: string; first: string }) => `/emp/search/${encodeURIComponent(last)}/${encodeURIComponent(first)}`;
 
 // ---------------------------------------------------------------------------------------------
 // Command line
@@ -315,15 +324,15 @@ async function check(url: string, path: string, headers: Record<string, string>,
 async function sequentialSearches(url: string, headers: Record<string, string>, seconds: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const { hostname, port } = new URL(url);
-  const perSearch = SEARCHES.map(() => [] as number[]);
+  const perKind = new Map<string, number[]>(SEARCH_KINDS.map(({ kind }) => [kind, []]));
   const all: number[] = [];
   const statuses: Record<string, number> = {};
   const deadline = performance.now() + seconds * 1000;
   for (let index = 0; performance.now() < deadline; index++) {
-    const which = index % SEARCHES.length;
+    const search = SEARCHES[index % SEARCHES.length]!;
     const startedAt = performance.now();
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ agent, hostname, port, path: searchPath(SEARCHES[which]!), headers }, (res) => {
+      const req = httpRequest({ agent, hostname, port, path: searchPath(search), headers }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
       });
@@ -332,7 +341,7 @@ async function sequentialSearches(url: string, headers: Record<string, string>, 
     });
     const elapsed = performance.now() - startedAt;
     if (status !== 200) statuses[status] = (statuses[status] ?? 0) + 1;
-    perSearch[which]!.push(elapsed);
+    perKind.get(search.kind)!.push(elapsed);
     all.push(elapsed);
   }
   agent.destroy();
@@ -340,7 +349,11 @@ async function sequentialSearches(url: string, headers: Record<string, string>, 
     const sorted = Float64Array.from(values).sort();
     return { count: values.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
   };
-  return { overall: stats(all), perSearch: SEARCHES.map((search, index) => ({ search, ...stats(perSearch[index]!) })), statuses };
+  return {
+    overall: stats(all),
+    perKind: SEARCH_KINDS.map(({ kind, searches }) => ({ kind, example: searches[0]!, ...stats(perKind.get(kind)!) })),
+    statuses,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,13 +434,20 @@ async function main(): Promise<void> {
       ? 'WORKERS=2: server.ts forked two workers sharing one port (node:cluster)'
       : 'WORKERS=2 is not honoured by server.ts yet: two separate app processes on two ports, driven together';
 
-  const startBaselineProcess = async (name: string, withRedis: boolean) => {
+  const startBaselineProcess = async (name: string, withRedis: boolean, script = 'bench/baseline.ts') => {
     const port = await freePort();
     const owned = await startProcess({
       name,
       command: process.execPath,
-      args: ['--import', TSX_LOADER, join(ROOT, 'bench/baseline.ts')],
-      env: { PATH: process.env.PATH, BASELINE_PORT: String(port), SESSION_KEY_PREFIX: KEY_PREFIX, ...(withRedis ? { REDIS_URL: redis.url } : {}) },
+      args: ['--import', TSX_LOADER, join(ROOT, script)],
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        BASELINE_PORT: String(port),
+        FLOOR_PORT: String(port),
+        SESSION_KEY_PREFIX: KEY_PREFIX,
+        ...(withRedis ? { REDIS_URL: redis.url } : {}),
+      },
       logFile: join(logDir, `${name}.log`),
       port,
     });
@@ -437,6 +457,7 @@ async function main(): Promise<void> {
   };
   const baseline = await startBaselineProcess('baseline', true);
   const bare = await startBaselineProcess('bare', false);
+  const floor = await startBaselineProcess('fastify-floor', true, 'bench/fastify-floor.ts');
 
   // Who is asking: one login each, through the app itself. Sessions live in Redis, so the same
   // cookie and token are good on every app process (and the baseline reads the same key).
@@ -468,12 +489,14 @@ async function main(): Promise<void> {
   await check(baseline.url, '/', { cookie: me.cookie });
   await check(baseline.url, '/', {}, 401);
   await check(bare.url, '/', {});
+  await check(floor.url, '/admin/me', { cookie: me.cookie });
   await check(appInfo.urls[0]!, searchPath(SEARCHES[0]!), { ...JSON_ACCEPT, cookie: admin.cookie });
 
   const oneProcess = (app: RunningApp) => (app.mode === 'single' ? { metricsUrl: app.urls[0]! } : {});
   const targets: Target[] = [
     { id: 'bare', label: 'bare node:http, no Redis (reference)', urls: [`${bare.url}/`], server: [bare.owned] },
     { id: 'baseline', label: 'baseline: node:http + one Redis GET', urls: [`${baseline.url}/`], headers: { cookie: me.cookie }, server: [baseline.owned] },
+    { id: 'floor', label: 'Fastify route + one Redis GET, nothing else (reference)', urls: [`${floor.url}/admin/me`], headers: { cookie: me.cookie }, server: [floor.owned] },
     { id: 'cookie', label: 'app /admin/me by cookie (info logs)', urls: appInfo.urls.map((u) => `${u}/admin/me`), headers: byCookie, server: appInfo.processes, ...oneProcess(appInfo) },
     { id: 'bearer', label: 'app /admin/me by bearer (info logs)', urls: appInfo.urls.map((u) => `${u}/admin/me`), headers: byBearer, server: appInfo.processes, ...oneProcess(appInfo) },
     { id: 'cookie-warn', label: 'app /admin/me by cookie (LOG_LEVEL=warn)', urls: appWarn.urls.map((u) => `${u}/admin/me`), headers: byCookie, server: appWarn.processes, ...oneProcess(appWarn) },
@@ -759,8 +782,8 @@ async function main(): Promise<void> {
       (s.redisBreakdown ? `; Redis per request: ${s.redisBreakdown}` : '') +
       (s.failures ? `; NOT 2xx: ${s.failures}` : ''),
   );
-  const searchLines = search.perSearch.map(
-    (each) => `| \`${each.search[0]}\` / \`${each.search[1]}\` | ${each.count} | ${ms(each.p50)} | ${ms(each.p95)} | ${ms(each.max)} |`,
+  const searchLines = search.perKind.map(
+    (each) => `| ${each.kind} | \`${each.example[0]}\` / \`${each.example[1]}\` | ${each.count} | ${ms(each.p50)} | ${ms(each.p95)} | ${ms(each.max)} |`,
   );
   const memoryLines = Object.entries(memory).map(([name, value]) => `- ${name}: ${value}`);
 
@@ -781,8 +804,8 @@ async function main(): Promise<void> {
     '',
     `Search at one connection (${dataset.size === 'full' ? 'full size' : 'small seed'}), by search (ms):`,
     '',
-    '| search (last / first) | count | p50 | p95 | max |',
-    '|---|---:|---:|---:|---:|',
+    '| kind | e.g. (last / first) | count | p50 | p95 | max |',
+    '|---|---|---:|---:|---:|---:|',
     ...searchLines,
     '',
     `One session in Redis: \`${results.session.value}\` under \`${results.session.key}\`: key ${results.session.keyBytes} B, value ${results.session.valueBytes} B, MEMORY USAGE ${memoryUsage} B.`,
@@ -807,7 +830,8 @@ async function main(): Promise<void> {
   console.log('');
   console.log(extras.join('\n'));
   console.log('');
-  console.log(`Search at one connection: ${search.perSearch.map((e) => `${e.search.join('/')} p50 ${ms(e.p50)} p95 ${ms(e.p95)}`).join('; ')}`);
+  console.log(`Search at one connection, by kind: ${search.perKind.map((e) => `${e.kind} p50 ${ms(e.p50)} p95 ${ms(e.p95)}`).join('; ')}`);
+  if (Object.keys(search.statuses).length) console.log(`Search answers that were not 200: ${JSON.stringify(search.statuses)}`);
   console.log(`Memory run: ${memoryLines.map((l) => l.slice(2)).join('; ')}`);
   console.log(`\nWritten to ${join('bench', 'results', 'latest.md')} (and latest.json).`);
 }

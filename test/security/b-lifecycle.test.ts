@@ -29,7 +29,9 @@ import {
   U1,
   U1_ME,
   U2,
-  type Person, credentials } from './support.js';
+  type Person,
+  credentials,
+} from './support.js';
 
 const CLEARING_COOKIE = 'session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax';
 const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' };

@@ -26,7 +26,9 @@ import {
   U1,
   U2,
   UB,
-  type Person, credentials } from './support.js';
+  type Person,
+  credentials,
+} from './support.js';
 
 /** UX: an argon2id user:read person, disabled for this suite ([GB] in `before`). */
 const UX: Person = { username: 'patricio.bridgland.10012@gmail.com', password: 'password', empNo: 10012 };

@@ -33,7 +33,9 @@ import {
   U1_ME,
   U2,
   USER_READ,
-  type Person, credentials } from './support.js';
+  type Person,
+  credentials,
+} from './support.js';
 
 const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
 
