@@ -16,7 +16,7 @@ import {
 import { findScopes } from '../employees/scope-repository.js';
 import type { Session, SessionManager } from '../sessions/session-manager.js';
 import { AppError, forbidden, INVALID_CREDENTIALS, notFound, validationFailed } from '../errors.js';
-import { hashPassword, needsRehash, passwordTooLong, verifyLoginPassword } from './passwords.js';
+import { hashPassword, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from './passwords.js';
 import { disableLogin, replacePassword } from './account-actions.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
 import { hasScopes, narrowScopes } from './scopes.js';
@@ -72,11 +72,13 @@ export class AuthService {
   async login(username: string, password: string, client: LoginClient, requestedScope?: string): Promise<LoginResult> {
     const tooLong = passwordTooLong(password);
     if (tooLong) throw tooLong;
-    await this.throttle.admit(username, client.address);
-
-    const employee = await findEmployeeByEmail(this.db, username);
-    const matches = await verifyLoginPassword(employee?.password, password);
-    if (!employee || !matches || employee.disabled) throw invalidCredentials();
+    const employee = await withPasswordCheckSlot(async () => {
+      await this.throttle.admit(username, client.address);
+      const found = await findEmployeeByEmail(this.db, username);
+      const matches = await verifyLoginPassword(found?.password, password);
+      return found && matches && !found.disabled ? found : undefined;
+    });
+    if (!employee) throw invalidCredentials();
 
     await this.throttle.succeeded(username, client.address);
     if (needsRehash(employee.password)) await this.upgradeHash(employee.emp_no, password);
@@ -90,6 +92,11 @@ export class AuthService {
       sid: id,
     });
     return { empNo: employee.emp_no, scopes, sessionToken, accessToken, expiresIn };
+  }
+
+  /** Whether `username` names the person already logged in as `principal`. */
+  async isLoggedInAs(principal: Principal, username: string): Promise<boolean> {
+    return (await findEmployeeByEmail(this.db, username))?.emp_no === principal.empNo;
   }
 
   /** The principal behind a `session` cookie value, or null when it is not a live session. */
@@ -152,8 +159,11 @@ export class AuthService {
     if (!employee) throw notFound(`No employee with number ${empNo}`);
     const tooLong = passwordTooLong(currentPassword);
     if (tooLong) throw tooLong;
-    await this.throttle.admit(employee.email, client.address);
-    if (!(await verifyLoginPassword(await findPasswordHash(this.db, empNo), currentPassword))) {
+    const matches = await withPasswordCheckSlot(async () => {
+      await this.throttle.admit(employee.email, client.address);
+      return verifyLoginPassword(await findPasswordHash(this.db, empNo), currentPassword);
+    });
+    if (!matches) {
       throw validationFailed([{ field: 'current_password', message: 'is not your current password' }]);
     }
     await this.throttle.succeeded(employee.email, client.address);

@@ -60,7 +60,61 @@ let dummyBcrypt: Promise<string> | undefined;
  * and a legacy bcrypt user therefore take the same time (ASVS 5.0 6.3.8; Django's CVE-2016-2513
  * was a timing leak between hash kinds).
  */
-export async function verifyLoginPassword(hash: string | undefined, password: string): Promise<boolean> {
+export function verifyLoginPassword(hash: string | undefined, password: string): Promise<boolean> {
+  return verifyEvenly(hash, password);
+}
+
+/**
+ * Runs a login (its throttle count, look-up and password check) in one of the limited slots, or
+ * refuses it with 429 at once. The throttle is counted inside, so a refused login costs nothing.
+ */
+export function withPasswordCheckSlot<T>(work: () => Promise<T>): Promise<T> {
+  return hashingGate.run(work);
+}
+
+/**
+ * Password checks are deliberately expensive (argon2id: 19 MiB and tens of milliseconds each), and
+ * libuv runs only four at a time. Without a limit, a burst of logins would queue behind each other
+ * for seconds and hold their memory. Here a login waits only if the checks ahead of it should be
+ * done within MAX_WAIT_MS (judged from how long checks have been taking lately); otherwise it is
+ * refused at once with 429 and Retry-After (OWASP ASVS 5.0 15.2.2; checklist G-05). A quiet server
+ * takes a burst of dozens; a saturated one refuses early instead of answering late.
+ */
+const CONCURRENT_CHECKS = 4;
+const MAX_WAIT_MS = 3000;
+
+export const loginBusy = () =>
+  new AppError(429, 'LOGIN_BUSY', 'Too many logins at this moment; try again in a second', { headers: { 'retry-after': '1' } });
+
+class Gate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** A moving average of how long one check takes, in milliseconds. */
+  private averageMs = 100;
+
+  constructor(private readonly concurrent: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.concurrent) {
+      const expectedWaitMs = ((this.waiting.length + 1) / this.concurrent) * this.averageMs;
+      if (expectedWaitMs > MAX_WAIT_MS) throw loginBusy();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.active++;
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.averageMs = 0.8 * this.averageMs + 0.2 * (performance.now() - started);
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+const hashingGate = new Gate(CONCURRENT_CHECKS);
+
+async function verifyEvenly(hash: string | undefined, password: string): Promise<boolean> {
   dummyArgon2 ??= argon2Hash(DUMMY_PASSWORD);
   dummyBcrypt ??= bcryptHash(DUMMY_PASSWORD, LEGACY_BCRYPT_COST);
   const legacy = hash !== undefined && BCRYPT_PATTERN.test(hash);

@@ -45,6 +45,8 @@ export function normaliseEmail(email: string): string {
 
 /** The full row, password hash included: for verifying a login, and nothing else. Case-insensitive on the email. */
 export async function findEmployeeByEmail(db: Kysely<Database>, email: string): Promise<EmployeeRow | undefined> {
+  // No stored email holds a NUL, and PostgreSQL refuses one in a parameter (22021): nobody, not 500.
+  if (email.includes('\0')) return undefined;
   return db.selectFrom('employees').selectAll().where('email', '=', normaliseEmail(email)).executeTakeFirst();
 }
 
@@ -133,6 +135,8 @@ export interface NamePatternSearch {
  * full-size timings are in docs/PERFORMANCE.md.
  */
 export async function findEmployeesByNamePatterns(db: Kysely<Database>, search: NamePatternSearch): Promise<Employee[]> {
+  // No stored name holds a NUL, and PostgreSQL refuses one in a parameter (22021).
+  if (search.lastName.includes('\0') || search.firstName.includes('\0')) return [];
   const dialect = dialectOf(db);
   return db
     .selectFrom('employees')

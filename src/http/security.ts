@@ -7,8 +7,9 @@
  *
  * The guard follows the shape of Go 1.25's CrossOriginProtection, which the OWASP CSRF cheat sheet
  * cites: a browser always tells where a request comes from (`Sec-Fetch-Site`, else `Origin`); a
- * request from another site is refused with 403. A request with neither header is not from a
- * browser (curl, scripts), which cannot be tricked into sending someone's cookie, and passes.
+ * request from another site is refused with 403; so is one whose only hint, a `Referer`, names
+ * another site. A request with none of them is not from a browser (curl, scripts), which cannot be
+ * tricked into sending someone's cookie, and passes.
  * Bearer-only requests are exempt: browsers never attach `Authorization` by themselves.
  * SameSite=Lax alone is not enough: it does not stop login CSRF (a cross-site POST may set cookies).
  * HTML forms also carry a token bound to the session (`_csrf`), checked when present: defence in
@@ -40,6 +41,14 @@ declare module 'fastify' {
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Routes that set the session cookie: login CSRF is an attack too (CS-CSRF "Login Forms"). */
 const COOKIE_SETTING_ROUTES = new Set(['/auth/token', '/api/login']);
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
 
 export const crossSiteRefused = () =>
   new AppError(403, 'CROSS_SITE_REQUEST', 'Cross-site request refused: this action must come from the application itself');
@@ -98,6 +107,9 @@ export default fp<SecurityOptions>(
         if (fetchSite !== 'same-origin' && fetchSite !== 'none') throw crossSiteRefused();
       } else if (typeof origin === 'string') {
         if (origin !== expectedOrigin(request)) throw crossSiteRefused();
+      } else if (typeof request.headers.referer === 'string') {
+        // The last hint a browser may leave (CS-CSRF "Verifying origin with standard headers").
+        if (originOf(request.headers.referer) !== expectedOrigin(request)) throw crossSiteRefused();
       }
 
       const submitted = (request.body as Record<string, unknown> | undefined)?._csrf;

@@ -101,12 +101,15 @@ export function loginRoute(app: FastifyInstance) {
       if (grantType !== undefined && grantType !== 'password') {
         throw new AppError(400, 'UNSUPPORTED_GRANT_TYPE', 'unsupported_grant_type: only the password grant is offered here');
       }
+      const { username, password, scope } = request.body as Static<typeof LoginForm>;
       const current = await request.identify(reply);
-      if (current?.via === 'session') {
+      // The same person again: nothing to do. Someone else on this browser: a full login, after
+      // which the first session ends (re-authentication rotates the session: ASVS 5.0 7.2.4).
+      const previous = current?.via === 'session' ? current : undefined;
+      if (previous && (await app.auth.isLoggedInAs(previous, username))) {
         if (browser) return reply.redirect('/auth/home', 303);
         return { message: ALREADY_LOGGED_IN };
       }
-      const { username, password, scope } = request.body as Static<typeof LoginForm>;
       let result;
       try {
         result = await app.auth.login(username, password, loginClient(request), scope);
@@ -116,6 +119,7 @@ export function loginRoute(app: FastifyInstance) {
         }
         throw error;
       }
+      if (previous) await app.auth.logout(previous.sessionId);
       request.log.info({ empNo: result.empNo }, 'logged in');
       reply.setSessionCookie(result.sessionToken);
       if (browser) return reply.redirect('/auth/home', 303);
@@ -156,8 +160,9 @@ export function logoutRoute(app: FastifyInstance) {
       let sessionId: string | null = null;
       const cookieValue = request.sessionCookie();
       if (cookieValue !== undefined) {
-        sessionId = (await app.auth.fromSessionToken(cookieValue))?.sessionId ?? null;
+        // Cleared first, so the browser drops it even when the store is down and this ends in 503.
         reply.clearSessionCookie();
+        sessionId = (await app.auth.fromSessionToken(cookieValue))?.sessionId ?? null;
       } else {
         const token = bearerToken(request);
         if (token) sessionId = await app.auth.sessionIdOfBearer(token);

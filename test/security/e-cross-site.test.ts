@@ -53,7 +53,7 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
     }
   });
 
-  it('E-01 refuses a login whose only hint is a Referer from another site', { todo: 'POST /auth/token with only `Referer: https://evil.example/` (no Origin, no Sec-Fetch-Site) is treated as a non-browser client: 200 with a session cookie; the checklist wants Referer as the last fallback (403)' }, async () => {
+  it('E-01 refuses a login whose only hint is a Referer from another site', async () => {
     assertRefused(await loginWith({ referer: 'https://evil.example/' }), 'Referer only');
   });
 
