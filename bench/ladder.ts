@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { prepareEntry, startApp } from './lib/app.js';
 import { runLoad } from './lib/load.js';
 import { freePort, startProcess, treeCpuSeconds, type Owned } from './lib/processes.js';
-import { startPrivateRedis } from './lib/redis.js';
+import { redisCpuSeconds, startPrivateRedis } from './lib/redis.js';
 import { seedSessions } from './lib/sessions.js';
 import { renderMarkdown, renderText, type Table } from './lib/report.js';
 import { machineBusySeconds, machineDescription, ownCpuSeconds } from './lib/system.js';
@@ -107,13 +107,15 @@ try {
       const cpu = pids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
       const busy = machineBusySeconds();
       const own = ownCpuSeconds();
+      const redisCpu = await redisCpuSeconds(redis.client);
       const run = await runLoad({ url: rung.url, connections: CONNECTIONS, seconds: SECONDS, headers });
       const serverCpu = pids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0) - cpu;
+      const redisUsed = (await redisCpuSeconds(redis.client)) - redisCpu;
       rung.rps.push(run.rps);
       rung.p99.push(run.p99);
       rung.cpuUs.push((serverCpu / run.requests) * 1e6);
-      // Rough: the machine's busy time minus this process and the server (Redis is small here).
-      rung.foreign.push(Math.max(0, (machineBusySeconds() - busy - (ownCpuSeconds() - own) - serverCpu) / run.seconds));
+      // The machine's busy time minus the load generator (this process), the server and Redis.
+      rung.foreign.push(Math.max(0, (machineBusySeconds() - busy - (ownCpuSeconds() - own) - serverCpu - redisUsed) / run.seconds));
       log(`round ${round} ${rung.label}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99.toFixed(2)} ms, ${rung.cpuUs.at(-1)!.toFixed(0)} µs/req`);
     }
   }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, pollUntil } from './helpers/redis-servers.js';
+import { freePort, pollUntil } from './helpers/processes.js';
 
 function workerPids(primary: number): number[] {
   try {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,8 +76,10 @@ export interface PrivateRedis {
  * A throwaway redis-server. Persistence is off (no RDB schedule, no AOF), so a kill and start
  * forgets every session, unless the test saves first (`SHUTDOWN SAVE`); the dump then lives in a
  * private directory and is read back by the next start. DEBUG is enabled for `DEBUG SLEEP`.
+ * `extraArgs` adds options (`--cluster-enabled yes`, `--replicaof 127.0.0.1 N`); `sentinelConfig`
+ * starts a Sentinel from that configuration text instead.
  */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { extraArgs?: string[]; sentinelConfig?: string } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ep-redis-'));
   const handle: PrivateRedis = {
@@ -85,14 +87,16 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     url: `redis://127.0.0.1:${port}`,
     process: undefined,
     async start() {
-      const child = spawn(
-        REDIS_SERVER_BINARY,
-        [
-          '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-          '--dir', dir, '--enable-debug-command', 'yes',
-        ],
-        { stdio: 'ignore' },
-      );
+      let args = [
+        '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+        '--dir', dir, '--enable-debug-command', 'yes', ...(options.extraArgs ?? []),
+      ];
+      if (options.sentinelConfig !== undefined) {
+        const file = join(dir, 'sentinel.conf');
+        writeFileSync(file, `port ${port}\nbind 127.0.0.1\ndir ${dir}\n${options.sentinelConfig}\n`);
+        args = [file, '--sentinel'];
+      }
+      const child = spawn(REDIS_SERVER_BINARY, args, { stdio: 'ignore' });
       handle.process = child;
       if (!(await pollUntil(() => canConnect(port), 5000, 50))) {
         await killProcess(child);

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/sessions/redis-client.js';
 import { serviceGate } from '../helpers/services.js';
-import { startRedis, pollUntil, type RedisProcess } from '../helpers/redis-servers.js';
+import { pollUntil, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
 import { login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 
 const run = promisify(execFile);
@@ -47,14 +47,14 @@ async function me(app: FastifyInstance, cookie: string) {
 }
 
 describe('two app instances on a three-node Redis Cluster', await serviceGate('redis'), () => {
-  const nodes: RedisProcess[] = [];
+  const nodes: PrivateRedis[] = [];
   let env: TestEnvironment;
   let first: FastifyInstance;
   let second: FastifyInstance;
 
   before(async () => {
     for (let i = 0; i < 3; i++) {
-      nodes.push(await startRedis({ extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] }));
+      nodes.push(await startPrivateRedis({ extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] }));
     }
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
     const probe = new Redis(nodes[0]!.port, '127.0.0.1');
@@ -90,17 +90,17 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
 });
 
 describe('two app instances on Redis Sentinel, through a failover', await serviceGate('redis'), () => {
-  let primary: RedisProcess;
-  let replica: RedisProcess;
-  let sentinel: RedisProcess;
+  let primary: PrivateRedis;
+  let replica: PrivateRedis;
+  let sentinel: PrivateRedis;
   let env: TestEnvironment;
   let first: FastifyInstance;
   let second: FastifyInstance;
 
   before(async () => {
-    primary = await startRedis();
-    replica = await startRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(primary.port)] });
-    sentinel = await startRedis({
+    primary = await startPrivateRedis();
+    replica = await startPrivateRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    sentinel = await startPrivateRedis({
       sentinelConfig: [
         `sentinel monitor portal 127.0.0.1 ${primary.port} 1`,
         'sentinel down-after-milliseconds portal 1000',
