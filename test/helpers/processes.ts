@@ -41,11 +41,14 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** Polls `check` every `everyMs` until it is true (→ true) or `withinMs` has passed (→ false). */
+/**
+ * Polls `check` every `everyMs` until it is true (→ true) or `withinMs` has passed (→ false). A check
+ * that throws (a server not up yet refusing the connection) counts as not yet.
+ */
 export async function pollUntil(check: () => Promise<boolean>, withinMs: number, everyMs = 100): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
-    if (await check()) return true;
+    if (await check().catch(() => false)) return true;
     await sleep(everyMs);
   }
   return false;
