@@ -4,7 +4,7 @@
  * `app.requireUser` / `app.requireScopes(...)` are the preHandlers protected routes use.
  */
 import fp from 'fastify-plugin';
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AuthService, type Principal } from './auth-service.js';
 import { AccessTokens, InvalidTokenError } from './tokens.js';
 import { hasScopes, type ScopeName } from './scopes.js';
@@ -103,7 +103,10 @@ export default fp<AuthPluginOptions>(
       const principal = await request.identify(reply);
       if (principal) {
         request.user = principal;
-        request.log = request.log.child({ empNo: principal.empNo });
+        // Bound on the request's own (pino) logger: no second child logger per request.
+        (request.log as FastifyBaseLogger & { setBindings(bindings: Record<string, unknown>): void }).setBindings({
+          empNo: principal.empNo,
+        });
         return;
       }
       const { tokenError, staleSession } = await request.identification!;

@@ -2,7 +2,7 @@
  * Access tokens: JWTs signed with HS256 and our key only. A token names the session it belongs to
  * (`sid`), and is honoured only while that session lives, so logging out ends the token too.
  */
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 
 const ALGORITHM = 'HS256';
@@ -43,14 +43,15 @@ function toClaims(payload: JWTPayload): AccessTokenClaims {
 }
 
 export class AccessTokens {
-  readonly #key: Uint8Array;
+  /** Imported once: handing jose the raw bytes would import the key again at every verification. */
+  readonly #key: KeyObject;
 
   constructor(
     secretKey: string,
     readonly ttlSeconds: number,
   ) {
     if (secretKey.length < 32) throw new Error('The access-token secret must be at least 32 characters');
-    this.#key = new TextEncoder().encode(secretKey);
+    this.#key = createSecretKey(Buffer.from(secretKey, 'utf8'));
   }
 
   async sign(claims: Omit<AccessTokenClaims, 'exp'>): Promise<{ token: string; expiresIn: number }> {
