@@ -54,17 +54,6 @@ let dummyArgon2: Promise<string> | undefined;
 let dummyBcrypt: Promise<string> | undefined;
 
 /**
- * Checks a login's password with the same work whatever the account: every call runs one argon2id
- * and one bcrypt verification, in parallel, one of them real (or none, for an unknown user) and the
- * other against a throwaway hash of the same algorithm and cost. An unknown user, an argon2id user
- * and a legacy bcrypt user therefore take the same time (ASVS 5.0 6.3.8; Django's CVE-2016-2513
- * was a timing leak between hash kinds).
- */
-export function verifyLoginPassword(hash: string | undefined, password: string): Promise<boolean> {
-  return verifyEvenly(hash, password);
-}
-
-/**
  * Runs a login (its throttle count, look-up and password check) in one of the limited slots, or
  * refuses it with 429 at once. The throttle is counted inside, so a refused login costs nothing.
  */
@@ -114,7 +103,14 @@ class Gate {
 
 const hashingGate = new Gate(CONCURRENT_CHECKS);
 
-async function verifyEvenly(hash: string | undefined, password: string): Promise<boolean> {
+/**
+ * Checks a login's password with the same work whatever the account: every call runs one argon2id
+ * and one bcrypt verification, in parallel, one of them real (or none, for an unknown user) and the
+ * other against a throwaway hash of the same algorithm and cost. An unknown user, an argon2id user
+ * and a legacy bcrypt user therefore take the same time (ASVS 5.0 6.3.8; Django's CVE-2016-2513
+ * was a timing leak between hash kinds).
+ */
+export async function verifyLoginPassword(hash: string | undefined, password: string): Promise<boolean> {
   dummyArgon2 ??= argon2Hash(DUMMY_PASSWORD);
   dummyBcrypt ??= bcryptHash(DUMMY_PASSWORD, LEGACY_BCRYPT_COST);
   const legacy = hash !== undefined && BCRYPT_PATTERN.test(hash);

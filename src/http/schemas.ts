@@ -37,7 +37,6 @@ export const SessionJson = Type.Object(
 export const MessageResponse = Type.Object({ message: Type.String() }, { $id: 'MessageResponse' });
 
 export const errorRef = (description: string) => Type.Ref('ErrorResponse', { description });
-export const messageRef = (description: string) => Type.Ref('MessageResponse', { description });
 
 /**
  * The security requirement of a protected route: the OAuth2 password flow's bearer token with these
