@@ -13,6 +13,7 @@ import accepts from '@fastify/accepts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ResolvedConfig } from './config.js';
 import { registerErrorHandling } from './http/errors.js';
+import { SCHEMA_FORMATS } from './http/schemas.js';
 import openapi from './http/openapi.js';
 import database from './database/plugin.js';
 import sessions from './sessions/plugin.js';
@@ -50,7 +51,7 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
     genReqId: requestIdOf,
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: REQUEST_TIMEOUT_MS,
-    ajv: { customOptions: { allErrors: true } },
+    ajv: { customOptions: { allErrors: true, formats: SCHEMA_FORMATS } },
     rewriteUrl: (request) => escapeStrayPercents(request.url ?? '/'),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const insecure = plainHttpWarning(config, transport);

@@ -15,11 +15,12 @@ import {
 } from '../employees/employee-repository.js';
 import { findScopes } from '../employees/scope-repository.js';
 import type { Session, SessionManager } from '../sessions/session-manager.js';
-import { AppError, forbidden, INVALID_CREDENTIALS, notFound, validationFailed } from '../errors.js';
+import { AppError, INVALID_CREDENTIALS, notFound, validationFailed } from '../errors.js';
 import { hashPassword, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from './passwords.js';
 import { disableLogin, replacePassword } from './account-actions.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
-import { hasScopes, narrowScopes } from './scopes.js';
+import { narrowScopes } from './scopes.js';
+import { assertMayManage } from '../employees/management.js';
 import type { LoginThrottle } from './throttle.js';
 import { validateNewPassword } from '../employees/validation.js';
 
@@ -73,14 +74,14 @@ export class AuthService {
     const tooLong = passwordTooLong(password);
     if (tooLong) throw tooLong;
     const employee = await withPasswordCheckSlot(async () => {
-      await this.throttle.admit(username, client.address);
       const found = await findEmployeeByEmail(this.db, username);
+      await this.throttle.admit(username, client.address, found?.emp_no);
       const matches = await verifyLoginPassword(found?.password, password);
       return found && matches && !found.disabled ? found : undefined;
     });
     if (!employee) throw invalidCredentials();
 
-    await this.throttle.succeeded(username, client.address);
+    await this.throttle.succeeded(username, client.address, employee.emp_no);
     if (needsRehash(employee.password)) await this.upgradeHash(employee.emp_no, password);
 
     const scopes = narrowScopes(await findScopes(this.db, employee.emp_no), requestedScope);
@@ -160,13 +161,13 @@ export class AuthService {
     const tooLong = passwordTooLong(currentPassword);
     if (tooLong) throw tooLong;
     const matches = await withPasswordCheckSlot(async () => {
-      await this.throttle.admit(employee.email, client.address);
+      await this.throttle.admit(employee.email, client.address, empNo);
       return verifyLoginPassword(await findPasswordHash(this.db, empNo), currentPassword);
     });
     if (!matches) {
       throw validationFailed([{ field: 'current_password', message: 'is not your current password' }]);
     }
-    await this.throttle.succeeded(employee.email, client.address);
+    await this.throttle.succeeded(employee.email, client.address, empNo);
     const checked = validateNewPassword(newPassword, 'new_password');
     if (!checked.ok) throw validationFailed(checked.errors);
     const ended = await replacePassword(this.db, this.sessions, empNo, checked.value);
@@ -176,11 +177,11 @@ export class AuthService {
 
   /**
    * An administrator disabling (or enabling) someone's login. Disabling ends their sessions and
-   * tokens at once. Nobody disables themself, and only someone holding every scope the target
-   * holds may do it (an admin:write cannot lock out a super:*).
+   * tokens at once. Governed by the rule of every action on a person (`assertMayManage`): nobody
+   * disables themself, and an admin:write cannot lock out a super:*.
    */
   async setDisabled(actor: Principal, empNo: number, disabled: boolean): Promise<number> {
-    await this.assertMayManage(actor, empNo);
+    await assertMayManage(this.db, actor, empNo);
     let ended = 0;
     if (disabled) ended = await disableLogin(this.db, this.sessions, empNo);
     else await setAccountDisabled(this.db, empNo, false);
@@ -190,17 +191,10 @@ export class AuthService {
 
   /** An administrator ending all of someone's sessions and tokens; returns how many. */
   async endSessionsOf(actor: Principal, empNo: number): Promise<number> {
-    await this.assertMayManage(actor, empNo);
+    await assertMayManage(this.db, actor, empNo);
     const ended = await this.sessions.endAllForEmployee(empNo);
     this.log.info({ target: empNo, sessionsEnded: ended }, "ended an employee's sessions");
     return ended;
-  }
-
-  /** Someone else's account, and no one holding a scope the actor lacks (the rule of scope changes). */
-  private async assertMayManage(actor: Principal, empNo: number): Promise<void> {
-    if (actor.empNo === empNo) throw forbidden();
-    if (!(await findEmployeeByNumber(this.db, empNo))) throw notFound(`No employee with number ${empNo}`);
-    if (!hasScopes(actor.scopes, await findScopes(this.db, empNo))) throw forbidden();
   }
 
   /** Rewrites a legacy (bcrypt) hash as argon2id now that we know the password. Best effort. */

@@ -53,3 +53,31 @@ export function narrowScopes(granted: readonly string[], requested: string | und
   const closure = scopeClosure(granted);
   return [...new Set(asked)].filter((scope): scope is ScopeName => closure.has(scope as ScopeName));
 }
+
+/** Someone, as far as permissions go: their number and the scopes they hold (or a login carries). */
+export interface ScopedPerson {
+  empNo: number;
+  scopes: readonly string[];
+}
+
+/** How an action treats a person acting on themself. */
+export interface ManageOptions {
+  /**
+   * 'refused' (the default) for what would let someone raise or lock out themself: changing their
+   * scopes, disabling their login, ending their sessions as an administrator (they have their own
+   * routes for that). 'allowed' where the person already has that right over themself: updating
+   * their record's details, which `user:write` (implied by `admin:write`) allows on their own.
+   */
+  self?: 'refused' | 'allowed';
+}
+
+/**
+ * The one rule for every action on another person's account (their record, scopes, sessions,
+ * login): the actor must hold every scope the person holds, so the grant system is no ladder
+ * (an `admin:write` can neither edit, demote, disable nor log out a `super:*`), and acting on
+ * oneself is governed by `options.self`.
+ */
+export function mayManage(actor: ScopedPerson, target: ScopedPerson, options: ManageOptions = {}): boolean {
+  if (actor.empNo === target.empNo) return options.self === 'allowed';
+  return hasScopes(actor.scopes, target.scopes);
+}

@@ -10,10 +10,16 @@
  * checked at all; unknown usernames are counted the same way, so the limit reveals nothing.
  * The lockout is a window, not permanent: an attacker can delay an account's owner by at most
  * LOGIN_THROTTLE_WINDOW_SECONDS at a time.
+ *
+ * An account is counted twice over: by the username as given, normalised as stored emails are
+ * (`normaliseEmail`), and by the employee number it resolves to. Either counter over the limit
+ * refuses the attempt, so no other spelling of an address (case, spaces, fullwidth letters, or
+ * anything a database collation might one day equate) brings a fresh set of guesses.
  */
 import { createHash } from 'node:crypto';
 import type { SessionStore } from '../sessions/store.js';
 import { AppError } from '../errors.js';
+import { normaliseEmail } from '../employees/employee-repository.js';
 
 export interface ThrottleOptions {
   maxFailuresPerAccount: number;
@@ -28,7 +34,12 @@ export const tooManyAttempts = (retryAfterSeconds: number) =>
 
 /** The account's counter name: a hash, so that usernames (emails) are not kept in the store's keys. */
 function accountKey(username: string): string {
-  return `login:account:${createHash('sha256').update(username.trim().toLowerCase()).digest('base64url').slice(0, 22)}`;
+  return `login:account:${createHash('sha256').update(normaliseEmail(username)).digest('base64url').slice(0, 22)}`;
+}
+
+/** The counter of the employee a username resolved to. */
+function employeeKey(empNo: number): string {
+  return `login:employee:${empNo}`;
 }
 
 function clientKey(address: string): string {
@@ -42,16 +53,21 @@ export class LoginThrottle {
     private readonly onThrottled: () => void = () => {},
   ) {}
 
-  /** Counts an attempt; throws 429 when the account or the client is over its limit. */
-  async admit(username: string, clientAddress: string): Promise<void> {
-    const { windowSeconds } = this.options;
-    const [account, client] = await Promise.all([
+  /**
+   * Counts an attempt; throws 429 when the account (as spelt, or the employee `empNo` it resolved
+   * to, when it names one) or the client is over its limit.
+   */
+  async admit(username: string, clientAddress: string, empNo?: number): Promise<void> {
+    const { windowSeconds, maxFailuresPerAccount, maxFailuresPerClient } = this.options;
+    const [spelling, client, employee] = await Promise.all([
       this.store.increment(accountKey(username), windowSeconds),
       this.store.increment(clientKey(clientAddress), windowSeconds),
+      empNo === undefined ? undefined : this.store.increment(employeeKey(empNo), windowSeconds),
     ]);
     const over = [
-      account.count > this.options.maxFailuresPerAccount ? account.resetInSeconds : 0,
-      client.count > this.options.maxFailuresPerClient ? client.resetInSeconds : 0,
+      spelling.count > maxFailuresPerAccount ? spelling.resetInSeconds : 0,
+      client.count > maxFailuresPerClient ? client.resetInSeconds : 0,
+      employee && employee.count > maxFailuresPerAccount ? employee.resetInSeconds : 0,
     ];
     const retryAfter = Math.max(...over);
     if (retryAfter > 0) {
@@ -61,7 +77,11 @@ export class LoginThrottle {
   }
 
   /** A successful login: the account starts afresh and the client gets its attempt back. */
-  async succeeded(username: string, clientAddress: string): Promise<void> {
-    await Promise.all([this.store.resetCounter(accountKey(username)), this.store.decrement(clientKey(clientAddress))]);
+  async succeeded(username: string, clientAddress: string, empNo?: number): Promise<void> {
+    await Promise.all([
+      this.store.resetCounter(accountKey(username)),
+      this.store.decrement(clientKey(clientAddress)),
+      empNo === undefined ? undefined : this.store.resetCounter(employeeKey(empNo)),
+    ]);
   }
 }

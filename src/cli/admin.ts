@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../database/open.js';
-import { isScopeName, SCOPE_NAMES, type ScopeName } from '../employees/scope-names.js';
+import { isScopeName, SCOPE_NAMES, splitScopeNames, type ScopeName } from '../employees/scope-names.js';
 import { findScopes, grantScopes, revokeScopes, setScopes } from '../employees/scope-repository.js';
 import { SessionStoreUnavailableError } from '../sessions/store.js';
 import {
@@ -350,7 +350,9 @@ const SCOPE_COUNTS: Record<ScopesCommand['verb'], { min: number; max: number }> 
   set: { min: 0, max: Infinity },
 };
 
-function planScopes(name: CommandName, email: string, scopes: readonly string[]): AdminPlan {
+function planScopes(name: CommandName, email: string, words: readonly string[]): AdminPlan {
+  // One name per argument, or several in one quoted argument, separated as the web form's are.
+  const scopes = splitScopeNames(words);
   const verb = name.split(' ')[1] as ScopesCommand['verb'];
   const { min, max } = SCOPE_COUNTS[verb];
   if (scopes.length < min) return usageError('name at least one scope', commandHelp(name));

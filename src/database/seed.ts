@@ -6,7 +6,7 @@
 import { hash as argon2Hash, type Algorithm } from '@node-rs/argon2';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import type { Kysely } from 'kysely';
-import { insertEmployees } from '../employees/employee-repository.js';
+import { insertEmployees, normaliseEmail } from '../employees/employee-repository.js';
 import type { ScopeName } from '../employees/scope-names.js';
 import { grantScopesInBulk } from '../employees/scope-repository.js';
 import { isUniqueViolation } from './dialects.js';
@@ -94,7 +94,8 @@ const EXTRA_EMPLOYEE: SeedEmployee = {
 
 /** The sample database's login-name formula (the original's migration): first.last.empno@gmail.com, lower-case. */
 export function sampleEmail(firstName: string, lastName: string, empNo: number): string {
-  return `${firstName}.${lastName}.${empNo}@gmail.com`.replaceAll(' ', '').toLowerCase();
+  // Normalised like every stored email: the full-size loader writes these without the repository.
+  return normaliseEmail(`${firstName}.${lastName}.${empNo}@gmail.com`.replaceAll(' ', ''));
 }
 
 export const SEED_EMPLOYEES: readonly SeedEmployee[] = [

@@ -38,20 +38,31 @@ export function isPossibleEmpNo(empNo: number): boolean {
   return Number.isSafeInteger(empNo) && empNo >= 1 && empNo <= MAX_EMP_NO;
 }
 
-/** Emails are stored lower-case, so every lookup and insert goes through this one normalisation. */
+/**
+ * The one spelling of an email that is stored and looked up: trimmed, Unicode NFKC (fullwidth
+ * `ｋ`, the Kelvin sign `\u212A` and other compatibility forms become the letters they stand for),
+ * then lower case. Every insert and every lookup goes through it, and every engine then compares
+ * the column exactly (binary collation on MySQL/MariaDB, migration 2026_12_02_0001), so an email
+ * names the same person, or nobody, on SQLite, PostgreSQL and MariaDB alike, and a spelling such
+ * as `kyòichi` is another (unknown) address rather than an accent-insensitive match.
+ */
 export function normaliseEmail(email: string): string {
-  return email.toLowerCase();
+  // NFKC again after lower-casing, which can leave a string that is not in NFKC (and trimming
+  // last, since NFKC turns e.g. the ideographic space into a plain one): normalising a stored email
+  // again must give it back unchanged.
+  return email.normalize('NFKC').toLowerCase().normalize('NFKC').trim();
 }
 
-/** The full row, password hash included: for verifying a login, and nothing else. Case-insensitive on the email. */
+/** The full row, password hash included: for verifying a login, and nothing else. By normalised email. */
 export async function findEmployeeByEmail(db: Kysely<Database>, email: string): Promise<EmployeeRow | undefined> {
   // No stored email holds a NUL, and PostgreSQL refuses one in a parameter (22021): nobody, not 500.
   if (email.includes('\0')) return undefined;
   return db.selectFrom('employees').selectAll().where('email', '=', normaliseEmail(email)).executeTakeFirst();
 }
 
-/** The number of the employee with this email (case-insensitive), without fetching anything else. */
+/** The number of the employee with this (normalised) email, without fetching anything else. */
 export async function findEmployeeNumberByEmail(db: Kysely<Database>, email: string): Promise<number | undefined> {
+  if (email.includes('\0')) return undefined;
   const row = await db.selectFrom('employees').select('emp_no').where('email', '=', normaliseEmail(email)).executeTakeFirst();
   return row?.emp_no;
 }

@@ -29,8 +29,11 @@ import {
   validateNewEmployee,
   validateSearch,
   type EmployeeDetailsInput,
+  type EmployeeUpdateInput,
   type FormInput,
 } from './validation.js';
+import { assertMayManage } from './management.js';
+import type { ScopedPerson } from '../auth/scopes.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 /** The most rows one search returns: the original returned all matches, 300,000 for `%`/`%` (bug 17). */
@@ -101,17 +104,22 @@ export async function getEmployee(db: Kysely<Database>, empNo: number): Promise<
 }
 
 /**
- * Updates an employee's details from the maintenance form and returns the updated employee.
- * Email and password are ignored, as in the original: they cannot be changed here. An unknown
- * number is a 404 (the original reported success: bug 15).
+ * An administrator updating an employee's details from the maintenance form; returns the updated
+ * employee. Email and password are ignored, as in the original: they cannot be changed here. An
+ * unknown number is a 404 (the original reported success: bug 15).
+ *
+ * The number is read and the actor's right to act on that person checked (`assertMayManage`: only
+ * someone whose every scope the actor holds; their own record too, as `user:write` allows) before
+ * the other fields are judged, so a 422 about the fields only ever follows an allowed target.
  */
-export async function updateEmployee(db: Kysely<Database>, input: FormInput): Promise<Employee> {
+export async function updateEmployee(db: Kysely<Database>, actor: ScopedPerson, input: FormInput): Promise<Employee> {
+  const empNo = validateEmpNo(input);
   const result = validateEmployeeUpdate(input);
-  if (!result.ok) throw validationFailed(result.errors);
-  const { empNo } = result.value;
+  if (!empNo.ok) throw validationFailed(result.ok ? empNo.errors : result.errors);
   return inTransaction(db, async (trx) => {
-    if (!(await updateEmployeeDetails(trx, empNo, detailsRow(result.value)))) throw noSuchEmployee(empNo);
-    return getEmployee(trx, empNo);
+    await assertMayManage(trx, actor, empNo.value, { self: 'allowed' });
+    if (!result.ok) throw validationFailed(result.errors);
+    return writeDetails(trx, result.value);
   });
 }
 
@@ -124,7 +132,14 @@ export async function saveOwnRecord(db: Kysely<Database>, actorEmpNo: number, in
   const empNo = validateEmpNo(input);
   if (!empNo.ok) throw validationFailed(empNo.errors);
   if (empNo.value !== actorEmpNo) throw forbidden();
-  return updateEmployee(db, input);
+  const result = validateEmployeeUpdate(input);
+  if (!result.ok) throw validationFailed(result.errors);
+  return inTransaction(db, (trx) => writeDetails(trx, result.value));
+}
+
+async function writeDetails(trx: Kysely<Database>, update: EmployeeUpdateInput): Promise<Employee> {
+  if (!(await updateEmployeeDetails(trx, update.empNo, detailsRow(update)))) throw noSuchEmployee(update.empNo);
+  return getEmployee(trx, update.empNo);
 }
 
 /**

@@ -14,11 +14,12 @@
  */
 import { MAX_PASSWORD_BYTES } from '../auth/passwords.js';
 import type { FieldError } from '../errors.js';
-import { MAX_EMP_NO } from './employee-repository.js';
+import { EMP_NO_MESSAGE, parseEmpNo } from './employee-number.js';
+import { normaliseEmail } from './employee-repository.js';
 
 export const EMPLOYEE_MESSAGES = {
   missingEmpNo: 'Missing employee number',
-  invalidEmpNo: `Employee number must be a whole number from 1 to ${MAX_EMP_NO}`,
+  invalidEmpNo: EMP_NO_MESSAGE,
   emailLength: 'Please enter up to 255 characters',
   email: 'Please enter a valid email address',
   // The original said "between 10 and 32" but checked 1..32 (bug 14); rule and message now agree.
@@ -66,7 +67,7 @@ export interface EmployeeDetailsInput {
 }
 
 export interface NewEmployeeInput extends EmployeeDetailsInput {
-  /** Lower-case. */
+  /** Normalised (`normaliseEmail`): the one spelling stored and looked up. */
   email: string;
   /** As typed, not trimmed. */
   password: string;
@@ -201,7 +202,7 @@ function checkHireAfterBirth(details: Partial<EmployeeDetailsInput>, errors: Fie
 
 /** Like the original, a blank email gets both messages (too short, and not an address). */
 function readEmail(input: FormInput, errors: FieldError[]): string | undefined {
-  const email = text(input.email).toLowerCase();
+  const email = normaliseEmail(text(input.email));
   const lengthOk = isLengthBetween(email, 1, EMAIL_MAX);
   if (!lengthOk) errors.push({ field: 'email', message: EMPLOYEE_MESSAGES.emailLength });
   // An over-long value is not also run through the pattern: one message says what is wrong.
@@ -236,17 +237,13 @@ export function validateNewPassword(password: unknown, field: string): Validatio
 }
 
 function readEmpNo(input: FormInput, errors: FieldError[]): number | undefined {
-  const value = text(input.empNo);
-  if (value === '') {
+  if (text(input.empNo) === '') {
     errors.push({ field: 'empNo', message: EMPLOYEE_MESSAGES.missingEmpNo });
     return undefined;
   }
-  // Digits only: no sign, exponent, decimals or hex, which Number() would accept.
-  const empNo = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(empNo >= 1 && empNo <= MAX_EMP_NO)) {
-    errors.push({ field: 'empNo', message: EMPLOYEE_MESSAGES.invalidEmpNo });
-    return undefined;
-  }
+  // Untrimmed, unlike the other fields: the one strict reading (employee-number.ts) decides whom it names.
+  const empNo = parseEmpNo(input.empNo);
+  if (empNo === undefined) errors.push({ field: 'empNo', message: EMPLOYEE_MESSAGES.invalidEmpNo });
   return empNo;
 }
 

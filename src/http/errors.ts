@@ -11,6 +11,7 @@ import { isDatabaseOutage } from '../database/errors.js';
 import { wantsHtml } from './negotiation.js';
 import { redirectToLogin, type LoginNotice } from '../pages/notices.js';
 import { AppError, validationFailed, type FieldError } from '../errors.js';
+import { FORMAT_MESSAGES } from './schemas.js';
 
 /** Turns Fastify's ajv validation errors into "username is required"-style field errors. */
 function fieldErrors(error: FastifyError): FieldError[] {
@@ -18,7 +19,8 @@ function fieldErrors(error: FastifyError): FieldError[] {
     const missing = (issue.params as { missingProperty?: string }).missingProperty;
     const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
     const field = missing ?? (path || error.validationContext || 'request');
-    const message = missing ? 'is required' : (issue.message ?? 'is invalid');
+    const format = issue.keyword === 'format' ? FORMAT_MESSAGES[(issue.params as { format?: string }).format ?? ''] : undefined;
+    const message = missing ? 'is required' : (format ?? issue.message ?? 'is invalid');
     return { field, message };
   });
 }

@@ -1,5 +1,27 @@
 /** Response shapes shared by several routes; each is declared once so the OpenAPI document agrees. */
 import { Type } from 'typebox';
+import { EMP_NO_MESSAGE, isEmpNoText } from '../employees/employee-number.js';
+
+/**
+ * String formats of our own, checked by the request validator (app.ts gives them to ajv), each with
+ * the message a client sees when a value does not have it. `emp-no`: an employee number in a path
+ * or query, read by the same strict rule as the forms' (employees/employee-number.ts), so that ajv's
+ * type coercion (`+10011` and `1e4` as integers) never decides whom a request names.
+ */
+export const SCHEMA_FORMATS = {
+  'emp-no': { type: 'string', validate: isEmpNoText },
+} as const;
+
+export const FORMAT_MESSAGES: Readonly<Record<string, string>> = {
+  'emp-no': EMP_NO_MESSAGE,
+};
+
+/** An employee number in a path or query string: digits only (convert with `parseEmpNo`). */
+export const EmpNoText = Type.String({
+  format: 'emp-no',
+  description: 'An employee number: digits only, from 1 to 2147483647',
+  examples: ['10001'],
+});
 
 export const ErrorResponse = Type.Object(
   {

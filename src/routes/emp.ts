@@ -19,10 +19,12 @@ import {
 import { findEmployeeByNumber, isAccountDisabled, type Employee } from '../employees/employee-repository.js';
 import { changeEmployeeScopes, getEmployeeScopes } from '../employees/scope-service.js';
 import { SCOPE_DESCRIPTIONS } from '../auth/scopes.js';
+import { splitScopeNames } from '../employees/scope-names.js';
 import { sessionJson } from './account.js';
 import { AppError, forbidden } from '../errors.js';
 import { wantsHtml } from '../http/negotiation.js';
-import { errorRef, securedBy } from '../http/schemas.js';
+import { EmpNoText, errorRef, securedBy } from '../http/schemas.js';
+import { parseEmpNo, requireEmpNo } from '../employees/employee-number.js';
 
 
 const SearchResult = Type.Object({
@@ -47,7 +49,12 @@ const SearchFormQuery = Type.Object({
   first_name: Type.Optional(Type.String({ maxLength: 64 })),
 });
 
-const EmployeeParams = Type.Object({ emp_no: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
+const EmployeeParams = Type.Object({ emp_no: EmpNoText });
+
+/** The number in a path, read by the one strict rule (the schema's `emp-no` format has checked it already). */
+function targetOf(params: Static<typeof EmployeeParams>): number {
+  return requireEmpNo(params.emp_no, 'emp_no');
+}
 
 /** The maintenance form as the original's pages post it (camelCase); unknown fields are ignored. */
 const EmployeeForm = Type.Object(
@@ -64,6 +71,12 @@ const EmployeeForm = Type.Object(
   { additionalProperties: true },
 );
 type EmployeeFormBody = Static<typeof EmployeeForm>;
+
+/** A route naming an employee in its path: an unknown one, or a path that names none. */
+const TARGET_ERRORS = {
+  404: errorRef('No such employee'),
+  422: errorRef('emp_no is not an employee number (digits only, 1 to 2147483647)'),
+};
 
 const COMMON_ERRORS = {
   401: errorRef('Not authenticated, or the token is invalid, expired or revoked'),
@@ -124,9 +137,13 @@ async function save(
   } catch (error) {
     if (error instanceof AppError && error.statusCode === 422 && wantsHtml(request)) {
       const { password: _password, ...typed } = request.body as EmployeeFormBody; // never echo a password back
-      const empNo = Number(typed.empNo);
-      // The email is not part of an update form's input; show it as it is stored.
-      const stored = mode !== 'new' && Number.isSafeInteger(empNo) ? await findEmployeeByNumber(request.server.db, empNo) : undefined;
+      // The email is not part of an update form's input; show it as it is stored, but only for the
+      // record this request was allowed to write: read by the same strict rule as the service's,
+      // one's own in 'own' mode, and in 'admin' mode one that passed the service's may-manage check
+      // (it judges the other fields only after that check, so a 422 here follows an allowed target).
+      const target = parseEmpNo(typed.empNo);
+      const allowed = mode === 'admin' || (mode === 'own' && target === request.user.empNo);
+      const stored = target !== undefined && allowed ? await findEmployeeByNumber(request.server.db, target) : undefined;
       reply.code(422);
       return editPage(reply, mode, { ...typed, email: stored?.email ?? typed.email }, { errors: error.errors ?? [], detail: error.message });
     }
@@ -222,8 +239,7 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
           description: 'The employee, or the maintenance page',
           content: { 'application/json': { schema: Type.Ref('Employee') }, 'text/html': { schema: Type.String() } },
         },
-        404: errorRef('No such employee'),
-        422: errorRef('emp_no is not a positive integer'),
+        ...TARGET_ERRORS,
         ...COMMON_ERRORS,
       },
     },
@@ -232,8 +248,9 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
       reply: FastifyReply,
     ) => {
       // Checked before anything is read: someone else's number is not even looked up.
-      if (mode === 'own' && request.params.emp_no !== request.user.empNo) throw forbidden();
-      const employee = await getEmployee(app.db, request.params.emp_no);
+      const empNo = targetOf(request.params);
+      if (mode === 'own' && empNo !== request.user.empNo) throw forbidden();
+      const employee = await getEmployee(app.db, empNo);
       return answer(
         request,
         reply,
@@ -252,10 +269,16 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
   typed.get('/admin-get-update/:emp_no', employeeRoute('admin'));
   typed.get('/own-get-update/:emp_no', employeeRoute('own'));
 
+  // An array only: the validator turns a lone string into a one-item array (its `coerceTypes:
+  // 'array'`), and `splitScopeNames` splits each item, so `"user:read admin:read"`, `"user:read,
+  // admin:read"`, a repeated form field and a JSON array all read the same.
   const ScopesBody = Type.Object({
     scopes: Type.Optional(
-      Type.Union([Type.Array(Type.String({ maxLength: 32 }), { maxItems: 16 }), Type.String({ maxLength: 256 })], {
-        description: 'The complete new list: an array, or names separated by spaces (absent: none)',
+      Type.Array(Type.String({ maxLength: 256 }), {
+        maxItems: 16,
+        description:
+          'The complete new list (absent: none): an array of names, a form field repeated, or one string of names ' +
+          'separated by spaces or commas (`user:read admin:read`, `user:read,admin:read`)',
       }),
     ),
   });
@@ -271,10 +294,13 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
         summary: "An employee's scopes",
         security: securedBy('admin:read'),
         params: EmployeeParams,
-        response: { 200: ScopesJson, 404: errorRef('No such employee'), ...COMMON_ERRORS },
+        response: { 200: ScopesJson, ...TARGET_ERRORS, ...COMMON_ERRORS },
       },
     },
-    async (request) => ({ emp_no: request.params.emp_no, scopes: await getEmployeeScopes(app.db, request.params.emp_no) }),
+    async (request) => {
+      const empNo = targetOf(request.params);
+      return { emp_no: empNo, scopes: await getEmployeeScopes(app.db, empNo) };
+    },
   );
 
   typed.post(
@@ -295,18 +321,18 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
           200: ScopesJson,
           303: Type.Null({ description: 'Browser: back to the maintenance page' }),
           404: errorRef('No such employee'),
-          422: errorRef('An unknown scope name'),
+          422: errorRef('An unknown scope name, or emp_no not an employee number'),
           ...COMMON_ERRORS,
         },
       },
     },
     async (request, reply) => {
-      const { scopes = [] } = request.body;
-      const requested = typeof scopes === 'string' ? scopes.split(/\s+/).filter(Boolean) : scopes;
-      const now = await changeEmployeeScopes(app.db, request.user, request.params.emp_no, requested);
-      request.log.info({ target: request.params.emp_no, scopes: now }, 'changed scopes');
-      if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${request.params.emp_no}?saved=scopes`, 303);
-      return { emp_no: request.params.emp_no, scopes: now };
+      const requested = splitScopeNames(request.body.scopes);
+      const empNo = targetOf(request.params);
+      const now = await changeEmployeeScopes(app.db, request.user, empNo, requested);
+      request.log.info({ target: empNo, scopes: now }, 'changed scopes');
+      if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${empNo}?saved=scopes`, 303);
+      return { emp_no: empNo, scopes: now };
     },
   );
 
@@ -320,13 +346,14 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
         summary: "An employee's live sessions",
         security: securedBy('admin:read'),
         params: EmployeeParams,
-        response: { 200: Type.Object({ emp_no: Type.Integer(), sessions: Type.Array(Type.Ref('Session')) }), 404: errorRef('No such employee'), ...COMMON_ERRORS },
+        response: { 200: Type.Object({ emp_no: Type.Integer(), sessions: Type.Array(Type.Ref('Session')) }), ...TARGET_ERRORS, ...COMMON_ERRORS },
       },
     },
     async (request) => {
-      await getEmployee(app.db, request.params.emp_no);
-      const sessions = await app.auth.listSessions(request.params.emp_no);
-      return { emp_no: request.params.emp_no, sessions: sessions.map((session) => sessionJson(session, request.user)) };
+      const empNo = targetOf(request.params);
+      await getEmployee(app.db, empNo);
+      const sessions = await app.auth.listSessions(empNo);
+      return { emp_no: empNo, sessions: sessions.map((session) => sessionJson(session, request.user)) };
     },
   );
 
@@ -344,15 +371,16 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
         response: {
           200: Type.Object({ emp_no: Type.Integer(), ended: Type.Integer() }),
           303: Type.Null({ description: 'Browser: back to the maintenance page' }),
-          404: errorRef('No such employee'),
+          ...TARGET_ERRORS,
           ...COMMON_ERRORS,
         },
       },
     },
     async (request, reply) => {
-      const ended = await app.auth.endSessionsOf(request.user, request.params.emp_no);
-      if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${request.params.emp_no}?saved=sessions`, 303);
-      return { emp_no: request.params.emp_no, ended };
+      const empNo = targetOf(request.params);
+      const ended = await app.auth.endSessionsOf(request.user, empNo);
+      if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${empNo}?saved=sessions`, 303);
+      return { emp_no: empNo, ended };
     },
   );
 
@@ -371,16 +399,17 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
         response: {
           200: Type.Object({ emp_no: Type.Integer(), disabled: Type.Boolean(), sessions_ended: Type.Integer() }),
           303: Type.Null({ description: 'Browser: back to the maintenance page' }),
-          404: errorRef('No such employee'),
+          ...TARGET_ERRORS,
           ...COMMON_ERRORS,
         },
       },
     },
     async (request, reply) => {
       const { disabled } = request.body;
-      const ended = await app.auth.setDisabled(request.user, request.params.emp_no, disabled);
-      if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${request.params.emp_no}?saved=account`, 303);
-      return { emp_no: request.params.emp_no, disabled, sessions_ended: ended };
+      const empNo = targetOf(request.params);
+      const ended = await app.auth.setDisabled(request.user, empNo, disabled);
+      if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${empNo}?saved=account`, 303);
+      return { emp_no: empNo, disabled, sessions_ended: ended };
     },
   );
 
@@ -415,7 +444,7 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
     },
     async (request, reply) =>
       save(request, reply, request.body.empNo?.trim() ? 'admin' : 'new', async () => {
-        if (request.body.empNo?.trim()) return { employee: await updateEmployee(app.db, request.body), created: false };
+        if (request.body.empNo?.trim()) return { employee: await updateEmployee(app.db, request.user, request.body), created: false };
         return { employee: await createEmployee(app.db, request.body), created: true };
       }),
   );

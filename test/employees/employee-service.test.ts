@@ -18,6 +18,10 @@ const NIRANJAN = { emp_no: 12483, birth_date: '1959-10-19', first_name: 'Niranja
 const GOPALAKRISHNAN = { emp_no: 496044, birth_date: '1958-05-26', first_name: 'Gopalakrishnan', last_name: 'Gornas', gender: 'M', hire_date: '1988-10-27', email: 'gopalakrishnan.gornas.496044@gmail.com' };
 const BE_HAI = { emp_no: 500222, birth_date: '1978-12-09', first_name: 'Be Hai', last_name: 'Doe', gender: 'M', hire_date: '2022-11-01', email: 'behai_nguyen@hotmail.com' };
 
+/** Seeded scopes: kyoichi (10005) holds admin:read admin:write; mary (10011) holds super:*. */
+const ADMIN = { empNo: 10005, scopes: ['admin:read', 'admin:write'] };
+const SUPER_EMP_NO = 10011;
+
 const DUPLICATE_EMAIL = { statusCode: 422, code: 'VALIDATION_FAILED', errors: [{ field: 'email', message: "Can't accept this email. Please specify another" }] };
 
 /** Rows whose names hold LIKE's special characters, to show they match only themselves. */
@@ -173,7 +177,7 @@ for (const engine of ENGINES) {
     describe('updateEmployee', () => {
       it('writes the details, ignores email and password, and returns the updated employee', async () => {
         const hashBefore = (await findEmployeeByEmail(testDb.db, 'guenter.marchegay.10399@gmail.com'))?.password;
-        const updated = await updateEmployee(testDb.db, {
+        const updated = await updateEmployee(testDb.db, ADMIN, {
           empNo: '10399',
           birthDate: '13/6/1957',
           firstName: 'Guenter',
@@ -194,14 +198,14 @@ for (const engine of ENGINES) {
       it('answers 404 for an unknown number, writing nothing (the original reported success)', async () => {
         const before = await rowCount();
         await assert.rejects(
-          updateEmployee(testDb.db, { empNo: '499999', birthDate: '1/1/1960', firstName: 'No', lastName: 'One', gender: 'F', hireDate: '1/1/1990' }),
+          updateEmployee(testDb.db, ADMIN, { empNo: '499999', birthDate: '1/1/1960', firstName: 'No', lastName: 'One', gender: 'F', hireDate: '1/1/1990' }),
           { statusCode: 404, message: 'No employee with number 499999' },
         );
         assert.equal(await rowCount(), before);
       });
 
       it('answers 422 with every problem, writing nothing', async () => {
-        await assert.rejects(updateEmployee(testDb.db, { empNo: '10399', birthDate: '1/1/1960', firstName: '', lastName: 'Marchegay', gender: 'X', hireDate: '1/1/1950' }), {
+        await assert.rejects(updateEmployee(testDb.db, ADMIN, { empNo: '10399', birthDate: '1/1/1960', firstName: '', lastName: 'Marchegay', gender: 'X', hireDate: '1/1/1950' }), {
           statusCode: 422,
           errors: [
             { field: 'firstName', message: 'For first name, please enter between 1 and 14 characters' },
@@ -210,6 +214,32 @@ for (const engine of ENGINES) {
           ],
         });
         assert.equal((await getEmployee(testDb.db, 10399)).first_name, 'Guenter');
+      });
+
+      it("refuses an administrator the record of someone holding a scope they lack, writing nothing, even with invalid fields", async () => {
+        const before = await getEmployee(testDb.db, SUPER_EMP_NO);
+        const form = { empNo: String(SUPER_EMP_NO), birthDate: '7/11/1953', firstName: 'Demoted', lastName: 'Sluis', gender: 'F', hireDate: '22/1/1990' };
+        await assert.rejects(updateEmployee(testDb.db, ADMIN, form), { statusCode: 403, code: 'FORBIDDEN' });
+        await assert.rejects(updateEmployee(testDb.db, ADMIN, { ...form, firstName: '' }), { statusCode: 403, code: 'FORBIDDEN' });
+        assert.deepEqual(await getEmployee(testDb.db, SUPER_EMP_NO), before);
+        // super:* holds every scope, so it may.
+        const updated = await updateEmployee(testDb.db, { empNo: 500222, scopes: ['super:*'] }, { ...form, firstName: 'Mary' });
+        assert.equal(updated.first_name, 'Mary');
+      });
+
+      it("lets an administrator update their own record's details, as user:write allows", async () => {
+        const own = await getEmployee(testDb.db, ADMIN.empNo);
+        const updated = await updateEmployee(testDb.db, ADMIN, { empNo: String(ADMIN.empNo), birthDate: own.birth_date, firstName: own.first_name, lastName: 'Maliniak', gender: own.gender, hireDate: own.hire_date });
+        assert.deepEqual(updated, own);
+      });
+
+      it('reads the number strictly and looks nobody up for a number it refuses', async () => {
+        for (const empNo of ['+10399', '10399.0', '0x40f', ' 10399', '1e4', '-1', '0', '2147483648']) {
+          await assert.rejects(updateEmployee(testDb.db, ADMIN, { empNo, birthDate: '1/1/1960', firstName: 'X', lastName: 'Y', gender: 'F', hireDate: '1/1/1990' }), {
+            statusCode: 422,
+            errors: [{ field: 'empNo', message: 'Employee number must be a whole number from 1 to 2147483647, in digits only' }],
+          }, empNo);
+        }
       });
     });
 

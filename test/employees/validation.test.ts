@@ -22,7 +22,7 @@ const MSG = {
   passwordBytes: 'Please enter at most 72 bytes: each letter outside plain ASCII (é, ß, 日) takes 2 to 4',
   hireAfterBirth: 'Hire Date must be after Birth Date',
   missingEmpNo: 'Missing employee number',
-  invalidEmpNo: 'Employee number must be a whole number from 1 to 2147483647',
+  invalidEmpNo: 'Employee number must be a whole number from 1 to 2147483647, in digits only',
   searchLastName: 'Please provide partial search last name between 1 and 16 characters, must include wildcard %. E.g. %nas%',
   searchFirstName: 'Please provide partial search first name between 1 and 14 characters, must include wildcard %. E.g. %An',
 };
@@ -174,13 +174,13 @@ describe('validateEmployeeUpdate', () => {
     });
   });
 
-  it('reads the employee number from digits only, within a 32-bit integer', () => {
-    const numbers = [' 500222 ', 500222, '0010001', '2147483647'];
+  it('reads the employee number from digits only (not even spaces around them), within a 32-bit integer', () => {
+    const numbers = ['500222', 500222, '0010001', '2147483647'];
     assert.deepEqual(
       numbers.map((empNo) => validateEmpNo({ empNo })),
       [500222, 500222, 10001, 2147483647].map((value) => ({ ok: true, value })),
     );
-    const wrong = ['abc', '-5', '+5', '1.5', '0', '1e3', '0x10', '2147483648', '99999999999999999999', 1.5, -1];
+    const wrong = ['abc', '-5', '+5', '1.5', '0', '1e3', '0x10', '2147483648', '99999999999999999999', 1.5, -1, ' 500222 ', '500222\n', '１０００１', '10001.0'];
     assert.deepEqual(
       wrong.map((empNo) => validateEmpNo({ empNo })),
       wrong.map(() => ({ ok: false, errors: [{ field: 'empNo', message: MSG.invalidEmpNo }] })),

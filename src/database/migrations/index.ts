@@ -9,6 +9,7 @@ import { employeeScopesMigration } from './2026_11_27_0002_employee_scopes.js';
 import { departmentsAndHistoryMigration } from './2026_12_01_0001_departments_and_history.js';
 import { employeeNameSearchIndexesMigration } from './2026_12_01_0002_employee_name_search_indexes.js';
 import { accountStatusMigration } from './2026_11_27_0003_account_status.js';
+import { exactEmailComparisonMigration } from './2026_12_02_0001_exact_email_comparison.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_27_0001_employees': employeesMigration,
@@ -16,4 +17,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_01_0001_departments_and_history': departmentsAndHistoryMigration,
   '2026_12_01_0002_employee_name_search_indexes': employeeNameSearchIndexesMigration,
   '2026_11_27_0003_account_status': accountStatusMigration,
+  '2026_12_02_0001_exact_email_comparison': exactEmailComparisonMigration,
 };
