@@ -31,6 +31,7 @@ import { escapeStrayPercents } from './http/lenient-url.js';
 import { factoryOptions, http2Server, plainHttpWarning, transportOf } from './http/transport.js';
 import { loggerOptions, requestIdHeader, requestIdOf, RequestLogController } from './observability/logging.js';
 import metrics from './observability/metrics.js';
+import { looseDirectoryWarning } from './private-files.js';
 
 /** Limits that keep one slow or oversized client from holding the server (OWASP ASVS 13.x). */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -75,6 +76,9 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
     absoluteTimeoutSeconds: config.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
     cookieSecure: config.COOKIE_SECURE,
   });
+  // DATA_DIR holds the embedded database and session files when those are in use (private-files.ts).
+  const looseDataDir = !config.DATABASE_URL || !config.REDIS_URL ? looseDirectoryWarning(config.DATA_DIR, 'DATA_DIR') : undefined;
+  if (looseDataDir) app.log.warn(looseDataDir);
   await app.register(metrics, {
     sessionStore: app.sessionStore,
     token: config.METRICS_TOKEN,

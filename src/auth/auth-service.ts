@@ -74,8 +74,9 @@ export class AuthService {
     const tooLong = passwordTooLong(password);
     if (tooLong) throw tooLong;
     const employee = await withPasswordCheckSlot(async () => {
+      await this.throttle.admit(username, client.address);
       const found = await findEmployeeByEmail(this.db, username);
-      await this.throttle.admit(username, client.address, found?.emp_no);
+      if (found) await this.throttle.admitEmployee(found.emp_no);
       const matches = await verifyLoginPassword(found?.password, password);
       return found && matches && !found.disabled ? found : undefined;
     });
@@ -161,7 +162,8 @@ export class AuthService {
     const tooLong = passwordTooLong(currentPassword);
     if (tooLong) throw tooLong;
     const matches = await withPasswordCheckSlot(async () => {
-      await this.throttle.admit(employee.email, client.address, empNo);
+      await this.throttle.admit(employee.email, client.address);
+      await this.throttle.admitEmployee(empNo);
       return verifyLoginPassword(await findPasswordHash(this.db, empNo), currentPassword);
     });
     if (!matches) {

@@ -12,9 +12,9 @@
  * LOGIN_THROTTLE_WINDOW_SECONDS at a time.
  *
  * An account is counted twice over: by the username as given, normalised as stored emails are
- * (`normaliseEmail`), and by the employee number it resolves to. Either counter over the limit
- * refuses the attempt, so no other spelling of an address (case, spaces, fullwidth letters, or
- * anything a database collation might one day equate) brings a fresh set of guesses.
+ * (`normaliseEmail`), and by the employee number it resolves to (`admitEmployee`). Either counter
+ * over the limit refuses the attempt, so no other spelling of an address (case, spaces, fullwidth
+ * letters, or anything a database collation might one day equate) brings a fresh set of guesses.
  */
 import { createHash } from 'node:crypto';
 import type { SessionStore } from '../sessions/store.js';
@@ -53,23 +53,31 @@ export class LoginThrottle {
     private readonly onThrottled: () => void = () => {},
   ) {}
 
-  /**
-   * Counts an attempt; throws 429 when the account (as spelt, or the employee `empNo` it resolved
-   * to, when it names one) or the client is over its limit.
-   */
-  async admit(username: string, clientAddress: string, empNo?: number): Promise<void> {
-    const { windowSeconds, maxFailuresPerAccount, maxFailuresPerClient } = this.options;
-    const [spelling, client, employee] = await Promise.all([
+  /** Counts an attempt; throws 429 when the account (as spelt) or the client is over its limit. */
+  async admit(username: string, clientAddress: string): Promise<void> {
+    const { windowSeconds } = this.options;
+    const [account, client] = await Promise.all([
       this.store.increment(accountKey(username), windowSeconds),
       this.store.increment(clientKey(clientAddress), windowSeconds),
-      empNo === undefined ? undefined : this.store.increment(employeeKey(empNo), windowSeconds),
     ]);
-    const over = [
-      spelling.count > maxFailuresPerAccount ? spelling.resetInSeconds : 0,
-      client.count > maxFailuresPerClient ? client.resetInSeconds : 0,
-      employee && employee.count > maxFailuresPerAccount ? employee.resetInSeconds : 0,
-    ];
-    const retryAfter = Math.max(...over);
+    this.refuseIfOver(
+      account.count > this.options.maxFailuresPerAccount ? account.resetInSeconds : 0,
+      client.count > this.options.maxFailuresPerClient ? client.resetInSeconds : 0,
+    );
+  }
+
+  /**
+   * Counts the attempt against the employee the username resolved to (after `admit`, before the
+   * password is checked); throws 429 when that employee is over the account limit, however the
+   * attempts spelt their address.
+   */
+  async admitEmployee(empNo: number): Promise<void> {
+    const employee = await this.store.increment(employeeKey(empNo), this.options.windowSeconds);
+    this.refuseIfOver(employee.count > this.options.maxFailuresPerAccount ? employee.resetInSeconds : 0);
+  }
+
+  private refuseIfOver(...retryAfters: number[]): void {
+    const retryAfter = Math.max(...retryAfters);
     if (retryAfter > 0) {
       this.onThrottled();
       throw tooManyAttempts(retryAfter);
@@ -77,11 +85,11 @@ export class LoginThrottle {
   }
 
   /** A successful login: the account starts afresh and the client gets its attempt back. */
-  async succeeded(username: string, clientAddress: string, empNo?: number): Promise<void> {
+  async succeeded(username: string, clientAddress: string, empNo: number): Promise<void> {
     await Promise.all([
       this.store.resetCounter(accountKey(username)),
       this.store.decrement(clientKey(clientAddress)),
-      empNo === undefined ? undefined : this.store.resetCounter(employeeKey(empNo)),
+      this.store.resetCounter(employeeKey(empNo)),
     ]);
   }
 }

@@ -5,13 +5,13 @@
  * sees `Kysely<Database>` and a `DialectName`; the few places where SQL itself differs between
  * engines live in `dialects.ts`.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
 import { createPool } from 'mysql2';
 import { Pool, TypeOverrides, types as pgTypes } from 'pg';
 import type { Database, DialectName } from './schema.js';
+import { ensurePrivateDirectory, preparePrivateDatabaseFile } from '../private-files.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -109,10 +109,12 @@ function serverLocation(url: URL, defaultPort: number): string {
 }
 
 function sqliteDialect(file: string): Dialect {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') ensurePrivateDirectory(dirname(file));
   return new SqliteDialect({
     // Opened on first use, like the server pools: a handle that is never queried holds no file.
     database: async () => {
+      // 0600 before better-sqlite3 creates it with the umask's mode (private-files.ts).
+      if (file !== ':memory:') preparePrivateDatabaseFile(file);
       const database = new SqliteDatabase(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
       // WAL lets readers carry on while one writer commits, which a web app's overlapping
       // requests need; SQLite leaves foreign keys off by default, for backward compatibility only.

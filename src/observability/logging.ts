@@ -48,30 +48,28 @@ export const REDACTED_PATHS = [
 
 /**
  * Query parameters whose values are credentials. The app never takes one from a URL, but a client
- * may wrongly send `?access_token=…` or `?session=…`, and request URLs are logged.
+ * may wrongly send `?access_token=…`, `?password=…` or `?pw=…`, and request URLs are logged. Matched
+ * anywhere in the name (`current_password`, `client_secret`, `api_key`), case-insensitively.
  */
-const CREDENTIAL_PARAMETER = /pass|token|secret|session|auth|key|jwt|code|sig/i;
+const CREDENTIAL_PARAMETER = /pass|pw|token|secret|session|auth|key|jwt|code|sig/i;
 
-/** The URL with the value of every credential-looking query parameter replaced. */
+/**
+ * The URL with the value of every credential-looking query parameter replaced. Pairs are split on
+ * `;` as well as `&`: some servers and proxies read `;` as a separator, so a value after one must
+ * not slip through as part of a harmless parameter's value.
+ */
 export function redactUrl(url: string): string {
   const start = url.indexOf('?');
   if (start === -1) return url;
-  const query = url
-    .slice(start + 1)
-    .split('&')
-    .map((pair) => {
-      const equals = pair.indexOf('=');
-      if (equals === -1) return pair;
-      const name = pair.slice(0, equals);
-      let decoded = name;
-      try {
-        decoded = decodeURIComponent(name.replaceAll('+', ' '));
-      } catch {
-        // A malformed escape: judge the name as sent.
-      }
-      return CREDENTIAL_PARAMETER.test(decoded) ? `${name}=[redacted]` : pair;
-    })
-    .join('&');
+  const query = url.slice(start + 1).replace(/([^&;=]*)=([^&;]*)/g, (pair: string, name: string) => {
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name.replaceAll('+', ' '));
+    } catch {
+      // A malformed escape: judge the name as sent.
+    }
+    return CREDENTIAL_PARAMETER.test(decoded) ? `${name}=[redacted]` : pair;
+  });
   return `${url.slice(0, start)}?${query}`;
 }
 

@@ -2,8 +2,7 @@
  * The session room's factory: Redis when a URL is configured (sessions shared by every instance),
  * otherwise the embedded SQLite file (one instance, but sessions still survive a restart).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { preparePrivateDatabaseFile } from '../private-files.js';
 import { RedisSessionStore } from './redis-store.js';
 import { SqliteSessionStore } from './sqlite-store.js';
 import type { SessionStore } from './store.js';
@@ -12,7 +11,7 @@ export interface OpenSessionStoreOptions {
   /** Set → Redis; unset or empty → SQLite at `sqlitePath`. */
   redisUrl?: string | undefined;
   keyPrefix: string;
-  /** The SQLite file (its directory is created when missing), or ':memory:'. */
+  /** The SQLite file (made 0600, its directory created 0700 when missing), or ':memory:'. */
   sqlitePath: string;
   /** Receives background errors (Redis connection errors, SQLite sweep failures) for logging. */
   onError?: ((err: Error) => void) | undefined;
@@ -26,6 +25,7 @@ export function openSessionStore(options: OpenSessionStoreOptions): SessionStore
   if (redisUrl) {
     return new RedisSessionStore({ url: redisUrl, keyPrefix, onError });
   }
-  if (sqlitePath !== ':memory:') mkdirSync(dirname(sqlitePath), { recursive: true });
+  // Session records are credentials: 0600 before better-sqlite3 creates the file (private-files.ts).
+  if (sqlitePath !== ':memory:') preparePrivateDatabaseFile(sqlitePath);
   return new SqliteSessionStore({ path: sqlitePath, keyPrefix, onError });
 }

@@ -21,6 +21,11 @@ const USERS = {
 type Who = keyof typeof USERS;
 
 const FORBIDDEN = { detail: 'Not enough permissions' };
+const EMP_NO_MESSAGE = 'Employee number must be a whole number from 1 to 2147483647, in digits only';
+/** 10011 (mary, super:*) as `Number()` or a schema's type coercion would also read it. */
+const SPELLINGS_OF_10011 = ['+10011', '10011.0', '0x271b', ' 10011', '10011 ', '1.0011e4', '１００１１'];
+/** Anything of mary's record: her name, email, birth and hire dates in either format. */
+const MARYS_DATA = /mary|sluis|1953|07\/11|1990-01-22|22\/01\/1990/i;
 const NO_HASH = /password|\$argon2|\$2[aby]\$/;
 
 for (const engine of ENGINES) {
@@ -222,6 +227,65 @@ for (const engine of ENGINES) {
       });
     });
 
+    describe('employee numbers, read one strict way', () => {
+      it('refuses every other spelling of a number in a save with 422, showing nobody\'s record', async () => {
+        for (const empNo of [...SPELLINGS_OF_10011, '1e4']) {
+          const fields = { empNo, birthDate: '1/1/1960', firstName: '', lastName: 'X', gender: 'F', hireDate: '1/1/1990' };
+          for (const [who, url] of [['behai', '/emp/user-save'], ['kyoichi', '/emp/admin-save']] as const) {
+            const json = await post(who, url, fields);
+            assert.equal(json.statusCode, 422, `${url} ${JSON.stringify(empNo)}`);
+            const errors = url === '/emp/user-save' ? [{ field: 'empNo', message: EMP_NO_MESSAGE }] : json.json().errors;
+            assert.deepEqual(json.json(), { detail: `Invalid request: ${errors.map((e: { field: string; message: string }) => `${e.field} ${e.message}`).join('; ')}`, errors });
+            assert.ok(errors.some((e: { field: string; message: string }) => e.field === 'empNo' && e.message === EMP_NO_MESSAGE));
+            const page = await post(who, url, fields, BROWSER);
+            assert.equal(page.statusCode, 422);
+            assert.match(page.body, new RegExp(`<p class="field-error" id="empNo-error">${EMP_NO_MESSAGE}</p>`));
+            assert.match(page.body, /<input id="email" value="" readonly>/, 'no stored email is shown');
+            assert.doesNotMatch(page.body, MARYS_DATA, `${url} ${JSON.stringify(empNo)}`);
+          }
+        }
+      });
+
+      it('refuses every other spelling of a number in a path with 422, before anyone is looked up or changed', async () => {
+        const routes: Array<[Who, 'GET' | 'POST', (n: string) => string, unknown]> = [
+          ['kyoichi', 'GET', (n) => `/emp/admin-get-update/${n}`, undefined],
+          ['mary', 'GET', (n) => `/emp/own-get-update/${n}`, undefined],
+          ['kyoichi', 'GET', (n) => `/emp/scopes/${n}`, undefined],
+          ['kyoichi', 'GET', (n) => `/emp/sessions/${n}`, undefined],
+          ['mary', 'POST', (n) => `/api/emp/scopes/${n}`, { scopes: [] }],
+          ['mary', 'POST', (n) => `/emp/sessions/${n}/end-all`, undefined],
+          ['mary', 'POST', (n) => `/emp/account/${n}`, { disabled: true }],
+        ];
+        const expected = { detail: `Invalid request: emp_no ${EMP_NO_MESSAGE}`, errors: [{ field: 'emp_no', message: EMP_NO_MESSAGE }] };
+        for (const spelling of [...SPELLINGS_OF_10011, '1e4', '-10011', '0', '2147483648']) {
+          for (const [who, method, url, payload] of routes) {
+            const target = url(encodeURIComponent(spelling));
+            const response = await app.inject({ method, url: target, headers: API, cookies: as(who), ...(payload ? { payload: payload as object } : {}) });
+            assert.equal(response.statusCode, 422, `${method} ${target}`);
+            assert.deepEqual(response.json(), expected, `${method} ${target}`);
+          }
+        }
+        // '+' unescaped in a path is a plus sign too.
+        assert.deepEqual((await get('kyoichi', '/emp/admin-get-update/+10011')).json(), expected);
+        // Nothing happened to mary: still logged in, still super:*.
+        assert.equal((await get('mary', '/admin/me')).statusCode, 200);
+        assert.deepEqual((await get('kyoichi', '/emp/scopes/10011')).json(), { emp_no: 10011, scopes: ['super:*'] });
+      });
+
+      it('documents the path parameter as digits only', async () => {
+        const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+        const parameter = document.paths['/emp/admin-get-update/{emp_no}'].get.parameters.find((p: { name: string }) => p.name === 'emp_no');
+        assert.deepEqual(parameter, {
+          schema: { type: 'string', format: 'emp-no' },
+          example: '10001',
+          in: 'path',
+          name: 'emp_no',
+          required: true,
+          description: 'An employee number: digits only, from 1 to 2147483647',
+        });
+      });
+    });
+
     describe('saving', () => {
       const OWN = {
         empNo: '500222',
@@ -268,6 +332,39 @@ for (const engine of ENGINES) {
         const response = await post('kyoichi', '/emp/admin-save', fields);
         assert.equal(response.statusCode, 200);
         assert.equal(response.json().hire_date, '2022-11-01');
+      });
+
+      it('refuses admin:write the record of a super:* employee, as it refuses ending their sessions, showing none of it', async () => {
+        const before = await findEmployeeByNumber(app.db, 10011);
+        const fields = { empNo: '10011', birthDate: '7/11/1953', firstName: 'Hijacked', lastName: 'Sluis', gender: 'F', hireDate: '22/1/1990' };
+        const json = await post('kyoichi', '/emp/admin-save', fields);
+        assert.equal(json.statusCode, 403);
+        assert.deepEqual(json.json(), FORBIDDEN);
+        const page = await post('kyoichi', '/emp/admin-save', { ...fields, firstName: '' }, BROWSER);
+        assert.equal(page.statusCode, 403);
+        assert.match(page.body, /<p class="error" role="alert">Not enough permissions<\/p>/);
+        assert.doesNotMatch(page.body, MARYS_DATA);
+        assert.equal((await post('kyoichi', '/emp/sessions/10011/end-all', {})).statusCode, 403, 'the same rule');
+        assert.deepEqual(await findEmployeeByNumber(app.db, 10011), before);
+      });
+
+      it("lets an administrator save their own record's details through admin-save, as user-save would", async () => {
+        const fields = { empNo: '10005', birthDate: '21/1/1955', firstName: 'Kyoichi', lastName: 'Maliniak', gender: 'M', hireDate: '12/9/1989' };
+        const response = await post('kyoichi', '/emp/admin-save', fields);
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json(), {
+          emp_no: 10005,
+          email: USERS.kyoichi,
+          first_name: 'Kyoichi',
+          last_name: 'Maliniak',
+          birth_date: '1955-01-21',
+          gender: 'M',
+          hire_date: '1989-09-12',
+        });
+        // Invalid fields show their own record again, and only it.
+        const page = await post('kyoichi', '/emp/admin-save', { ...fields, firstName: '' }, BROWSER);
+        assert.equal(page.statusCode, 422);
+        assert.match(page.body, new RegExp(`<input id="email" value="${USERS.kyoichi}" readonly>`));
       });
 
       it('adds a new employee with a fresh number, who can then log in', async () => {
@@ -363,6 +460,24 @@ for (const engine of ENGINES) {
       it('accepts the names as one space-separated string, as a form or a script sends them', async () => {
         const response = await setScopes('mary', 262556, 'user:read');
         assert.deepEqual(response.json().scopes, ['user:read']);
+      });
+
+      it('accepts names separated by spaces or commas, repeated form fields and JSON arrays alike', async () => {
+        const expected = { emp_no: 262556, scopes: ['admin:read', 'user:read'] };
+        const forms = ['scopes=user:read%20admin:read', 'scopes=user:read+admin:read', 'scopes=user:read,admin:read', 'scopes=user:read,%20admin:read', 'scopes=user:read&scopes=admin:read'];
+        for (const payload of forms) {
+          const response = await app.inject({ method: 'POST', url: '/emp/scopes/262556', headers: { ...FORM, ...API }, cookies: as('kyoichi'), payload });
+          assert.equal(response.statusCode, 200, payload);
+          assert.deepEqual(response.json(), expected, payload);
+          assert.deepEqual((await setScopes('kyoichi', 262556, [])).json(), { emp_no: 262556, scopes: [] });
+        }
+        for (const scopes of ['user:read admin:read', 'user:read,admin:read', ['user:read', 'admin:read'], ['user:read admin:read']]) {
+          assert.deepEqual((await setScopes('kyoichi', 262556, scopes)).json(), expected, JSON.stringify(scopes));
+        }
+        const unknown = await setScopes('kyoichi', 262556, 'user:read root,admin:read');
+        assert.equal(unknown.statusCode, 422);
+        assert.deepEqual(unknown.json().errors, [{ field: 'scopes', message: 'Unknown scope root; valid: user:read, user:write, admin:read, admin:write, super:*' }]);
+        assert.deepEqual((await setScopes('kyoichi', 262556, 'user:read')).json(), { emp_no: 262556, scopes: ['user:read'] });
       });
 
       it('refuses to grant or take away more than the administrator holds, or to change oneself', async () => {
