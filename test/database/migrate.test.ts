@@ -6,6 +6,8 @@ import { createDatabase } from '../../src/database/connection.js';
 import { isUniqueViolation } from '../../src/database/dialects.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
 import { MIGRATIONS } from '../../src/database/migrations/index.js';
+import { exactEmailComparisonMigration } from '../../src/database/migrations/2026_12_02_0001_exact_email_comparison.js';
+import { findEmployeeNumberByEmail } from '../../src/employees/employee-repository.js';
 import type { NewEmployeeRow } from '../../src/database/schema.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 
@@ -106,6 +108,41 @@ for (const engine of ENGINES) {
     it('left only the valid row behind', async () => {
       const rows = await testDb.db.selectFrom('employees').select('emp_no').execute();
       assert.deepEqual(rows, [{ emp_no: VALID.emp_no }]);
+    });
+  });
+
+  describe(`exact email comparison on ${engine}`, await gateFor(engine), () => {
+    let testDb: TestDatabase;
+    before(async () => {
+      testDb = await createTestDatabase(engine, { seed: false });
+    });
+    after(() => testDb?.cleanup());
+
+    const row = (emp_no: number, email: string): NewEmployeeRow => ({ ...VALID, emp_no, email });
+    const emails = async () =>
+      (await testDb.db.selectFrom('employees').select(['emp_no', 'email']).orderBy('emp_no').execute()).map((r) => [r.emp_no, r.email]);
+
+    it('normalises emails stored before (trim, NFKC, lower case), then finds only exact spellings', async () => {
+      // Written past the repository, as rows from before the normalisation were.
+      await testDb.db
+        .insertInto('employees')
+        .values([row(600010, ' ＭＩＸＥＤ.Case.600010@Example.COM '), row(600011, 'kyòichi.600011@example.com'), row(600012, '\u212Aelvin.600012@example.com')])
+        .execute();
+      await exactEmailComparisonMigration.up(testDb.db);
+      assert.deepEqual(await emails(), [
+        [600010, 'mixed.case.600010@example.com'],
+        [600011, 'kyòichi.600011@example.com'],
+        [600012, 'kelvin.600012@example.com'],
+      ]);
+      assert.equal(await findEmployeeNumberByEmail(testDb.db, 'kyoichi.600011@example.com'), undefined, 'an accent is not ignored');
+      assert.equal(await findEmployeeNumberByEmail(testDb.db, 'KYÒICHI.600011@example.com'), 600011);
+    });
+
+    it('stops, naming both employees, when two stored emails become one', async () => {
+      await testDb.db.insertInto('employees').values([row(600020, 'same.600020@example.com'), row(600021, 'ＳＡＭＥ.600020@example.com')]).execute();
+      await assert.rejects(exactEmailComparisonMigration.up(testDb.db), {
+        message: 'employees 600021 and 600020 both have the email same.600020@example.com once normalised; give one of them another email first',
+      });
     });
   });
 

@@ -116,6 +116,19 @@ describe('logs', () => {
     assert.ok(!logs.text().includes('secret-part'));
   });
 
+  it('redacts passwords, tokens and secrets under every common name, after ; as well as &', async () => {
+    const names = ['password', 'pw', 'pwd', 'token', 'access_token', 'secret', 'current_password', 'new_password', 'client_secret', 'PASSWORD', 'pass%77ord'];
+    const query = names.map((name, i) => `${name}=leak-${i}-x`).join('&');
+    const url = `/api/me?page=2&${query};pw=leak-semicolon-x&q=a%3Db`;
+    await app.inject({ method: 'GET', url, headers: { 'x-request-id': 'query-2' } });
+    const incoming = linesOf('query-2').find((line) => line.msg === 'incoming request') as { req: { url: string } };
+    assert.equal(
+      incoming.req.url,
+      `/api/me?page=2&${names.map((name) => `${name}=[redacted]`).join('&')};pw=[redacted]&q=a%3Db`,
+    );
+    assert.doesNotMatch(logs.text(), /leak-/);
+  });
+
   it('writes JSON lines, one object per line', () => {
     const raw = logs.text().trimEnd().split('\n');
     assert.ok(raw.length > 10);
