@@ -93,6 +93,15 @@ describe('the admin command line, before any database work', () => {
     });
   });
 
+  it('reads several scopes in one argument, separated by spaces or commas, as the web form does', () => {
+    assert.deepEqual(planAdmin(['scopes', 'grant', 'a@example.com', 'user:read admin:read', 'user:write,admin:write']), {
+      kind: 'scopes',
+      verb: 'grant',
+      email: 'a@example.com',
+      scopes: ['user:read', 'admin:read', 'user:write', 'admin:write'],
+    });
+  });
+
   const COMMANDS = [
     'employees create',
     'password set',
