@@ -3,9 +3,10 @@
  * rules and messages (its WTForms forms, §7.2 and §6 of the behaviour notes), minus its bugs.
  *
  * Input is what a form posts: a plain object whose values are strings (a JSON client may send a
- * number, e.g. for `empNo`, which is read as its decimal text). Keys are the form's camelCase
+ * number, e.g. for `empNo`, which must then be a whole number). Keys are the form's camelCase
  * names; unknown keys are ignored; a missing key counts as blank; text is trimmed (except the
- * password: see `readPassword`). Anything else (an array, an object) counts as blank too.
+ * password: see `readPassword`, and the employee number, read by `parseEmpNo` exactly as sent).
+ * Anything else (an array, an object) counts as blank too.
  *
  * Each problem is one `FieldError` naming the input's own field, in a fixed order: birthDate,
  * firstName, lastName, gender, hireDate, then email and password (new employees) or empNo
