@@ -86,29 +86,27 @@ export function reconnectOnDemotion(error: Error): boolean {
  *   failover is announced (ioredis' SentinelConnector/FailoverDetector);
  * - `role: 'master'` (ioredis' default, kept explicit): every (re)connection checks the server's
  *   own INFO role and moves on if it is not a primary;
- * - `reconnectOnError`: a demoted primary answering READONLY makes the client reconnect;
- * - the subscriptions are renewed within seconds, not ioredis' one minute, after a sentinel restarts.
+ * - `reconnectOnError`: a demoted primary answering READONLY makes the client reconnect.
+ * Every sentinel announces a failover, so one sentinel away (its subscription is renewed after
+ * ioredis' one minute) costs nothing.
  */
 function sentinelOptions(options: ConnectionOptions): RedisOptions {
   return {
     role: 'master',
     failoverDetector: true,
     reconnectOnError: reconnectOnDemotion,
-    sentinelReconnectStrategy: () => SENTINEL_RESUBSCRIBE_DELAY_MS,
     // A hung sentinel must not hold up the search for the primary.
     ...(options.commandTimeout !== undefined ? { sentinelCommandTimeout: options.commandTimeout } : {}),
   };
 }
-
-const SENTINEL_RESUBSCRIBE_DELAY_MS = 2000;
 
 export function createRedisClient(url: string, options: ConnectionOptions): RedisClient {
   const topology = parseRedisUrl(url);
   switch (topology.mode) {
     case 'standalone':
       return new Redis(url, { ...options, lazyConnect: false });
-    case 'sentinel':
-      return new Redis({
+    case 'sentinel': {
+      const client = new Redis({
         ...options,
         ...sentinelOptions(options),
         sentinels: topology.hosts,
@@ -119,6 +117,11 @@ export function createRedisClient(url: string, options: ConnectionOptions): Redi
         ...(topology.auth.password ? { sentinelPassword: topology.auth.password } : {}),
         ...(topology.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
       });
+      // QUIT leaves the failover subscriptions open (ioredis issue 1362), holding the process
+      // open and reconnecting to sentinels forever; disconnect() closes them once the client ends.
+      client.once('end', () => client.disconnect());
+      return client;
+    }
     case 'cluster': {
       const { retryStrategy, enableOfflineQueue, ...nodeOptions } = options;
       const clusterOptions: ClusterOptions = {
