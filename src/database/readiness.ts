@@ -34,8 +34,8 @@ export class SchemaGate implements KyselyPlugin {
 }
 
 const FIRST_RETRY_DELAY_MS = 500;
-/** Long enough not to flood the log (and the server, as it restarts), short enough to serve soon after. */
-const MAX_RETRY_DELAY_MS = 10_000;
+/** Long enough not to flood the log (or a server that is starting), short enough to serve soon after it is back. */
+const MAX_RETRY_DELAY_MS = 5_000;
 
 export interface RetryLog {
   warn(fields: Record<string, unknown>, message: string): void;
@@ -43,7 +43,7 @@ export interface RetryLog {
 }
 
 /**
- * Runs `attempt` until it succeeds, waiting longer after each outage (doubling up to 10 s) and
+ * Runs `attempt` until it succeeds, waiting longer after each outage (doubling up to 5 s) and
  * saying so at warn level. An error that is not an outage (a failed migration) is thrown at once:
  * waiting would not mend it. Rejects with the abort reason when `signal` aborts.
  */

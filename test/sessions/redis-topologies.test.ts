@@ -160,6 +160,8 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
   const sentinels: PrivateRedis[] = [];
   let env: TestEnvironment;
   let app: FastifyInstance;
+  /** The test's own connections to the servers. */
+  const probes: Redis[] = [];
 
   before(async () => {
     primary = await startPrivateRedis();
@@ -201,6 +203,7 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
     app = await env.start();
   });
   after(async () => {
+    for (const probe of probes) probe.disconnect();
     await env?.cleanup().catch(() => undefined);
     for (const server of [...sentinels, replica, primary]) await server?.stop();
   });
@@ -237,10 +240,12 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
     assert.equal(ledger.statuses.get(503), undefined, 'all is well before the fault');
 
     const sleeper = new Redis(primary.port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probes.push(sleeper);
     sleeper.on('error', () => {});
     const hangStarted = Date.now();
     const hang = sleeper.call('DEBUG', 'SLEEP', String(HANG_SECONDS)).catch(() => undefined);
     const oldPrimary = new Redis(primary.port, '127.0.0.1', { commandTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => 200 });
+    probes.push(oldPrimary);
     oldPrimary.on('error', () => {});
     // Requests run through the hang, the promotion, the old primary's waking and its demotion,
     // and on until it has resynchronised as a replica (when Sentinel's writes to it are final).
@@ -253,8 +258,6 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
       if (synced && (rejoined ||= Date.now()) && Date.now() - rejoined > 1000) break;
     }
     await hang;
-    sleeper.disconnect();
-    oldPrimary.disconnect();
     assert.ok(rejoined, 'the old primary rejoined as a replica');
 
     const statuses = Object.fromEntries(ledger.statuses);
