@@ -143,7 +143,8 @@ export function createRedisClient(url: string, options: ConnectionOptions): Redi
  * asked CLUSTER INFO, and each must answer `cluster_state:ok` (the cluster's own verdict, which
  * turns to `fail` when a slot is uncovered), and as many must answer as the cluster has shards
  * (`cluster_size`): a lost shard fails the check at once, before the cluster itself notices.
- * A probe GET would have tested one slot only.
+ * A probe GET would have tested one slot only; CLUSTER INFO from one node would have missed a
+ * shard lost moments ago (before cluster-node-timeout), which requests for its slots already meet.
  */
 export async function checkRedis(client: RedisClient): Promise<void> {
   if (!(client instanceof Cluster)) {
@@ -160,6 +161,9 @@ export async function checkRedis(client: RedisClient): Promise<void> {
     shards = Math.max(shards, Number(/cluster_size:(\d+)/.exec(info)?.[1] ?? 0));
   }
   if (primaries.length === 0 || primaries.length < shards) {
+    // ioredis drops a node whose connection ended and learns of it again only from a redirection;
+    // asking for the slot map here lets a returned shard count without waiting for a request.
+    client.refreshSlotsCache();
     throw new Error(`Redis Cluster: ${primaries.length} of ${shards} primaries answer`);
   }
 }

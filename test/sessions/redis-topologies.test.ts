@@ -87,6 +87,38 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     assert.ok(ended.json().ended >= 12);
     for (const { cookie } of logins) assert.equal((await me(second, cookie)).statusCode, 401);
   });
+
+  it('is not ready the moment a shard is lost, as requests find it, and ready again once it returns', { timeout: 60_000 }, async () => {
+    const NOT_READY = { status: 'unavailable', checks: { sessionStore: 'unavailable', database: 'ok' } };
+    const { cookie } = await login(first);
+    const lost = nodes[2]!;
+    await lost.kill();
+    for (const app of [first, second]) {
+      const ready = await app.inject({ method: 'GET', url: '/ready' });
+      assert.equal(ready.statusCode, 503, 'a shard down is an unready store, before the cluster itself notices');
+      assert.deepEqual(ready.json(), NOT_READY);
+    }
+    // After cluster-node-timeout the surviving nodes refuse every key (cluster_state:fail).
+    const survivor = new Redis(nodes[0]!.port, '127.0.0.1');
+    const failed = await pollUntil(async () => (await survivor.cluster('INFO')).includes('cluster_state:fail'), 15_000, 200);
+    survivor.disconnect();
+    assert.ok(failed, 'the cluster noticed');
+    const refused = await first.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: SEED_USER.username, password: SEED_USER.password }) });
+    assert.equal(refused.statusCode, 503);
+    assert.equal((await me(first, cookie)).statusCode, 503);
+    const ready = await second.inject({ method: 'GET', url: '/ready' });
+    assert.equal(ready.statusCode, 503, 'what every request meets, /ready says');
+    assert.deepEqual(ready.json(), NOT_READY);
+
+    await lost.start(); // its nodes.conf brings it back with its slots (and no data: persistence is off)
+    const back = Date.now();
+    for (const app of [first, second]) {
+      assert.ok(await pollUntil(async () => (await app.inject({ method: 'GET', url: '/ready' })).statusCode === 200, 20_000, 200), 'ready again by itself');
+    }
+    const fresh = await login(second);
+    assert.equal((await me(first, fresh.cookie)).statusCode, 200);
+    console.log(`Redis Cluster shard back: ready again after ${((Date.now() - back) / 1000).toFixed(1)} s`);
+  });
 });
 
 describe('two app instances on Redis Sentinel, through a failover', await serviceGate('redis'), () => {
