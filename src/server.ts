@@ -76,7 +76,7 @@ async function startPrimary(config: ResolvedConfig, workers: number): Promise<vo
     log.warn({ err: error }, 'database unavailable: starting the workers (they answer 503) and migrating once it answers');
   }
   const supervision = superviseWorkers(workers, log);
-  retryWhileUnavailable(migrate, { what: 'migrations', log })
+  void retryWhileUnavailable(migrate, { what: 'migrations', log })
     .then(
       () => log.info({}, 'database migrated'),
       (error: unknown) => {
