@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { freePort, pollUntil, spawnServer, startPrivatePostgres, type PrivatePostgres, type ServerProcess } from './helpers/processes.js';
 import { isReachable } from './helpers/services.js';
+import { restartDelayMs } from '../src/cluster.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
 const LOGIN = 'username=behai_nguyen%40hotmail.com&password=password';
@@ -27,6 +28,15 @@ function workerPids(primary: number): number[] {
     return [];
   }
 }
+
+describe('restarting workers', () => {
+  it('restarts at once after a worker that lived, and waits longer after each failed start, up to 30 s, never giving up', () => {
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7, 50].map(restartDelayMs),
+      [0, 500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000],
+    );
+  });
+});
 
 describe('several worker processes on one port', () => {
   let server: ChildProcess;
