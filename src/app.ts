@@ -40,6 +40,11 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export interface BuildOptions {
   /** Where log lines go instead of stdout (tests capture them; server.ts may prettify them). */
   logStream?: Writable | undefined;
+  /**
+   * Migrate (and seed) the database at start; the default. A cluster worker passes false: its
+   * primary migrates once, and the worker serves 503 until the schema is current.
+   */
+  prepareDatabase?: boolean | undefined;
 }
 
 export async function buildApp(config: ResolvedConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -64,7 +69,12 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
   await app.register(accepts);
   registerErrorHandling(app);
 
-  await app.register(database, { databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, seed: config.SEED_SAMPLE_DATA });
+  await app.register(database, {
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    seed: config.SEED_SAMPLE_DATA,
+    prepare: options.prepareDatabase ?? true,
+  });
   await app.register(sessions, {
     store: openSessionStore({
       redisUrl: config.REDIS_URL,

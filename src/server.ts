@@ -7,8 +7,11 @@ import { existsSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { isPrimary, superviseWorkers, workerCount } from './cluster.js';
-import { openDatabase } from './database/open.js';
-import { ConfigError, loadConfig } from './config.js';
+import { createDatabase } from './database/connection.js';
+import { isDatabaseOutage } from './database/errors.js';
+import { prepareDatabase } from './database/open.js';
+import { retryWhileUnavailable } from './database/readiness.js';
+import { ConfigError, loadConfig, type ResolvedConfig } from './config.js';
 import { resolveSecretKey } from './secret-key.js';
 import { buildApp } from './app.js';
 import { prettyLogStream } from './observability/logging.js';
@@ -24,16 +27,13 @@ async function main(): Promise<void> {
     config = resolveSecretKey(loadConfig(process.env), (message) => console.warn(`warning: ${message}`));
     const workers = workerCount(config.WORKERS);
     if (workers > 1 && isPrimary()) {
-      // Migrate and seed once, before the workers start, so that they never race to do it.
-      const database = await openDatabase(config.DATABASE_URL, { dataDir: config.DATA_DIR, seed: config.SEED_SAMPLE_DATA });
-      await database.close();
-      const log = pino({ level: config.LOG_LEVEL, base: { role: 'primary' } });
-      superviseWorkers(workers, { log: (message, fields = {}) => log.info(fields, message) });
+      await startPrimary(config, workers);
       return;
     }
     // A person watching a development server in a terminal reads pretty lines; anything else gets JSON.
     const logStream = config.NODE_ENV === 'development' && process.stdout.isTTY ? await prettyLogStream() : undefined;
-    app = await buildApp(config, { logStream }); // may stop on the TLS files or TRUST_PROXY
+    // A worker leaves migrating to its primary; one process alone migrates for itself.
+    app = await buildApp(config, { logStream, prepareDatabase: isPrimary() }); // may stop on the TLS files or TRUST_PROXY
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -49,6 +49,42 @@ async function main(): Promise<void> {
   });
   await app.listen({ host: config.HOST, port: config.PORT });
   await app.metrics.listen(); // the separate /metrics listener, when METRICS_PORT is set
+}
+
+/**
+ * The cluster's primary migrates and seeds once, so that workers never race to do it, and then
+ * looks after the workers. A database that is away does not hold the workers back (they serve
+ * 503 until the schema is current): the primary forks them and migrates once the database answers.
+ */
+async function startPrimary(config: ResolvedConfig, workers: number): Promise<void> {
+  const log = pino({ level: config.LOG_LEVEL, base: { role: 'primary' } });
+  const handle = createDatabase(config.DATABASE_URL, {
+    dataDir: config.DATA_DIR,
+    onConnectionError: (error) => log.warn({ err: error }, 'database connection lost'),
+  });
+  const migrate = () => prepareDatabase(handle.db, { seed: config.SEED_SAMPLE_DATA });
+  try {
+    await migrate();
+    await handle.db.destroy();
+    superviseWorkers(workers, log);
+    return;
+  } catch (error) {
+    if (!isDatabaseOutage(error)) {
+      await handle.db.destroy();
+      throw error; // a failed migration: a bad deployment
+    }
+    log.warn({ err: error }, 'database unavailable: starting the workers (they answer 503) and migrating once it answers');
+  }
+  const supervision = superviseWorkers(workers, log);
+  void retryWhileUnavailable(migrate, { what: 'migrations', log })
+    .then(
+      () => log.info({}, 'database migrated'),
+      (error: unknown) => {
+        log.error({ err: error }, 'database migration failed: stopping');
+        supervision.stop(1);
+      },
+    )
+    .finally(() => handle.db.destroy());
 }
 
 await main();

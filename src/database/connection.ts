@@ -24,12 +24,13 @@ export interface CreateDatabaseOptions {
   /** Where the default SQLite file lives when DATABASE_URL is not set. Created if missing. */
   dataDir: string;
   /**
-   * Called when an idle pooled PostgreSQL connection fails (server restart, network drop).
-   * pg emits these on the pool, and an unhandled 'error' event would crash the process; the broken
-   * connection is already discarded, so the default is to ignore it: the next query reconnects,
-   * or fails with its own error where it is handled.
+   * Called when a pooled connection fails outside a query (server restart, network drop), whether
+   * it sat idle in the pool or was checked out between two queries. The drivers emit these as
+   * 'error' events, and an unhandled one ends the process; the broken connection is discarded
+   * either way, so the default is to ignore it: the next query reconnects, or fails with its own
+   * error where it is handled.
    */
-  onIdleConnectionError?: (error: Error) => void;
+  onConnectionError?: (error: Error) => void;
 }
 
 /** Connections per pool: plenty for one Node process, small enough to run several beside a default server (151 / 100 connections). */
@@ -60,10 +61,14 @@ export function createDatabase(databaseUrl: string | undefined, options: CreateD
     case 'sqlite':
       return { db: new Kysely<Database>({ dialect: sqliteDialect(target.file) }), dialect: 'sqlite', describe: `sqlite ${target.file}` };
     case 'mysql':
-      return { db: new Kysely<Database>({ dialect: mysqlDialect(target.url) }), dialect: 'mysql', describe: `mysql ${serverLocation(target.url, 3306)}` };
+      return {
+        db: new Kysely<Database>({ dialect: mysqlDialect(target.url, options.onConnectionError) }),
+        dialect: 'mysql',
+        describe: `mysql ${serverLocation(target.url, 3306)}`,
+      };
     case 'postgres':
       return {
-        db: new Kysely<Database>({ dialect: postgresDialect(target.url, options.onIdleConnectionError) }),
+        db: new Kysely<Database>({ dialect: postgresDialect(target.url, options.onConnectionError) }),
         dialect: 'postgres',
         describe: `postgres ${serverLocation(target.url, 5432)}`,
       };
@@ -125,10 +130,10 @@ function sqliteDialect(file: string): Dialect {
   });
 }
 
-function mysqlDialect(url: URL): Dialect {
+function mysqlDialect(url: URL, onConnectionError: (error: Error) => void = () => {}): Dialect {
   return new MysqlDialect({
-    pool: async () =>
-      createPool({
+    pool: async () => {
+      const pool = createPool({
         // mysql2 reads host, port, user, password, database and any ?option=value from the URL
         // itself (it ignores the scheme, so mariadb:// works too); the options below take precedence.
         uri: url.href,
@@ -137,7 +142,12 @@ function mysqlDialect(url: URL): Dialect {
         // DATE columns as the server's own 'yyyy-mm-dd' text. Otherwise mysql2 builds a JS Date at
         // local midnight, which serialises as the previous day in any time zone east of UTC.
         dateStrings: true,
-      }),
+      });
+      // mysql2's own listener on each connection is a `once`: a second fatal error on the same
+      // connection would be unhandled. A lasting listener makes every one reach the log instead.
+      pool.on('connection', (connection) => connection.on('error', onConnectionError));
+      return pool;
+    },
     // Strict mode whatever the server's default: an impossible date such as 1978-02-30 must be an
     // error, as on PostgreSQL and SQLite, never a silently stored 0000-00-00.
     onCreateConnection: async (connection) => {
@@ -146,7 +156,7 @@ function mysqlDialect(url: URL): Dialect {
   });
 }
 
-function postgresDialect(url: URL, onIdleConnectionError: (error: Error) => void = () => {}): Dialect {
+function postgresDialect(url: URL, onConnectionError: (error: Error) => void = () => {}): Dialect {
   return new PostgresDialect({
     pool: async () => {
       // DATE as the server's own 'yyyy-mm-dd' text, for the same reason as mysql2's dateStrings.
@@ -159,7 +169,13 @@ function postgresDialect(url: URL, onIdleConnectionError: (error: Error) => void
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         types,
       });
-      pool.on('error', onIdleConnectionError);
+      // pg-pool listens for errors only on idle clients and removes its listener at checkout, so
+      // a connection that dies between two queries of a checked-out client (a server restart under
+      // load) emitted an 'error' nobody heard, and the process exited. Every client gets a lasting
+      // listener when it is created. The pool re-emits an idle client's error, already reported by
+      // that listener, so its own event only needs a listener to be harmless.
+      pool.on('connect', (client) => client.on('error', onConnectionError));
+      pool.on('error', () => {});
       return pool;
     },
   });

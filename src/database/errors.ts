@@ -2,6 +2,19 @@
  * Tells a database outage (server down, restarting, unreachable) from a bug. An outage is answered
  * with 503 and heals by itself once the pool reconnects; anything else is a 500.
  */
+/**
+ * The database answers but is not yet usable by this process: its schema has not been brought up
+ * to date (the server was away at start, or another process is still migrating). Heals by itself
+ * like any outage, so it is answered the same way.
+ */
+export class DatabaseNotReadyError extends Error {
+  readonly code = 'DATABASE_NOT_READY';
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`The database is not ready: ${reason}`, options);
+    this.name = 'DatabaseNotReadyError';
+  }
+}
+
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -12,6 +25,7 @@ const NETWORK_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST', // mysql2
   'ER_CON_COUNT_ERROR', // mysql2: too many connections
   'SQLITE_BUSY',
+  'DATABASE_NOT_READY',
 ]);
 
 // PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, restart).

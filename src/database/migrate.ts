@@ -23,3 +23,9 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
     { cause: error },
   );
 }
+
+/** The names of the migrations this code knows that the database has not run yet (all of them on an empty one). */
+export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
+  const migrations = await new Migrator({ db, provider }).getMigrations();
+  return migrations.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+}

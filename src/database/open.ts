@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { createDatabase, type CreateDatabaseOptions, type DatabaseHandle } from './connection.js';
-import { migrateToLatest } from './migrate.js';
+import { DatabaseNotReadyError } from './errors.js';
+import { migrateToLatest, pendingMigrations } from './migrate.js';
 import type { Database } from './schema.js';
 import { seedIfEmpty } from './seed.js';
 
@@ -22,13 +23,27 @@ export async function openDatabase(databaseUrl: string | undefined, options: Ope
   const { seed, ...createOptions } = options;
   const handle = createDatabase(databaseUrl, createOptions);
   try {
-    await migrateToLatest(handle.db);
-    if (seed) await seedIfEmpty(handle.db);
+    await prepareDatabase(handle.db, { seed });
   } catch (error) {
     await handle.db.destroy();
     throw error;
   }
   return { ...handle, close: () => handle.db.destroy() };
+}
+
+/** Migrates to the latest schema and, if asked, seeds an empty database. */
+export async function prepareDatabase(db: Kysely<Database>, { seed }: { seed: boolean }): Promise<void> {
+  await migrateToLatest(db);
+  if (seed) await seedIfEmpty(db);
+}
+
+/**
+ * Resolves when every migration this code knows has run; throws DatabaseNotReadyError otherwise
+ * (another process, the cluster's primary, is to run them), or the driver's error when unreachable.
+ */
+export async function assertSchemaCurrent(db: Kysely<Database>): Promise<void> {
+  const pending = await pendingMigrations(db);
+  if (pending.length > 0) throw new DatabaseNotReadyError(`migrations not yet run: ${pending.join(', ')}`);
 }
 
 /** Resolves when the database answers a trivial query; throws the driver's error otherwise (for /ready). */

@@ -1,17 +1,30 @@
 /**
- * The database room's door: opens, migrates and (on the embedded default) seeds the database at
- * start, shares it as `app.db`, and closes the pool with the app.
+ * The database room's door: opens the database, brings its schema up to date (or, in a cluster
+ * worker, waits for the primary to have done so), shares it as `app.db`, and closes the pool with
+ * the app.
+ *
+ * A database that is away at start does not stop the start: the app serves, answering 503 for
+ * whatever needs the database (and /ready says so), and keeps trying in the background.
  */
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { Database, DialectName } from './schema.js';
-import { openDatabase } from './open.js';
+import { createDatabase } from './connection.js';
+import { isDatabaseOutage } from './errors.js';
+import { assertSchemaCurrent, prepareDatabase } from './open.js';
+import { retryWhileUnavailable, SchemaGate } from './readiness.js';
 
 export interface DatabasePluginOptions {
   databaseUrl: string | undefined;
   dataDir: string;
-  /** Fill an empty database with the sample employees. */
+  /** Fill an empty database with the sample employees (only when `prepare`). */
   seed: boolean;
+  /**
+   * Migrate (and seed) here. False in a cluster worker: the primary migrates once, and the worker
+   * only waits until the schema is current, so that a worker never needs the database to start.
+   * Default true.
+   */
+  prepare?: boolean | undefined;
 }
 
 declare module 'fastify' {
@@ -23,16 +36,44 @@ declare module 'fastify' {
 
 export default fp<DatabasePluginOptions>(
   async (app, options) => {
-    const database = await openDatabase(options.databaseUrl, {
+    const handle = createDatabase(options.databaseUrl, {
       dataDir: options.dataDir,
-      seed: options.seed,
-      // A pooled connection that dies while idle (server restart) is replaced on next use; say so.
-      onIdleConnectionError: (error) => app.log.warn({ err: error }, 'database connection lost while idle'),
+      // A pooled connection that dies outside a query (server restart) is replaced on next use; say so.
+      onConnectionError: (error) => app.log.warn({ err: error }, 'database connection lost'),
     });
-    app.log.info({ database: database.describe }, 'database ready');
-    app.decorate('db', database.db);
-    app.decorate('dbDialect', database.dialect);
-    app.addHook('onClose', () => database.close());
+    const gate = new SchemaGate();
+    const prepare = (options.prepare ?? true)
+      ? () => prepareDatabase(handle.db, { seed: options.seed })
+      : () => assertSchemaCurrent(handle.db);
+    const stop = new AbortController();
+    let background: Promise<void> = Promise.resolve();
+    try {
+      await prepare();
+      gate.open();
+      app.log.info({ database: handle.describe }, 'database ready');
+    } catch (error) {
+      if (!isDatabaseOutage(error)) {
+        await handle.db.destroy();
+        throw error; // a failed migration: a bad deployment, which waiting would not mend
+      }
+      app.log.warn({ err: error, database: handle.describe }, 'database unavailable at start: serving 503 until it answers');
+      background = retryWhileUnavailable(prepare, { what: 'database start', log: app.log, signal: stop.signal }).then(
+        () => {
+          gate.open();
+          app.log.info({ database: handle.describe }, 'database ready');
+        },
+        (failure: unknown) => {
+          if (!stop.signal.aborted) app.log.error({ err: failure }, 'database could not be prepared: serving 503');
+        },
+      );
+    }
+    app.decorate('db', handle.db.withPlugin(gate));
+    app.decorate('dbDialect', handle.dialect);
+    app.addHook('onClose', async () => {
+      stop.abort();
+      await background;
+      await handle.db.destroy();
+    });
   },
   { name: 'database', fastify: '5.x' },
 );

@@ -9,7 +9,7 @@
  * - reconnection never gives up (capped backoff), so the store recovers by itself when Redis returns;
  * - 'error' events go to `onError` and are otherwise swallowed: an outage must not crash the process.
  */
-import { createRedisClient, type RedisClient } from './redis-client.js';
+import { checkRedis, createRedisClient, type RedisClient } from './redis-client.js';
 import {
   assertTtlSeconds,
   liveRecords,
@@ -207,7 +207,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async ping(): Promise<void> {
-    await this.command((redis) => redis.ping());
+    await this.command((redis) => checkRedis(redis));
   }
 
   async close(): Promise<void> {

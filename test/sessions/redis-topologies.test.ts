@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/sessions/redis-client.js';
 import { serviceGate } from '../helpers/services.js';
 import { pollUntil, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
-import { login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, FORM, form, login, SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 
 const run = promisify(execFile);
 
@@ -87,6 +87,38 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     assert.ok(ended.json().ended >= 12);
     for (const { cookie } of logins) assert.equal((await me(second, cookie)).statusCode, 401);
   });
+
+  it('is not ready the moment a shard is lost, as requests find it, and ready again once it returns', { timeout: 60_000 }, async () => {
+    const NOT_READY = { status: 'unavailable', checks: { sessionStore: 'unavailable', database: 'ok' } };
+    const { cookie } = await login(first);
+    const lost = nodes[2]!;
+    await lost.kill();
+    for (const app of [first, second]) {
+      const ready = await app.inject({ method: 'GET', url: '/ready' });
+      assert.equal(ready.statusCode, 503, 'a shard down is an unready store, before the cluster itself notices');
+      assert.deepEqual(ready.json(), NOT_READY);
+    }
+    // After cluster-node-timeout the surviving nodes refuse every key (cluster_state:fail).
+    const survivor = new Redis(nodes[0]!.port, '127.0.0.1');
+    const failed = await pollUntil(async () => (await survivor.cluster('INFO')).includes('cluster_state:fail'), 15_000, 200);
+    survivor.disconnect();
+    assert.ok(failed, 'the cluster noticed');
+    const refused = await first.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: SEED_USER.username, password: SEED_USER.password }) });
+    assert.equal(refused.statusCode, 503);
+    assert.equal((await me(first, cookie)).statusCode, 503);
+    const ready = await second.inject({ method: 'GET', url: '/ready' });
+    assert.equal(ready.statusCode, 503, 'what every request meets, /ready says');
+    assert.deepEqual(ready.json(), NOT_READY);
+
+    await lost.start(); // its nodes.conf brings it back with its slots (and no data: persistence is off)
+    const back = Date.now();
+    for (const app of [first, second]) {
+      assert.ok(await pollUntil(async () => (await app.inject({ method: 'GET', url: '/ready' })).statusCode === 200, 20_000, 200), 'ready again by itself');
+    }
+    const fresh = await login(second);
+    assert.equal((await me(first, fresh.cookie)).statusCode, 200);
+    console.log(`Redis Cluster shard back: ready again after ${((Date.now() - back) / 1000).toFixed(1)} s`);
+  });
 });
 
 describe('two app instances on Redis Sentinel, through a failover', await serviceGate('redis'), () => {
@@ -136,5 +168,141 @@ describe('two app instances on Redis Sentinel, through a failover', await servic
     assert.equal((await me(first, cookie)).json().emp_no, 500222);
     const fresh = await login(first);
     assert.equal((await me(second, fresh.cookie)).statusCode, 200, 'new logins work on the new primary');
+  });
+});
+
+/** The replies an app instance gives while Redis fails over: 503 is allowed, a wrong answer never. */
+interface FailoverLedger {
+  /** Logins answered 200 (acknowledged), with when. */
+  logins: Array<{ cookie: string; at: number }>;
+  /** Logouts answered "logged out" (acknowledged). */
+  logouts: string[];
+  statuses: Map<number, number>;
+  /** The first 503, and the first 200 after it: the error window. */
+  firstUnavailable?: number;
+  recovered?: number;
+}
+
+const LOGGED_OUT = { message: 'You have been logged out' };
+
+describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await serviceGate('redis'), () => {
+  const HANG_SECONDS = 8;
+  let primary: PrivateRedis;
+  let replica: PrivateRedis;
+  const sentinels: PrivateRedis[] = [];
+  let env: TestEnvironment;
+  let app: FastifyInstance;
+  /** The test's own connections to the servers. */
+  const probes: Redis[] = [];
+
+  before(async () => {
+    primary = await startPrivateRedis();
+    replica = await startPrivateRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    for (let i = 0; i < 3; i++) {
+      sentinels.push(
+        await startPrivateRedis({
+          sentinelConfig: [
+            `sentinel monitor portal 127.0.0.1 ${primary.port} 2`,
+            'sentinel down-after-milliseconds portal 1000',
+            'sentinel failover-timeout portal 3000',
+            'sentinel parallel-syncs portal 1',
+          ].join('\n'),
+        }),
+      );
+    }
+    // The replica has finished its first full copy (diskless sync waits 5 s for more replicas);
+    // promoted before that, it would hold nothing.
+    const onReplica = new Redis(replica.port, '127.0.0.1');
+    const synced = await pollUntil(async () => /master_link_status:up/.test(await onReplica.info('replication')), 15_000, 200);
+    onReplica.disconnect();
+    assert.ok(synced, 'the replica is in sync');
+    // Three sentinels that know each other and the replica: a real quorum of two.
+    for (const sentinel of sentinels) {
+      const client = new Redis(sentinel.port, '127.0.0.1');
+      const formed = await pollUntil(async () => {
+        const fields = (await client.call('SENTINEL', 'MASTER', 'portal')) as string[];
+        const value = (name: string) => fields[fields.indexOf(name) + 1];
+        return value('num-other-sentinels') === '2' && value('num-slaves') === '1';
+      }, 15_000, 200);
+      client.disconnect();
+      assert.ok(formed, 'the sentinels found each other and the replica');
+    }
+    env = testEnvironment('redis', {
+      REDIS_URL: `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/portal`,
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
+      LOGIN_MAX_FAILURES_PER_CLIENT: '100000',
+    });
+    app = await env.start();
+  });
+  after(async () => {
+    for (const probe of probes) probe.disconnect();
+    await env?.cleanup().catch(() => undefined);
+    for (const server of [...sentinels, replica, primary]) await server?.stop();
+  });
+
+  /** Logs in, ends an earlier session, and reads one, once; records what was acknowledged. */
+  async function step(ledger: FailoverLedger): Promise<void> {
+    const note = (status: number) => {
+      ledger.statuses.set(status, (ledger.statuses.get(status) ?? 0) + 1);
+      if (status === 503) ledger.firstUnavailable ??= Date.now();
+      else if (ledger.firstUnavailable) ledger.recovered ??= Date.now();
+    };
+    const loggedIn = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: SEED_USER.username, password: SEED_USER.password }) });
+    note(loggedIn.statusCode);
+    const cookie = loggedIn.cookies.find((c) => c.name === 'session')?.value;
+    if (loggedIn.statusCode === 200 && cookie) ledger.logins.push({ cookie, at: Date.now() });
+    const live = ledger.logins.filter(({ cookie: c }) => !ledger.logouts.includes(c));
+    // End every other acknowledged session, oldest first, so that both kinds are left to check.
+    if (live.length >= 2) {
+      const victim = live[0]!.cookie;
+      const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: API, cookies: { session: victim } });
+      note(logout.statusCode);
+      if (logout.statusCode === 200) {
+        assert.deepEqual(logout.json(), LOGGED_OUT);
+        ledger.logouts.push(victim);
+      }
+    }
+    const newest = live.at(-1);
+    if (newest) note((await me(app, newest.cookie)).statusCode);
+  }
+
+  it('loses no acknowledged login and undoes no acknowledged logout', { timeout: 60_000 }, async () => {
+    const ledger: FailoverLedger = { logins: [], logouts: [], statuses: new Map() };
+    for (let i = 0; i < 4; i++) await step(ledger);
+    assert.equal(ledger.statuses.get(503), undefined, 'all is well before the fault');
+
+    const sleeper = new Redis(primary.port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probes.push(sleeper);
+    sleeper.on('error', () => {});
+    const hangStarted = Date.now();
+    const hang = sleeper.call('DEBUG', 'SLEEP', String(HANG_SECONDS)).catch(() => undefined);
+    const oldPrimary = new Redis(primary.port, '127.0.0.1', { commandTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => 200 });
+    probes.push(oldPrimary);
+    oldPrimary.on('error', () => {});
+    // Requests run through the hang, the promotion, the old primary's waking and its demotion,
+    // and on until it has resynchronised as a replica (when Sentinel's writes to it are final).
+    let rejoined = 0;
+    while (Date.now() - hangStarted < 45_000) {
+      await step(ledger);
+      if (Date.now() - hangStarted < HANG_SECONDS * 1000) continue;
+      const info = await oldPrimary.info('replication').catch(() => '');
+      const synced = /role:slave/.test(info) && /master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info);
+      if (synced && (rejoined ||= Date.now()) && Date.now() - rejoined > 1000) break;
+    }
+    await hang;
+    assert.ok(rejoined, 'the old primary rejoined as a replica');
+
+    const statuses = Object.fromEntries(ledger.statuses);
+    for (const status of ledger.statuses.keys()) assert.ok(status === 200 || status === 503, `only 200 and 503: ${JSON.stringify(statuses)}`);
+    const duringOrAfter = ledger.logins.filter(({ at }) => at > hangStarted);
+    assert.ok(duringOrAfter.length >= 5, `logins acknowledged after the hang began: ${duringOrAfter.length}`);
+    assert.ok(ledger.logouts.length >= 5, `logouts acknowledged: ${ledger.logouts.length}`);
+    const ended = ledger.logouts.filter((cookie) => ledger.logins.some((l) => l.cookie === cookie));
+    for (const cookie of ended) assert.equal((await me(app, cookie)).statusCode, 401, 'an acknowledged logout stays ended');
+    const kept = ledger.logins.filter(({ cookie }) => !ledger.logouts.includes(cookie));
+    for (const { cookie } of kept) assert.equal((await me(app, cookie)).statusCode, 200, 'an acknowledged login is kept');
+    assert.ok(ledger.recovered, 'served again');
+    const windowSeconds = ((ledger.recovered - hangStarted) / 1000).toFixed(1);
+    console.log(`sentinel hang: ${ledger.logins.length} logins, ${ledger.logouts.length} logouts acknowledged; statuses ${JSON.stringify(statuses)}; 200 again ${windowSeconds} s after the hang began`);
   });
 });
