@@ -12,6 +12,25 @@ import { mayManage, type ManageOptions, type ScopedPerson } from '../auth/scopes
 import { findEmployeeByNumber } from './employee-repository.js';
 import { findScopes } from './scope-repository.js';
 
+/** Why an action on an employee would be refused: it is the actor's own account, or the employee holds scopes the actor lacks. */
+export type ManageRefusal = 'own-account' | 'holds-more';
+
+/**
+ * The same rule as `assertMayManage`, asked rather than enforced: why `actor` may not act on
+ * employee `empNo`, or undefined when they may (404 when there is no such employee). Pages ask it
+ * to offer only the actions that will be allowed.
+ */
+export async function manageRefusal(
+  db: Kysely<Database>,
+  actor: ScopedPerson,
+  empNo: number,
+  options: ManageOptions = {},
+): Promise<ManageRefusal | undefined> {
+  if (!(await findEmployeeByNumber(db, empNo))) throw notFound(`No employee with number ${empNo}`);
+  if (mayManage(actor, { empNo, scopes: await findScopes(db, empNo) }, options)) return undefined;
+  return actor.empNo === empNo ? 'own-account' : 'holds-more';
+}
+
 /**
  * Throws 403 unless `actor` may manage employee `empNo`, and 404 when there is no such employee
  * (after the check of oneself, which needs no lookup). Returns the scopes the employee holds.

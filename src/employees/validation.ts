@@ -32,8 +32,8 @@ export const EMPLOYEE_MESSAGES = {
   gender: 'Please select a gender',
   hireDate: 'For hire date, please enter a date in format dd/mm/yyyy. E.g. 25/2/2011',
   hireAfterBirth: 'Hire Date must be after Birth Date',
-  searchLastName: 'Please provide partial search last name between 1 and 16 characters, must include wildcard %. E.g. %nas%',
-  searchFirstName: 'Please provide partial search first name between 1 and 14 characters, must include wildcard %. E.g. %An',
+  searchLastName: 'Please enter at most 16 characters of the last name, not counting %. E.g. nas, or Gor%',
+  searchFirstName: 'Please enter at most 14 characters of the first name, not counting %. E.g. an, or %An',
 } as const;
 
 /** Lengths of the columns (employees migration), in characters. */
@@ -79,7 +79,7 @@ export interface EmployeeUpdateInput extends EmployeeDetailsInput {
 }
 
 export interface NameSearchInput {
-  /** Partial names with `%` wildcards, trimmed. */
+  /** LIKE patterns with `%` wildcards, trimmed (`validateSearch`). */
   lastName: string;
   firstName: string;
 }
@@ -114,14 +114,26 @@ export function validateEmpNo(input: FormInput): Validation<number> {
   return empNo === undefined ? { ok: false, errors } : { ok: true, value: empNo };
 }
 
-/** The search by partial names: each must contain `%`, last name 1..16 and first name 1..14 characters. */
+/**
+ * The search by partial names, as people type them, into the patterns to search with:
+ * - a name with `%` is the original's pattern, used as it is (`%nas%`, `Gor%`);
+ * - a plain name finds names containing it (`nas` → `%nas%`; the original refused it);
+ * - a blank name matches any name (`%`).
+ * Each may hold up to 16 (last) and 14 (first) characters besides `%`: no longer a name could match.
+ */
 export function validateSearch(input: { lastName?: unknown; firstName?: unknown }): Validation<NameSearchInput> {
   const errors: FieldError[] = [];
   const lastName = text(input.lastName);
   const firstName = text(input.firstName);
   if (!isPartialName(lastName, LAST_NAME_MAX)) errors.push({ field: 'lastName', message: EMPLOYEE_MESSAGES.searchLastName });
   if (!isPartialName(firstName, FIRST_NAME_MAX)) errors.push({ field: 'firstName', message: EMPLOYEE_MESSAGES.searchFirstName });
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { lastName, firstName } };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { lastName: namePattern(lastName), firstName: namePattern(firstName) } };
+}
+
+/** What a person typed as a search pattern: see `validateSearch`. */
+export function namePattern(typed: string): string {
+  if (typed === '') return '%';
+  return typed.includes('%') ? typed : `%${typed}%`;
 }
 
 /**
@@ -249,7 +261,7 @@ function readEmpNo(input: FormInput, errors: FieldError[]): number | undefined {
 }
 
 function isPartialName(value: string, max: number): boolean {
-  return isLengthBetween(value, 1, max) && value.includes('%');
+  return isLengthBetween(value.replaceAll('%', ''), 0, max);
 }
 
 /** Trimmed text of a form value; a finite number as its decimal text; anything else as blank. */

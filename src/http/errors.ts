@@ -10,6 +10,7 @@ import { SessionStoreUnavailableError } from '../sessions/store.js';
 import { isDatabaseOutage } from '../database/errors.js';
 import { wantsHtml } from './negotiation.js';
 import { redirectToLogin, type LoginNotice } from '../pages/notices.js';
+import { describeError } from '../pages/error-page.js';
 import { AppError, validationFailed, type FieldError } from '../errors.js';
 import { FORMAT_MESSAGES } from './schemas.js';
 
@@ -28,13 +29,27 @@ function fieldErrors(error: FastifyError): FieldError[] {
 interface ErrorBody {
   detail: string;
   errors?: FieldError[];
+  error?: string;
+  error_description?: string;
 }
+
+/**
+ * The token endpoint's refusals also carry OAuth2's own fields (RFC 6749 §5.2), which OAuth2
+ * clients read: Swagger UI's Authorize dialog shows `error_description` instead of a bare
+ * "Bad Request". `detail` stays for the original series' clients.
+ */
+const OAUTH_ERROR_BY_CODE: Record<string, string> = {
+  INVALID_CREDENTIALS: 'invalid_grant',
+  UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
+};
 
 function classify(error: FastifyError | Error): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return classify(validationFailed(fieldErrors(fastifyError)));
   if (error instanceof AppError) {
     const body: ErrorBody = error.errors ? { detail: error.message, errors: error.errors } : { detail: error.message };
+    const oauthError = OAUTH_ERROR_BY_CODE[error.code];
+    if (oauthError) Object.assign(body, { error: oauthError, error_description: error.message });
     return { status: error.statusCode, body, headers: error.headers };
   }
   if (error instanceof SessionStoreUnavailableError) {
@@ -69,17 +84,37 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
     const html = wantsHtml(request);
     const notice = LOGIN_NOTICE_BY_CODE[code];
-    if (html && notice) return redirectToLogin(reply, notice);
+    // A page asked for before login is where the person goes after it (same-origin paths only).
+    if (html && notice) return redirectToLogin(reply, notice, request.method === 'GET' ? request.url : undefined);
 
     reply.code(status).headers(headers);
-    if (html) return reply.type('text/html; charset=utf-8').view('error.njk', { status, ...body });
+    if (html) return errorPage(request, reply, status, code, body, headers);
     return body;
   });
 
   app.setNotFoundHandler(async (request, reply) => {
     const detail = `Not found: ${request.method} ${request.url.split('?')[0]}`;
     reply.code(404);
-    if (wantsHtml(request)) return reply.type('text/html; charset=utf-8').view('error.njk', { status: 404, detail });
+    if (wantsHtml(request)) return errorPage(request, reply, 404, 'NOT_FOUND_ROUTE', { detail }, {});
     return { detail };
   });
+}
+
+/**
+ * The error as a page that keeps the signed-in header (Home, Logout): who is asking is looked up
+ * when the route had not got that far (an unknown address, a malformed parameter).
+ */
+async function errorPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string | undefined,
+  body: ErrorBody,
+  headers: Record<string, string>,
+) {
+  if (!request.user && status < 500) {
+    const principal = await request.identify(reply).catch(() => null);
+    if (principal) request.user = principal;
+  }
+  return reply.page('error.njk', { status, ...body, ...describeError(status, code, body.detail, headers) });
 }

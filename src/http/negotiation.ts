@@ -4,7 +4,9 @@
  * - HTML when the client ranks `text/html` above `application/json` in `Accept` (every browser
  *   does for a page or a form post);
  * - JSON otherwise: `application/json`, `*\/*` (curl, most HTTP libraries), no `Accept` at all;
- * - the original series' header `x-expected-format: application/json|text/html` decides when sent;
+ * - the original series' `x-expected-format: application/json|text/html` decides when sent, read as
+ *   the original's `html_req` reads it: the form field first, then the cookie, then the header (its
+ *   login page posts it as a hidden field; its login flow left it in a cookie);
  * - routes registered with `config: { format: 'json' }` (the `/api/*` aliases) always answer JSON.
  */
 import type { FastifyRequest } from 'fastify';
@@ -19,9 +21,15 @@ declare module 'fastify' {
 const HTML = 'text/html';
 const JSON_TYPE = 'application/json';
 
+const FORMAT_FIELD = 'x-expected-format';
+
 function expectedFormat(request: FastifyRequest): string | undefined {
-  const header = request.headers['x-expected-format'];
-  return typeof header === 'string' ? header.trim().toLowerCase() : undefined;
+  const field = (request.body as Record<string, unknown> | undefined)?.[FORMAT_FIELD];
+  const cookie = request.cookies?.[FORMAT_FIELD];
+  const header = request.headers[FORMAT_FIELD];
+  // The first one given wins, as Python's `or` chain in the original does.
+  const given = [field, cookie, header].find((value): value is string => typeof value === 'string' && value.trim() !== '');
+  return given?.trim().toLowerCase();
 }
 
 function forcedJson(request: FastifyRequest): boolean {

@@ -27,6 +27,8 @@ export const ErrorResponse = Type.Object(
   {
     detail: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    error: Type.Optional(Type.String({ description: 'Token endpoint only: the OAuth2 error code (RFC 6749 §5.2)' })),
+    error_description: Type.Optional(Type.String({ description: 'Token endpoint only: the same as detail' })),
   },
   { $id: 'ErrorResponse', description: 'An error, with per-field errors when the input was invalid' },
 );

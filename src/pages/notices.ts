@@ -32,8 +32,38 @@ function isLoginNotice(value: string | undefined): value is LoginNotice {
   return value !== undefined && Object.hasOwn(LOGIN_NOTICES, value);
 }
 
-/** 303 to the login page, which will say why once. */
-export function redirectToLogin(reply: FastifyReply, notice: LoginNotice): FastifyReply {
+const PLACEHOLDER_ORIGIN = 'http://portal.invalid';
+
+/**
+ * `value` as a path on this site to go to after login, or undefined. Only a same-origin path is
+ * ever returned, so the parameter cannot be turned into an open redirect (OWASP ASVS 5.1.5,
+ * CWE-601): `//evil.com`, `/\evil.com`, `https://evil.com`, `javascript:` and their encoded forms
+ * resolve to another origin, or to no path, and are dropped. Parsing with the WHATWG URL parser,
+ * as browsers do, means a backslash or a tab is read the way a browser would read it.
+ */
+export function safeNextPath(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.length > 2048) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value, PLACEHOLDER_ORIGIN);
+  } catch {
+    return undefined;
+  }
+  if (url.origin !== PLACEHOLDER_ORIGIN) return undefined;
+  const path = `${url.pathname}${url.search}`;
+  // Where a login lands anyway, and the login page itself, are not worth carrying.
+  if (path === '/' || path.startsWith('/auth/login') || path === '/auth/home') return undefined;
+  return path.startsWith('//') ? undefined : path;
+}
+
+/** The login page's address, carrying where to go afterwards when that is a safe path. */
+export function loginPageUrl(next?: string): string {
+  const path = safeNextPath(next);
+  return path ? `/auth/login?next=${encodeURIComponent(path)}` : '/auth/login';
+}
+
+/** 303 to the login page, which will say why once, and after login goes on to `next`. */
+export function redirectToLogin(reply: FastifyReply, notice: LoginNotice, next?: string): FastifyReply {
   reply.setCookie(NOTICE_COOKIE, notice, {
     path: '/',
     httpOnly: true,
@@ -41,7 +71,7 @@ export function redirectToLogin(reply: FastifyReply, notice: LoginNotice): Fasti
     secure: 'auto',
     maxAge: NOTICE_MAX_AGE_SECONDS,
   });
-  return reply.redirect('/auth/login', 303);
+  return reply.redirect(loginPageUrl(next), 303);
 }
 
 /** The message to show on this rendering of the login page (and forget), or undefined. */

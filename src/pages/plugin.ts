@@ -9,9 +9,26 @@ import fastifyStatic from '@fastify/static';
 import nunjucks from 'nunjucks';
 import type { FastifyReply } from 'fastify';
 import { STATIC_DIR, TEMPLATES_DIR } from '../paths.js';
-import { hasScopes, SCOPE_NAMES } from '../auth/scopes.js';
+import { hasScopes, SCOPE_NAMES, type ScopeName } from '../auth/scopes.js';
 
 export const APP_TITLE = 'Employees Portal';
+
+/**
+ * What each scope lets a person do, in the words the pages use. The scope names themselves
+ * (`user:read`) are for programs and the API document; people read these.
+ */
+export const SCOPE_LABELS: Record<ScopeName, string> = {
+  'user:read': 'See own details',
+  'user:write': 'Change own details',
+  'admin:read': 'See every employee',
+  'admin:write': 'Change and add employees',
+  'super:*': 'Everything, including other administrators',
+};
+
+/** A scope as people read it; an unknown name is shown as it is. */
+export function scopeLabel(scope: unknown): string {
+  return typeof scope === 'string' && Object.hasOwn(SCOPE_LABELS, scope) ? SCOPE_LABELS[scope as ScopeName] : String(scope);
+}
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -46,6 +63,7 @@ export default fp(
         onConfigure: (env: nunjucks.Environment) => {
           env.addFilter('dmy', isoToDmy);
           env.addFilter('when', formatWhen);
+          env.addFilter('scopeLabel', scopeLabel);
         },
       },
       defaultContext: { appTitle: APP_TITLE },

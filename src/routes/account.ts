@@ -9,6 +9,7 @@ import type { Principal } from '../auth/auth-service.js';
 import { wantsHtml } from '../http/negotiation.js';
 import { errorRef, securedBy } from '../http/schemas.js';
 import { redirectToLogin } from '../pages/notices.js';
+import { askToConfirm, needsConfirmation } from '../pages/confirm.js';
 import { loginClient } from './auth.js';
 
 export function sessionJson(session: Session, current: Principal | undefined) {
@@ -61,7 +62,11 @@ export function registerAccountRoutes(app: FastifyInstance, config: FastifyConte
     },
     async (request, reply) => {
       const sessions = (await app.auth.listSessions(request.user.empNo)).map((s) => sessionJson(s, request.user));
-      if (wantsHtml(request)) return reply.page('sessions.njk', { sessions, ended: (request.query as { ended?: string }).ended });
+      if (wantsHtml(request)) {
+        // People look for "this one" first; the JSON keeps the documented oldest-first order.
+        const currentFirst = [...sessions].sort((a, b) => Number(b.current) - Number(a.current));
+        return reply.page('sessions.njk', { sessions: currentFirst, ended: (request.query as { ended?: string }).ended });
+      }
       return { sessions };
     },
   );
@@ -85,6 +90,17 @@ export function registerAccountRoutes(app: FastifyInstance, config: FastifyConte
       },
     },
     async (request, reply) => {
+      const current = request.params.session_id === request.user.sessionId;
+      if (needsConfirmation(request)) {
+        return askToConfirm(request, reply, {
+          question: current ? 'End this session?' : 'End that session?',
+          consequence: current
+            ? 'You are using this session: ending it logs you out here.'
+            : 'Whoever uses it is logged out there at once, and its access tokens stop working.',
+          confirmLabel: 'End the session',
+          cancelUrl: '/auth/sessions',
+        });
+      }
       await app.auth.endOwnSession(request.user.empNo, request.params.session_id);
       const message = { message: 'Session ended' };
       if (request.params.session_id === request.user.sessionId) return leave(reply, request, 'logged-out', message);
@@ -110,6 +126,14 @@ export function registerAccountRoutes(app: FastifyInstance, config: FastifyConte
       },
     },
     async (request, reply) => {
+      if (needsConfirmation(request)) {
+        return askToConfirm(request, reply, {
+          question: 'End all your sessions?',
+          consequence: 'You are logged out everywhere, here included, and every access token of yours stops working.',
+          confirmLabel: 'End all my sessions',
+          cancelUrl: '/auth/sessions',
+        });
+      }
       const ended = await app.auth.endAllSessions(request.user.empNo);
       request.log.info({ sessionsEnded: ended }, 'ended all own sessions');
       return leave(reply, request, 'logged-out', { message: 'All your sessions have ended', ended });
@@ -156,7 +180,7 @@ export function registerAccountRoutes(app: FastifyInstance, config: FastifyConte
         return leave(reply, request, 'password-changed', { message: 'Password changed. Please log in again', ended });
       } catch (error) {
         const errors = (error as { statusCode?: number; errors?: unknown }).statusCode === 422 ? (error as { errors?: unknown }).errors : undefined;
-        if (errors && wantsHtml(request)) return reply.code(422).page('password.njk', { errors });
+        if (errors && wantsHtml(request)) return reply.code(422).page('password.njk', { errors, failed: true });
         throw error;
       }
     },

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findEmployeeByNumber } from '../employees/employee-repository.js';
+import { getCurrentJob } from '../employees/history-service.js';
 import { notAuthenticated } from '../errors.js';
 import { wantsHtml } from '../http/negotiation.js';
 import { errorRef, securedBy } from '../http/schemas.js';
@@ -9,7 +10,8 @@ import { errorRef, securedBy } from '../http/schemas.js';
 /** What a person may see of their own record: never the password hash (the original leaked it). */
 const Me = Type.Object(
   {
-    username: Type.String({ description: 'The login email' }),
+    username: Type.String({ description: 'The login email (this API\'s first name for it; the same as `email`)' }),
+    email: Type.String({ description: "The login email (the original series' name for it, from v0.4)" }),
     emp_no: Type.Integer(),
     first_name: Type.String(),
     last_name: Type.String(),
@@ -41,9 +43,8 @@ export function meRoute(app: FastifyInstance) {
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const employee = await findEmployeeByNumber(app.db, request.user.empNo);
       if (!employee) throw notAuthenticated('The account behind this session no longer exists');
-      if (wantsHtml(request)) return reply.page('me.njk', { employee });
-      const { email, ...rest } = employee;
-      return { username: email, ...rest, scopes: request.user.scopes };
+      if (wantsHtml(request)) return reply.page('me.njk', { employee, job: await getCurrentJob(app.db, employee.emp_no) });
+      return { username: employee.email, ...employee, scopes: request.user.scopes };
     },
   };
 }

@@ -13,13 +13,30 @@ import { AppError, notAuthenticated } from '../errors.js';
 import { bearerToken } from '../auth/plugin.js';
 import type { LoginClient } from '../auth/auth-service.js';
 import { clientLabel } from '../http/client-label.js';
-import { LOGIN_NOTICES, redirectToLogin, takeLoginNotice } from '../pages/notices.js';
+import { LOGIN_NOTICES, redirectToLogin, safeNextPath, takeLoginNotice } from '../pages/notices.js';
 
 export const ALREADY_LOGGED_IN = 'Already logged in';
 
 /** Where a login comes from: the client address (as the trusted proxy settings resolve it) and a label. */
 export function loginClient(request: FastifyRequest): LoginClient {
-  return { address: request.ip, label: clientLabel(request.headers['user-agent']) };
+  return { address: request.ip, label: clientLabel(request.headers['user-agent'], loginChannel(request)) };
+}
+
+/**
+ * How a login was made, for "My sessions": the login page, Swagger UI (its calls come from /docs,
+ * and the Referrer-Policy sends same-origin referers), or nothing to add (a program).
+ */
+function loginChannel(request: FastifyRequest): string | undefined {
+  if (request.url.startsWith('/auth/password')) return undefined;
+  const referer = request.headers.referer;
+  let from: string | undefined;
+  try {
+    from = referer ? new URL(referer).pathname : undefined;
+  } catch {
+    from = undefined;
+  }
+  if (from?.startsWith('/docs')) return 'Swagger UI';
+  return wantsHtml(request) ? 'login page' : undefined;
 }
 
 const LoginForm = Type.Object(
@@ -32,6 +49,7 @@ const LoginForm = Type.Object(
     ),
     client_id: Type.Optional(Type.String({ maxLength: 255 })),
     client_secret: Type.Optional(Type.String({ maxLength: 255 })),
+    next: Type.Optional(Type.String({ maxLength: 2048, description: 'Browser: a path on this site to open after login' })),
   },
   { additionalProperties: true },
 );
@@ -43,24 +61,41 @@ const TokenResponse = Type.Object({
   scope: Type.String({ description: 'The scopes the token carries, space-separated' }),
 });
 
-const LoginPageQuery = Type.Object({ state: Type.Optional(Type.String({ maxLength: 8 })) });
+const LoginPageQuery = Type.Object({
+  state: Type.Optional(Type.String({ maxLength: 8, description: "The original series' message codes: 1, 2 or 3" })),
+  next: Type.Optional(Type.String({ maxLength: 2048, description: 'A path on this site to open after login' })),
+});
 
 /**
- * GET / and GET /auth/login. A logged-in browser goes home; a logged-in program is told so; anyone
- * else gets the form, with a one-time message saying why they are here.
+ * GET / and GET /auth/login. A logged-in browser goes home (or on to `next`); a logged-in program
+ * is told so; anyone else gets the form, with a one-time message saying why they are here.
  */
 async function showLoginPage(request: FastifyRequest, reply: FastifyReply) {
   const principal = await request.identify(reply);
+  const { state, next } = request.query as Static<typeof LoginPageQuery>;
   if (principal?.via === 'session') {
-    if (wantsHtml(request)) return reply.redirect('/auth/home', 303);
+    if (wantsHtml(request)) return reply.redirect(safeNextPath(next) ?? '/auth/home', 303);
     return { message: ALREADY_LOGGED_IN };
   }
-  const { state } = request.query as Static<typeof LoginPageQuery>;
-  return reply.page('login.njk', { message: takeLoginNotice(request, reply, state) });
+  return reply.page('login.njk', { message: takeLoginNotice(request, reply, state), next: safeNextPath(next) });
 }
 
 export const loginPageRoute = {
-  schema: { hide: true, querystring: LoginPageQuery },
+  schema: {
+    tags: ['auth'],
+    summary: 'The login page',
+    description:
+      'A browser gets the login form (a logged-in one is sent home, or on to `next`); a program with a ' +
+      'logged-in session cookie gets `{"message": "Already logged in"}`.',
+    querystring: LoginPageQuery,
+    response: {
+      200: {
+        description: 'The login page, or a message for a logged-in program',
+        content: { 'text/html': { schema: Type.String() }, 'application/json': { schema: Type.Ref('MessageResponse') } },
+      },
+      303: Type.Null({ description: 'Browser already logged in: to the home page, or to `next`' }),
+    },
+  },
   handler: showLoginPage,
 };
 
@@ -97,7 +132,8 @@ export function loginRoute(app: FastifyInstance) {
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const browser = wantsHtml(request);
-      const { grant_type: grantType } = request.body as Static<typeof LoginForm>;
+      const { grant_type: grantType, next } = request.body as Static<typeof LoginForm>;
+      const landing = safeNextPath(next) ?? '/auth/home';
       if (grantType !== undefined && grantType !== 'password') {
         throw new AppError(400, 'UNSUPPORTED_GRANT_TYPE', 'unsupported_grant_type: only the password grant is offered here');
       }
@@ -107,7 +143,7 @@ export function loginRoute(app: FastifyInstance) {
       // which the first session ends (re-authentication rotates the session: ASVS 5.0 7.2.4).
       const previous = current?.via === 'session' ? current : undefined;
       if (previous && (await app.auth.isLoggedInAs(previous, username))) {
-        if (browser) return reply.redirect('/auth/home', 303);
+        if (browser) return reply.redirect(landing, 303);
         return { message: ALREADY_LOGGED_IN };
       }
       let result;
@@ -115,14 +151,20 @@ export function loginRoute(app: FastifyInstance) {
         result = await app.auth.login(username, password, loginClient(request), scope);
       } catch (error) {
         if (browser && (error as { code?: string }).code === 'INVALID_CREDENTIALS') {
-          return redirectToLogin(reply, 'bad-credentials');
+          // The form again, with the email as typed: only the password has to be typed again.
+          return reply.code(400).page('login.njk', {
+            message: LOGIN_NOTICES['bad-credentials'],
+            failed: true,
+            email: username,
+            next: safeNextPath(next),
+          });
         }
         throw error;
       }
       if (previous) await app.auth.logout(previous.sessionId);
       request.log.info({ empNo: result.empNo }, 'logged in');
       reply.setSessionCookie(result.sessionToken);
-      if (browser) return reply.redirect('/auth/home', 303);
+      if (browser) return reply.redirect(landing, 303);
       // RFC 6749 §5.1: a token response is never cached, by HTTP/1.0 caches either.
       reply.header('pragma', 'no-cache');
       return {
@@ -143,15 +185,12 @@ export function logoutRoute(app: FastifyInstance) {
       summary: 'Log out',
       description:
         'Ends the session named by the `session` cookie or, without one, by the bearer token, and with it every ' +
-        'token of that session. Answers with the login page, or JSON when the client prefers it.',
+        'token of that session. A program (one that prefers JSON, and every `/api/logout`) gets a message; a ' +
+        'browser is sent to the login page, which says it has logged out (POST/redirect/GET: a reload does not log out again).',
       response: {
-        200: {
-          description: 'The login page (text/html), or a message (application/json)',
-          content: {
-            'text/html': { schema: Type.String() },
-            'application/json': { schema: Type.Ref('MessageResponse') },
-          },
-        },
+        // JSON first: Swagger UI asks for the first type listed, and shows that answer.
+        200: { description: 'Logged out, or there was no session to end', content: { 'application/json': { schema: Type.Ref('MessageResponse') } } },
+        303: Type.Null({ description: 'Browser: to the login page with its notice' }),
         503: errorRef('The session store is unavailable'),
       },
     },
@@ -169,9 +208,9 @@ export function logoutRoute(app: FastifyInstance) {
       }
       const ended = sessionId !== null && (await app.auth.logout(sessionId));
       if (ended) request.log.info('logged out');
-      const message = LOGIN_NOTICES[ended ? 'logged-out' : 'not-logged-in'];
-      if (prefersJson(request)) return reply.type('application/json; charset=utf-8').send({ message });
-      return reply.page('login.njk', { message });
+      const notice = ended ? 'logged-out' : 'not-logged-in';
+      if (prefersJson(request)) return reply.type('application/json; charset=utf-8').send({ message: LOGIN_NOTICES[notice] });
+      return redirectToLogin(reply, notice);
     },
   };
 }

@@ -17,11 +17,16 @@ import {
   updateEmployee,
 } from '../employees/employee-service.js';
 import { findEmployeeByNumber, isAccountDisabled, type Employee } from '../employees/employee-repository.js';
+import { validateSearch } from '../employees/validation.js';
+import { isoToDmy } from '../pages/plugin.js';
+import { askToConfirm, needsConfirmation } from '../pages/confirm.js';
 import { changeEmployeeScopes, getEmployeeScopes } from '../employees/scope-service.js';
-import { SCOPE_DESCRIPTIONS } from '../auth/scopes.js';
+import { hasScopes, SCOPE_DESCRIPTIONS } from '../auth/scopes.js';
 import { splitScopeNames } from '../employees/scope-names.js';
+import { getCurrentJob, getHistory } from '../employees/history-service.js';
+import { manageRefusal } from '../employees/management.js';
 import { sessionJson } from './account.js';
-import { AppError, forbidden } from '../errors.js';
+import { AppError, forbidden, validationFailed } from '../errors.js';
 import { wantsHtml } from '../http/negotiation.js';
 import { EmpNoText, errorRef, securedBy } from '../http/schemas.js';
 import { parseEmpNo, requireEmpNo } from '../employees/employee-number.js';
@@ -35,8 +40,8 @@ const SearchResult = Type.Object({
 });
 
 const SearchParams = Type.Object({
-  last_name: Type.String({ maxLength: 64, description: 'Partial last name with % wildcards, e.g. %nas%' }),
-  first_name: Type.String({ maxLength: 64, description: 'Partial first name with % wildcards, e.g. %An' }),
+  last_name: Type.String({ maxLength: 64, description: 'Part of the last name (nas), or a pattern with % wildcards (%nas%, Gor%); % alone for any' }),
+  first_name: Type.String({ maxLength: 64, description: 'Part of the first name (an), or a pattern with % wildcards (%An); % alone for any' }),
 });
 
 const SearchQuery = Type.Object({
@@ -47,6 +52,7 @@ const SearchQuery = Type.Object({
 const SearchFormQuery = Type.Object({
   last_name: Type.Optional(Type.String({ maxLength: 64 })),
   first_name: Type.Optional(Type.String({ maxLength: 64 })),
+  edit: Type.Optional(Type.String({ maxLength: 8, description: 'Browser: show the form filled in instead of searching' })),
 });
 
 const EmployeeParams = Type.Object({ emp_no: EmpNoText });
@@ -102,17 +108,22 @@ function editPage(reply: FastifyReply, mode: EditMode, values: Record<string, un
   return reply.page('edit.njk', { mode, ...EDIT_PAGES[mode], values, ...extra });
 }
 
-/** Form values (camelCase, dd/mm/yyyy) from a stored employee. */
+/** Form values (camelCase, dd/mm/yyyy) from a stored employee. Typed values are shown as typed. */
 function formValues(employee: Employee) {
   return {
     empNo: employee.emp_no,
     email: employee.email,
-    birthDate: employee.birth_date,
+    birthDate: isoToDmy(employee.birth_date),
     firstName: employee.first_name,
     lastName: employee.last_name,
     gender: employee.gender,
-    hireDate: employee.hire_date,
+    hireDate: isoToDmy(employee.hire_date),
   };
+}
+
+/** The search form again, with what was typed and what is wrong with it (422). */
+function searchFormWithErrors(reply: FastifyReply, lastName: string, firstName: string, error: AppError) {
+  return reply.code(422).page('search.njk', { lastName, firstName, errors: error.errors ?? [] });
 }
 
 /**
@@ -151,6 +162,28 @@ async function save(
   }
 }
 
+/**
+ * What the maintenance page shows beside the form: the current job for everyone; for an
+ * administrator also the history, the employee's scopes and login, and what they may do to them,
+ * asked of the one rule every action on a person follows (`manageRefusal`, employees/management.ts),
+ * so the page offers only what will be allowed.
+ */
+async function recordExtras(request: FastifyRequest, mode: EditMode, empNo: number): Promise<Record<string, unknown>> {
+  const { db } = request.server;
+  const job = await getCurrentJob(db, empNo);
+  if (mode !== 'admin') return { job };
+  return {
+    job,
+    history: hasScopes(request.user.scopes, ['admin:read']) ? await getHistory(db, empNo) : undefined,
+    scopes: await getEmployeeScopes(db, empNo),
+    disabled: await isAccountDisabled(db, empNo),
+    // Scopes, login and sessions: never one's own. The record's details: one's own too.
+    manageRefusal: await manageRefusal(db, request.user, empNo),
+    editRefusal: await manageRefusal(db, request.user, empNo, { self: 'allowed' }),
+    scopeDescriptions: SCOPE_DESCRIPTIONS,
+  };
+}
+
 export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyContextConfig = {}) {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -172,15 +205,21 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
       },
     },
     async (request, reply) => {
-      const { last_name: lastName, first_name: firstName } = request.query;
-      if (lastName !== undefined && firstName !== undefined) {
+      const { last_name: lastName, first_name: firstName, edit } = request.query;
+      const html = wantsHtml(request);
+      if ((lastName !== undefined || firstName !== undefined) && !(html && edit !== undefined)) {
+        // Checked here, so a browser sees what is wrong on the form it filled in, values kept.
+        const checked = validateSearch({ lastName, firstName });
+        if (!checked.ok && html) return searchFormWithErrors(reply, lastName ?? '', firstName ?? '', validationFailed(checked.errors));
+        // A blank name travels as `%` (any): a path segment cannot be empty.
+        const segment = (typed: string | undefined) => encodeURIComponent(typed?.trim() || '%');
         const prefix = config.format === 'json' ? '/api/emp' : '/emp';
-        return reply.redirect(`${prefix}/search/${encodeURIComponent(lastName)}/${encodeURIComponent(firstName)}`, 303);
+        return reply.redirect(`${prefix}/search/${segment(lastName)}/${segment(firstName)}`, 303);
       }
       return answer(
         request,
         reply,
-        () => reply.page('search.njk', { lastName: lastName ?? '%nas%', firstName: firstName ?? '%An' }),
+        () => reply.page('search.njk', { lastName: lastName ?? '', firstName: firstName ?? '' }),
         () => ({ search: '/emp/search/{last_name}/{first_name}' }),
       );
     },
@@ -193,14 +232,15 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
       tags: ['employees'],
       summary: 'Employees by partial last and first name',
       description:
-        '`%` is the wildcard (required in both names, as in the original); matching ignores case on every engine. ' +
+        'A plain name finds names containing it (`nas` finds Gornas); `%` is the wildcard (`Gor%`: names starting ' +
+        'with Gor); `%` alone matches any name. Matching ignores case on every engine. ' +
         `Results come a page at a time, by employee number, at most ${MAX_PAGE_SIZE} per page.`,
       security: securedBy('admin:read'),
       params: SearchParams,
       querystring: SearchQuery,
       response: {
         200: { description: 'A page of matches, or the results page', content: { 'application/json': { schema: SearchResult }, 'text/html': { schema: Type.String() } } },
-        422: errorRef('A name without % or of the wrong length, or a bad page or size'),
+        422: errorRef('A name longer than the column holds, or a bad page or size'),
         ...COMMON_ERRORS,
       },
     },
@@ -210,11 +250,19 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
     ) => {
       const { last_name: lastName, first_name: firstName } = request.params;
       const { page = 1, size = DEFAULT_PAGE_SIZE } = request.query;
-      const result = await searchEmployees(app.db, { lastName, firstName, page, size });
+      let result;
+      try {
+        result = await searchEmployees(app.db, { lastName, firstName, page, size });
+      } catch (error) {
+        if (error instanceof AppError && error.statusCode === 422 && wantsHtml(request)) return searchFormWithErrors(reply, lastName, firstName, error);
+        throw error;
+      }
+      // `%` alone means "any": the page says so rather than showing the pattern.
+      const shown = (name: string) => (name.replaceAll('%', '') === '' ? '' : name);
       return answer(
         request,
         reply,
-        () => reply.page('results.njk', { lastName, firstName, ...result }),
+        () => reply.page('results.njk', { lastName: shown(lastName), firstName: shown(firstName), ...result }),
         () => ({ items: result.items, page: result.page, size: result.size, has_more: result.hasMore }),
       );
     },
@@ -254,14 +302,7 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
       return answer(
         request,
         reply,
-        async () =>
-          editPage(reply, mode, formValues(employee), {
-            saved: request.query.saved,
-            // An administrator also sees (and may change) what the employee may do.
-            scopes: mode === 'admin' ? await getEmployeeScopes(app.db, employee.emp_no) : undefined,
-            disabled: mode === 'admin' ? await isAccountDisabled(app.db, employee.emp_no) : undefined,
-            scopeDescriptions: SCOPE_DESCRIPTIONS,
-          }),
+        async () => editPage(reply, mode, formValues(employee), { saved: request.query.saved, ...(await recordExtras(request, mode, employee.emp_no)) }),
         () => employee,
       );
     },
@@ -294,12 +335,20 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
         summary: "An employee's scopes",
         security: securedBy('admin:read'),
         params: EmployeeParams,
-        response: { 200: ScopesJson, ...TARGET_ERRORS, ...COMMON_ERRORS },
+        response: {
+          200: ScopesJson,
+          303: Type.Null({ description: "Browser: to the employee's page, which shows them" }),
+          ...TARGET_ERRORS,
+          ...COMMON_ERRORS,
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const empNo = targetOf(request.params);
-      return { emp_no: empNo, scopes: await getEmployeeScopes(app.db, empNo) };
+      const scopes = await getEmployeeScopes(app.db, empNo);
+      // A browser sees them where they are shown and changed: on the employee's page.
+      if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${empNo}#access-heading`, 303);
+      return { emp_no: empNo, scopes };
     },
   );
 
@@ -346,14 +395,28 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
         summary: "An employee's live sessions",
         security: securedBy('admin:read'),
         params: EmployeeParams,
-        response: { 200: Type.Object({ emp_no: Type.Integer(), sessions: Type.Array(Type.Ref('Session')) }), ...TARGET_ERRORS, ...COMMON_ERRORS },
+        response: {
+          200: {
+            description: 'The sessions, or a page listing them',
+            content: {
+              'application/json': { schema: Type.Object({ emp_no: Type.Integer(), sessions: Type.Array(Type.Ref('Session')) }) },
+              'text/html': { schema: Type.String() },
+            },
+          },
+          ...TARGET_ERRORS,
+          ...COMMON_ERRORS,
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const empNo = targetOf(request.params);
-      await getEmployee(app.db, empNo);
-      const sessions = await app.auth.listSessions(empNo);
-      return { emp_no: empNo, sessions: sessions.map((session) => sessionJson(session, request.user)) };
+      const employee = await getEmployee(app.db, empNo);
+      const sessions = (await app.auth.listSessions(empNo)).map((session) => sessionJson(session, request.user));
+      if (wantsHtml(request)) {
+        const refusal = await manageRefusal(app.db, request.user, empNo);
+        return reply.page('employee-sessions.njk', { employee, sessions, manageRefusal: refusal });
+      }
+      return { emp_no: empNo, sessions };
     },
   );
 
@@ -378,6 +441,15 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
     },
     async (request, reply) => {
       const empNo = targetOf(request.params);
+      if (needsConfirmation(request)) {
+        const employee = await getEmployee(app.db, empNo);
+        return askToConfirm(request, reply, {
+          question: `End all sessions of ${employee.first_name} ${employee.last_name}?`,
+          consequence: 'They are logged out everywhere at once, and every access token of theirs stops working. They can log in again.',
+          confirmLabel: 'End all their sessions',
+          cancelUrl: `/emp/admin-get-update/${employee.emp_no}`,
+        });
+      }
       const ended = await app.auth.endSessionsOf(request.user, empNo);
       if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${empNo}?saved=sessions`, 303);
       return { emp_no: empNo, ended };
@@ -407,6 +479,16 @@ export function registerEmployeeRoutes(app: FastifyInstance, config: FastifyCont
     async (request, reply) => {
       const { disabled } = request.body;
       const empNo = targetOf(request.params);
+      if (disabled && needsConfirmation(request)) {
+        const employee = await getEmployee(app.db, empNo);
+        return askToConfirm(request, reply, {
+          question: `Disable the login of ${employee.first_name} ${employee.last_name}?`,
+          consequence: 'They cannot log in until it is enabled again, and every session and token of theirs ends now.',
+          confirmLabel: 'Disable login',
+          cancelUrl: `/emp/admin-get-update/${employee.emp_no}`,
+          fields: { disabled: 'true' },
+        });
+      }
       const ended = await app.auth.setDisabled(request.user, empNo, disabled);
       if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${empNo}?saved=account`, 303);
       return { emp_no: empNo, disabled, sessions_ended: ended };

@@ -15,6 +15,9 @@ const Readiness = Type.Object({
 const rootRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/', loginPageRoute);
 
+  // Browsers ask for /favicon.ico on their own (Swagger UI's pages, JSON answers): no 404 for it.
+  app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/static/favicon.svg', 301));
+
   app.get(
     '/health',
     { schema: { tags: ['operations'], summary: 'The process is alive', response: { 200: Health } } },

@@ -151,13 +151,18 @@ for (const engine of ENGINES) {
         });
       });
 
-      it('refuses names without % with the original messages, together with a bad size', async () => {
-        await assert.rejects(searchEmployees(testDb.db, { lastName: 'Gornas', firstName: '', size: 500 }), {
+      it('finds names containing a plain name, and any for a blank one', async () => {
+        const plain = await searchEmployees(testDb.db, { lastName: 'gornas', firstName: '' });
+        assert.deepEqual(plain.items.map((e) => e.emp_no), [12483, 496044]);
+      });
+
+      it('refuses names longer than their columns, together with a bad size', async () => {
+        await assert.rejects(searchEmployees(testDb.db, { lastName: 'G'.repeat(17), firstName: 'A'.repeat(15), size: 500 }), {
           statusCode: 422,
           code: 'VALIDATION_FAILED',
           errors: [
-            { field: 'lastName', message: 'Please provide partial search last name between 1 and 16 characters, must include wildcard %. E.g. %nas%' },
-            { field: 'firstName', message: 'Please provide partial search first name between 1 and 14 characters, must include wildcard %. E.g. %An' },
+            { field: 'lastName', message: 'Please enter at most 16 characters of the last name, not counting %. E.g. nas, or Gor%' },
+            { field: 'firstName', message: 'Please enter at most 14 characters of the first name, not counting %. E.g. an, or %An' },
             { field: 'size', message: 'Size must be a whole number from 1 to 100' },
           ],
         });

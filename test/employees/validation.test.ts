@@ -23,8 +23,8 @@ const MSG = {
   hireAfterBirth: 'Hire Date must be after Birth Date',
   missingEmpNo: 'Missing employee number',
   invalidEmpNo: 'Employee number must be a whole number from 1 to 2147483647, in digits only',
-  searchLastName: 'Please provide partial search last name between 1 and 16 characters, must include wildcard %. E.g. %nas%',
-  searchFirstName: 'Please provide partial search first name between 1 and 14 characters, must include wildcard %. E.g. %An',
+  searchLastName: 'Please enter at most 16 characters of the last name, not counting %. E.g. nas, or Gor%',
+  searchFirstName: 'Please enter at most 14 characters of the first name, not counting %. E.g. an, or %An',
 };
 
 /** The original series' round-trip record (behaviour notes §7.1). */
@@ -254,17 +254,21 @@ describe('isValidEmail', () => {
 });
 
 describe('validateSearch', () => {
-  it('accepts partial names with % within 16 (last) and 14 (first) characters, trimmed', () => {
+  it('keeps patterns with % as they are, trimmed, up to 16 (last) and 14 (first) characters besides %', () => {
     assert.deepEqual(validateSearch({ lastName: ' %nas% ', firstName: '%An' }), { ok: true, value: { lastName: '%nas%', firstName: '%An' } });
-    assert.deepEqual(validateSearch({ lastName: `${'a'.repeat(15)}%`, firstName: `${'b'.repeat(13)}%` }).ok, true);
+    assert.deepEqual(validateSearch({ lastName: `%${'a'.repeat(16)}%`, firstName: `${'b'.repeat(14)}%` }).ok, true);
   });
 
-  it('refuses a name without %, blank, missing or too long, last name first', () => {
+  it('turns a plain name into "contains it" and a blank or missing one into "any"', () => {
+    assert.deepEqual(validateSearch({ lastName: 'nas', firstName: ' An ' }), { ok: true, value: { lastName: '%nas%', firstName: '%An%' } });
+    assert.deepEqual(validateSearch({ lastName: '', firstName: '  ' }), { ok: true, value: { lastName: '%', firstName: '%' } });
+    assert.deepEqual(validateSearch({}), { ok: true, value: { lastName: '%', firstName: '%' } });
+  });
+
+  it('refuses a name longer than its column, last name first', () => {
     const wrong = [
-      { lastName: 'nas', firstName: 'An' },
-      { lastName: '', firstName: '' },
-      {},
-      { lastName: `${'a'.repeat(16)}%`, firstName: `${'b'.repeat(14)}%` },
+      { lastName: 'a'.repeat(17), firstName: 'b'.repeat(15) },
+      { lastName: `${'a'.repeat(17)}%`, firstName: `%${'b'.repeat(15)}` },
     ];
     assert.deepEqual(
       wrong.map((input) => validateSearch(input)),

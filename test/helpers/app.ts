@@ -74,6 +74,7 @@ export const SEED_USER = { username: 'behai_nguyen@hotmail.com', password: 'pass
 /** What GET /admin/me answers for SEED_USER (written out here, not imported from the seed, on purpose). */
 export const SEED_USER_ME = {
   username: 'behai_nguyen@hotmail.com',
+  email: 'behai_nguyen@hotmail.com',
   emp_no: 500222,
   first_name: 'Be Hai',
   last_name: 'Doe',

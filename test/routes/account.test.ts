@@ -46,7 +46,7 @@ for (const store of STORE_KINDS) {
       const { sessions } = response.json();
       assert.equal(sessions.length, 2);
       assert.deepEqual(sessions.map((s: { client: string; current: boolean }) => [s.client, s.current]), [
-        ['Chrome on Android', false],
+        ['Chrome 120 on Android', false],
         ['Other client', true], // light-my-request's own user agent
       ]);
       assert.match(sessions[0].created_at, /^\d{4}-\d\d-\d\dT/);
@@ -155,7 +155,7 @@ for (const store of STORE_KINDS) {
       assert.equal((await me({ cookie: victim.cookie })).statusCode, 401);
       const refused = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(BEHAI) });
       assert.equal(refused.statusCode, 400);
-      assert.deepEqual(refused.json(), { detail: 'Incorrect username or password' });
+      assert.deepEqual(refused.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
 
       await app.inject({ method: 'POST', url: '/emp/account/500222', headers: API, cookies: { session: admin.cookie }, payload: { disabled: false } });
       await login(app, BEHAI);
@@ -163,11 +163,22 @@ for (const store of STORE_KINDS) {
       assert.equal(self.statusCode, 403, 'nobody disables themself');
     });
 
-    it('shows My sessions and the password form as pages', async () => {
+    it('shows My sessions and the password form as pages, this session first', async () => {
+      await login(app, BEHAI);
       const { cookie } = await login(app, BEHAI);
       const sessions = await app.inject({ method: 'GET', url: '/auth/sessions', headers: BROWSER, cookies: { session: cookie } });
       assert.match(sessions.body, /<h1>My sessions<\/h1>/);
-      assert.match(sessions.body, /<strong>\(this one\)<\/strong>/);
+      const rows = sessions.body.split('<tr>').slice(2);
+      assert.ok(rows.length >= 2);
+      assert.match(rows[0]!, /<strong>\(this one\)<\/strong>/);
+      assert.doesNotMatch(rows.slice(1).join(''), /this one/);
+      assert.match(sessions.body, /<button type="submit" class="danger">End all my sessions<\/button>/);
+
+      const ask = await app.inject({ method: 'POST', url: '/auth/sessions/end-all', headers: { ...FORM, ...BROWSER }, cookies: { session: cookie }, payload: '' });
+      assert.equal(ask.statusCode, 200);
+      assert.match(ask.body, /<h1 id="confirm-heading">End all your sessions\?<\/h1>/);
+      const still = await app.inject({ method: 'GET', url: '/auth/sessions', headers: API, cookies: { session: cookie } });
+      assert.equal(still.statusCode, 200, 'nothing ends before the confirmation');
       const password = await app.inject({ method: 'GET', url: '/auth/password', headers: BROWSER, cookies: { session: cookie } });
       assert.match(password.body, /<input type="password" id="current_password" name="current_password" autocomplete="current-password" required>/);
     });

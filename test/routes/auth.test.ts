@@ -23,7 +23,8 @@ import {
   type TestEnvironment,
 } from '../helpers/app.js';
 
-const INCORRECT = { detail: 'Incorrect username or password' };
+// `error` and `error_description` are OAuth2's own fields (RFC 6749 §5.2), which Swagger UI shows.
+const INCORRECT = { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' };
 const NOT_AUTHENTICATED = { detail: 'Not authenticated' };
 
 for (const store of STORE_KINDS) {
@@ -162,7 +163,8 @@ for (const store of STORE_KINDS) {
           payload: form({ username: SEED_USER.username, password: SEED_USER.password, grant_type: 'client_credentials' }),
         });
         assert.equal(response.statusCode, 400);
-        assert.deepEqual(response.json(), { detail: 'unsupported_grant_type: only the password grant is offered here' });
+        const detail = 'unsupported_grant_type: only the password grant is offered here';
+        assert.deepEqual(response.json(), { detail, error: 'unsupported_grant_type', error_description: detail });
       });
 
       it('tells a session that is already logged in so, without a new token', async () => {
@@ -220,22 +222,41 @@ for (const store of STORE_KINDS) {
         assert.ok(sessionCookieOf(response));
       });
 
-      it('sends a browser with wrong credentials back to the login page, which says why once', async () => {
+      it('shows a browser with wrong credentials the login form again, the email kept and the message beside it', async () => {
         const response = await app.inject({
           method: 'POST',
           url: '/auth/token',
           headers: { ...FORM, ...BROWSER },
-          payload: form({ username: SEED_USER.username, password: 'wrong' }),
+          payload: form({ username: SEED_USER.username, password: 'wrong', next: '/emp/search' }),
         });
-        assert.equal(response.statusCode, 303);
-        assert.equal(response.headers.location, '/auth/login');
+        assert.equal(response.statusCode, 400);
+        assert.match(response.headers['content-type'] as string, /^text\/html/);
         assert.equal(sessionCookieOf(response), undefined);
-        const notice = response.cookies.find((cookie) => cookie.name === 'login_notice');
-        assert.equal(notice?.value, 'bad-credentials');
+        assert.match(response.body, /<p class="error-box" role="alert" id="login-error">Incorrect username or password\. Check both and try again\.<\/p>/);
+        assert.match(response.body, /<input type="email" id="username" name="username" [^>]*value="behai_nguyen@hotmail\.com" aria-invalid="true" aria-describedby="login-error">/);
+        assert.match(response.body, /<input type="hidden" name="next" value="\/emp\/search">/);
+        assert.doesNotMatch(response.body, /wrong/, 'the password is never echoed');
+      });
 
-        const page = await app.inject({ method: 'GET', url: '/auth/login', headers: BROWSER, cookies: { login_notice: notice.value } });
-        assert.match(page.body, /<p class="notice" role="status">Incorrect username or password<\/p>/);
-        assert.equal(page.cookies.find((cookie) => cookie.name === 'login_notice')?.value, '', 'shown once, then cleared');
+      it('goes on to the page asked for before login, and only to a path on this site', async () => {
+        const post = (next: string) =>
+          app.inject({
+            method: 'POST',
+            url: '/auth/token',
+            headers: { ...FORM, ...BROWSER },
+            payload: form({ username: SEED_USER.username, password: SEED_USER.password, next }),
+          });
+        const kept = await post('/emp/own-get-update/500222?saved=1');
+        assert.equal(kept.statusCode, 303);
+        assert.equal(kept.headers.location, '/emp/own-get-update/500222?saved=1');
+        const hostile = ['//evil.com', '/\\evil.com', 'https://evil.com/', '/%2F%2Fevil.com', '\t//evil.com', '/\t/evil.com', 'javascript:alert(1)', '%2F%2Fevil.com', '///evil.com'];
+        for (const next of hostile) {
+          const response = await post(next);
+          assert.equal(response.statusCode, 303, next);
+          const location = response.headers.location as string;
+          assert.ok(location.startsWith('/') && !location.startsWith('//') && !location.includes('\\'), `${next} → ${location}`);
+          assert.equal(new URL(location, 'http://portal.test').host, 'portal.test', `${next} → ${location}`);
+        }
       });
     });
 
@@ -342,17 +363,18 @@ for (const store of STORE_KINDS) {
     });
 
     describe('POST /auth/logout', () => {
-      it('ends the session and its tokens, clears the cookie and shows the login page', async () => {
+      it('ends the session and its tokens, clears the cookie and sends a browser to the login page (POST/redirect/GET)', async () => {
         const { cookie, token } = await login(app);
-        const response = await app.inject({ method: 'POST', url: '/auth/logout', cookies: { session: cookie } });
-        assert.equal(response.statusCode, 200);
-        assert.match(response.headers['content-type'] as string, /^text\/html/);
-        assert.match(response.body, /<form id="loginForm"/);
-        assert.match(response.body, /You have been logged out/);
+        const response = await app.inject({ method: 'POST', url: '/auth/logout', headers: BROWSER, cookies: { session: cookie } });
+        assert.equal(response.statusCode, 303);
+        assert.equal(response.headers.location, '/auth/login');
+        assert.equal(response.cookies.find((c) => c.name === 'login_notice')?.value, 'logged-out');
         const cleared = sessionCookieOf(response);
         assert.equal(cleared?.value, '');
         assert.ok(cleared?.expires && cleared.expires.getTime() <= Date.now());
         assert.equal(await storeHas(cookie), false);
+        const page = await app.inject({ method: 'GET', url: '/auth/login', headers: BROWSER, cookies: { login_notice: 'logged-out' } });
+        assert.match(page.body, /<p class="notice" role="status">You have been logged out<\/p>/);
 
         const byCookie = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
         assert.equal(byCookie.statusCode, 401);
@@ -363,9 +385,12 @@ for (const store of STORE_KINDS) {
 
       it('says so when the request had no logged-in session', async () => {
         const response = await app.inject({ method: 'POST', url: '/auth/logout' });
-        assert.equal(response.statusCode, 200);
-        assert.match(response.body, /This session has not been logged in before/);
+        assert.equal(response.statusCode, 303);
+        assert.equal(response.headers.location, '/auth/login');
+        assert.equal(response.cookies.find((c) => c.name === 'login_notice')?.value, 'not-logged-in');
         assert.equal(sessionCookieOf(response), undefined);
+        const json = await app.inject({ method: 'POST', url: '/auth/logout', headers: API });
+        assert.deepEqual(json.json(), { message: 'This session has not been logged in before' });
       });
 
       it('ends the session behind a bearer token when there is no cookie', async () => {
@@ -390,11 +415,12 @@ for (const store of STORE_KINDS) {
         assert.equal(response.statusCode, 200);
         assert.match(response.body, /<title>Home · Employees Portal<\/title>/);
         assert.match(response.body, /Welcome, Be Hai Doe/);
-        assert.match(response.body, /<a href="\/admin\/me">My Info<\/a>/);
-        assert.match(response.body, /<a href="\/emp\/own-get-update\/500222">Update Own Details<\/a>/);
-        assert.match(response.body, /<span class="disabled" aria-disabled="true" title="Needs the admin:read scope">Search Employees<\/span>/);
-        assert.match(response.body, /<span class="disabled" aria-disabled="true" title="Needs the admin:write scope">Add a New Employee<\/span>/);
-        assert.match(response.body, /<a href="\/docs">Swagger UI<\/a>/);
+        assert.match(response.body, /<li><a href="\/admin\/me">My details<\/a><\/li>/);
+        assert.match(response.body, /<a href="\/emp\/own-get-update\/500222">Edit my details<\/a>/);
+        assert.match(response.body, /<span class="disabled" aria-disabled="true">Search Employees<\/span> <span class="reason">\(needs “See every employee”\)<\/span>/);
+        assert.doesNotMatch(response.body, /Add a New Employee/, 'not offered to someone who cannot even search');
+        assert.match(response.body, /<a href="\/docs">API documentation \(Swagger UI\)<\/a>/);
+        assert.match(response.body, /<ul><li>See own details<\/li><li>Change own details<\/li><\/ul>/);
         assert.match(response.body, /<form method="post" action="\/auth\/logout">\s*<input type="hidden" name="_csrf" value="[\w-]{43}">\s*<button type="submit">Logout<\/button>/);
       });
 
@@ -403,6 +429,19 @@ for (const store of STORE_KINDS) {
         assert.equal(response.statusCode, 303);
         assert.equal(response.headers.location, '/auth/login');
         assert.equal(response.cookies.find((cookie) => cookie.name === 'login_notice')?.value, 'login-required');
+      });
+
+      it('remembers a deep link through the login page, and drops one that leaves the site', async () => {
+        const response = await app.inject({ method: 'GET', url: '/emp/search?last_name=nas', headers: BROWSER });
+        assert.equal(response.statusCode, 303);
+        assert.equal(response.headers.location, '/auth/login?next=%2Femp%2Fsearch%3Flast_name%3Dnas');
+        const page = await app.inject({ method: 'GET', url: response.headers.location as string, headers: BROWSER });
+        assert.match(page.body, /<input type="hidden" name="next" value="\/emp\/search\?last_name=nas">/);
+        for (const next of ['//evil.com', '/\\evil.com', 'https://evil.com', '%2F%2Fevil.com', '/\t/evil.com']) {
+          const hostile = await app.inject({ method: 'GET', url: `/auth/login?next=${encodeURIComponent(next)}`, headers: BROWSER });
+          assert.equal(hostile.statusCode, 200, next);
+          assert.doesNotMatch(hostile.body, /name="next"/, next);
+        }
       });
 
       it('tells a browser whose session has ended that it has', async () => {

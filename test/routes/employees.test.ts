@@ -66,7 +66,25 @@ for (const engine of ENGINES) {
         const response = await get('moss', '/admin/me', BROWSER);
         assert.equal(response.statusCode, 403);
         assert.match(response.headers['content-type'] as string, /^text\/html/);
-        assert.match(response.body, /<p class="error" role="alert">Not enough permissions<\/p>/);
+        // Still signed in (Home, Logout), told what happened and what it would need.
+        assert.match(response.body, /<li><a href="\/auth\/home">Home<\/a><\/li>/);
+        assert.match(response.body, /<button type="submit">Logout<\/button>/);
+        assert.match(response.body, /<h1 id="error-heading">You are not allowed to do this<\/h1>/);
+        assert.match(response.body, /This needs the permission\s*<strong>See own details<\/strong>\.\s*Yours: none\./);
+      });
+
+      it('keeps the signed-in header on a 404 and a 422 page, saying what happened', async () => {
+        const missing = await get('kyoichi', '/emp/admin-get-update/499999', BROWSER);
+        assert.equal(missing.statusCode, 404);
+        assert.match(missing.body, /<p class="error-box" role="alert">No employee with number 499999<\/p>/);
+        assert.match(missing.body, /<li><a href="\/emp\/search">Search employees<\/a><\/li>/);
+        const unknownRoute = await get('kyoichi', '/no/such/page', BROWSER);
+        assert.equal(unknownRoute.statusCode, 404);
+        assert.match(unknownRoute.body, /<button type="submit">Logout<\/button>/);
+        const malformed = await get('kyoichi', '/emp/admin-get-update/abc', BROWSER);
+        assert.equal(malformed.statusCode, 422);
+        assert.match(malformed.body, /<h1 id="error-heading">Some of what was sent is not valid<\/h1>/);
+        assert.match(malformed.body, /<button type="submit">Logout<\/button>/);
       });
 
       it('gives super:* everything, whatever the order of grants', async () => {
@@ -150,14 +168,20 @@ for (const engine of ENGINES) {
         assert.equal(tooBig.json().errors[0].field, 'size');
       });
 
-      it('refuses a name without a wildcard, naming the field', async () => {
-        const response = await get('kyoichi', '/emp/search/Gornas/%25');
+      it('finds names containing a plain name, as people type it', async () => {
+        const plain = (await get('kyoichi', '/emp/search/gornas/%25')).json().items.map((e: { emp_no: number }) => e.emp_no);
+        assert.deepEqual(plain, [12483, 496044]);
+        const part = (await get('kyoichi', '/emp/search/nas/an')).json().items.map((e: { emp_no: number }) => e.emp_no);
+        const pattern = (await get('kyoichi', '/emp/search/%25nas%25/%25an%25')).json().items.map((e: { emp_no: number }) => e.emp_no);
+        assert.deepEqual(part, pattern);
+        assert.ok(part.includes(12483));
+      });
+
+      it('refuses a name longer than the column can hold, naming the field', async () => {
+        const response = await get('kyoichi', `/emp/search/${'a'.repeat(17)}/%25`);
         assert.equal(response.statusCode, 422);
         assert.deepEqual(response.json().errors, [
-          {
-            field: 'lastName',
-            message: 'Please provide partial search last name between 1 and 16 characters, must include wildcard %. E.g. %nas%',
-          },
+          { field: 'lastName', message: 'Please enter at most 16 characters of the last name, not counting %. E.g. nas, or Gor%' },
         ]);
       });
 
@@ -181,6 +205,30 @@ for (const engine of ENGINES) {
         assert.equal(page.statusCode, 200);
         assert.match(page.body, /<td><a href="\/emp\/admin-get-update\/12483">12483<\/a><\/td>/);
         assert.match(page.body, /<td>19\/10\/1959<\/td><td>Niranjan<\/td><td>Gornas<\/td>/);
+      });
+
+      it('searches for what a person types: a plain name, or nothing for any', async () => {
+        const plain = await get('kyoichi', '/emp/search?last_name=Gornas&first_name=', BROWSER);
+        assert.equal(plain.headers.location, '/emp/search/Gornas/%25');
+        const page = await get('kyoichi', plain.headers.location as string, BROWSER);
+        assert.match(page.body, /<h1>Employees matching “Gornas”, any first name<\/h1>/);
+        assert.match(page.body, /<td>Gopalakrishnan<\/td><td>Gornas<\/td>/);
+        const empty = await get('kyoichi', '/emp/search?last_name=&first_name=', BROWSER);
+        assert.equal(empty.headers.location, '/emp/search/%25/%25');
+      });
+
+      it('shows a wrong search on the form, values kept and each field marked', async () => {
+        const long = 'x'.repeat(17);
+        const response = await get('kyoichi', `/emp/search?last_name=${long}&first_name=${'y'.repeat(15)}`, BROWSER);
+        assert.equal(response.statusCode, 422);
+        assert.match(response.body, new RegExp(`<input id="last_name" name="last_name" maxlength="64" placeholder="e.g. nas" value="${long}" aria-invalid="true" aria-describedby="lastName-error search-hint">`));
+        assert.match(response.body, /<p class="field-error" id="lastName-error">Please enter at most 16 characters of the last name, not counting %\. E\.g\. nas, or Gor%<\/p>/);
+        assert.match(response.body, /<input id="first_name" [^>]*aria-invalid="true" aria-describedby="firstName-error search-hint">/);
+        const fromPath = await get('kyoichi', `/emp/search/${long}/%25`, BROWSER);
+        assert.equal(fromPath.statusCode, 422);
+        assert.match(fromPath.body, /<form id="searchForm"/);
+        const form = await get('kyoichi', '/emp/search', BROWSER);
+        assert.match(form.body, /<input id="last_name" name="last_name" maxlength="64" placeholder="e.g. nas" value="" aria-describedby="search-hint">/);
       });
     });
 
@@ -220,11 +268,33 @@ for (const engine of ENGINES) {
       it('shows the maintenance form to a browser, editable only with the write scope', async () => {
         const editable = await get('kyoichi', '/emp/admin-get-update/10399', BROWSER);
         assert.match(editable.body, /<input id="firstName" name="firstName" required maxlength="14" value="Guenter">/);
-        assert.match(editable.body, /<input id="birthDate" name="birthDate" required maxlength="10" placeholder="25\/12\/1971" value="13\/06\/1957">/);
+        assert.match(editable.body, /<input id="birthDate" name="birthDate" required maxlength="10" inputmode="numeric" placeholder="dd\/mm\/yyyy" value="13\/06\/1957">/);
+        assert.match(editable.body, /<button type="submit">Save<\/button>/);
         const readOnly = await get('weijing', '/emp/admin-get-update/10399', BROWSER);
-        assert.match(readOnly.body, /<input id="firstName" name="firstName" required maxlength="14" value="Guenter" disabled>/);
-        assert.match(readOnly.body, /<button type="submit" disabled>Save<\/button>/);
+        assert.match(readOnly.body, /<input id="firstName" name="firstName" required maxlength="14" value="Guenter" readonly>/);
+        assert.doesNotMatch(readOnly.body, />Save<\/button>|Save permissions|Disable login|End all sessions/, 'nothing offered that would be refused');
+        assert.match(readOnly.body, /that needs the permission “Change and add employees”/);
       });
+
+      it('offers an administrator no account actions on their own record or on someone holding more', async () => {
+        for (const [who, empNo, reason] of [['kyoichi', 10005, /This is your own account/], ['kyoichi', 10011, /holds permissions you do not have/]] as const) {
+          const page = await get(who, `/emp/admin-get-update/${empNo}`, BROWSER);
+          assert.match(page.body, reason);
+          assert.doesNotMatch(page.body, /Save permissions|Disable login|End all sessions/);
+          assert.match(page.body, /<input type="checkbox" name="scopes" value="user:read"[^>]* disabled>/);
+        }
+        const other = await get('kyoichi', '/emp/admin-get-update/10399', BROWSER);
+        assert.match(other.body, /<button type="submit">Save permissions<\/button>/);
+        assert.match(other.body, /<button type="submit" class="danger">Disable login<\/button>/);
+      });
+
+      it('offers a read-only employee no Save on their own record', async () => {
+        const page = await get('nidapan', '/emp/own-get-update/262556', BROWSER);
+        assert.equal(page.statusCode, 200);
+        assert.doesNotMatch(page.body, />Save<\/button>/);
+        assert.match(page.body, /that needs the permission “Change own details”/);
+      });
+
     });
 
     describe('employee numbers, read one strict way', () => {
@@ -409,6 +479,16 @@ for (const engine of ENGINES) {
         assert.deepEqual(response.json().errors, [{ field: 'email', message: "Can't accept this email. Please specify another" }]);
       });
 
+      it('echoes invalid dates as typed, and marks every invalid field', async () => {
+        const response = await post('behai', '/emp/user-save', { ...OWN, birthDate: '2099-13-45', firstName: '', hireDate: 'soon' }, BROWSER);
+        assert.equal(response.statusCode, 422);
+        assert.match(response.body, /<input id="birthDate" name="birthDate" [^>]*value="2099-13-45" aria-invalid="true" aria-describedby="birthDate-error">/);
+        for (const field of ['birthDate', 'firstName', 'hireDate']) {
+          assert.match(response.body, new RegExp(`id="${field}" [^>]*aria-invalid="true" aria-describedby="${field}-error"`), field);
+          assert.match(response.body, new RegExp(`<p class="field-error" id="${field}-error">`), field);
+        }
+        assert.match(response.body, /value="soon"/);
+      });
       it('names every invalid field, in form order', async () => {
         const response = await post('kyoichi', '/emp/admin-save', { hireDate: '31/02/2001' });
         assert.equal(response.statusCode, 422);
@@ -425,7 +505,7 @@ for (const engine of ENGINES) {
         assert.equal(saved.statusCode, 303);
         assert.equal(saved.headers.location, '/emp/admin-get-update/10399?saved=1');
         const page = await get('kyoichi', saved.headers.location as string, BROWSER);
-        assert.match(page.body, /<p class="notice" role="status">Saved.<\/p>/);
+        assert.match(page.body, /<p class="success" role="status">Saved.<\/p>/);
       });
 
       it('offers the new-employee form only to admin:write', async () => {
@@ -503,6 +583,33 @@ for (const engine of ENGINES) {
         assert.equal(saved.statusCode, 303);
         assert.equal(saved.headers.location, '/emp/admin-get-update/262556?saved=scopes');
       });
+
+      it("answers a browser's GET of the scopes and sessions routes with pages", async () => {
+        const scopes = await get('kyoichi', '/emp/scopes/262556', BROWSER);
+        assert.equal(scopes.statusCode, 303);
+        assert.equal(scopes.headers.location, '/emp/admin-get-update/262556#access-heading');
+        const sessions = await get('kyoichi', '/emp/sessions/500222', BROWSER);
+        assert.equal(sessions.statusCode, 200);
+        assert.match(sessions.body, /<h1>Sessions of Be Hai Doe \(500222\)<\/h1>/);
+        assert.match(sessions.body, /<button type="submit" class="danger">End all sessions<\/button>/);
+        const own = await get('kyoichi', '/emp/sessions/10005', BROWSER);
+        assert.match(own.body, /These are your own sessions/);
+        assert.doesNotMatch(own.body, /End all sessions<\/button>/);
+      });
+
+      it('asks a browser to confirm ending sessions or disabling a login, and changes nothing until then', async () => {
+        const ask = await post('kyoichi', '/emp/account/262556', { disabled: 'true' }, BROWSER);
+        assert.equal(ask.statusCode, 200);
+        assert.match(ask.body, /<h1 id="confirm-heading">Disable the login of Nidapan Samarati\?<\/h1>/);
+        assert.match(ask.body, /<input type="hidden" name="disabled" value="true">\s*<input type="hidden" name="confirmed" value="yes">/);
+        assert.equal((await get('kyoichi', '/emp/admin-get-update/262556', BROWSER)).body.includes('This login is enabled.'), true);
+        const endAll = await post('kyoichi', '/emp/sessions/262556/end-all', {}, BROWSER);
+        assert.match(endAll.body, /<h1 id="confirm-heading">End all sessions of Nidapan Samarati\?<\/h1>/);
+        assert.match(endAll.body, /<a class="button secondary" href="\/emp\/admin-get-update\/262556">Cancel<\/a>/);
+        const confirmed = await post('kyoichi', '/emp/sessions/262556/end-all', { confirmed: 'yes' }, BROWSER);
+        assert.equal(confirmed.statusCode, 303);
+        assert.equal(confirmed.headers.location, '/emp/admin-get-update/262556?saved=sessions');
+      });
     });
 
     describe('the /api aliases', () => {
@@ -534,7 +641,36 @@ for (const engine of ENGINES) {
         const json = await get('behai', '/admin/me', { 'x-expected-format': 'application/json', ...BROWSER });
         assert.equal(json.json().emp_no, 500222);
         const html = await get('behai', '/admin/me', { 'x-expected-format': 'text/html' });
-        assert.match(html.body, /<h1>My Info<\/h1>/);
+        assert.match(html.body, /<h1>My details<\/h1>/);
+      });
+
+      it('honour x-expected-format as the original reads it: form field, then cookie, then header', async () => {
+        const cookieJson = await app.inject({ method: 'GET', url: '/admin/me', headers: BROWSER, cookies: { ...as('behai'), 'x-expected-format': 'application/json' } });
+        assert.equal(cookieJson.json().emp_no, 500222);
+        const cookieBeatsHeader = await app.inject({
+          method: 'GET',
+          url: '/admin/me',
+          headers: { 'x-expected-format': 'text/html' },
+          cookies: { ...as('behai'), 'x-expected-format': 'application/json' },
+        });
+        assert.equal(cookieBeatsHeader.json().emp_no, 500222);
+        const fieldBeatsAll = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: { ...FORM, 'x-expected-format': 'application/json' },
+          cookies: { 'x-expected-format': 'application/json' },
+          payload: form({ username: USERS.nidapan, password: PASSWORD, 'x-expected-format': 'text/html' }),
+        });
+        assert.equal(fieldBeatsAll.statusCode, 303);
+        assert.equal(fieldBeatsAll.headers.location, '/auth/home');
+      });
+
+      it('name the address email in /admin/me and /api/me, keeping username', async () => {
+        for (const url of ['/admin/me', '/api/me']) {
+          const me = (await get('behai', url)).json();
+          assert.equal(me.email, 'behai_nguyen@hotmail.com', url);
+          assert.equal(me.username, 'behai_nguyen@hotmail.com', url);
+        }
       });
     });
   });

@@ -132,7 +132,7 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
     const s1 = (await login(app, U1)).cookie;
     const wrong = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s1 }, payload: form({ username: U2.username, password: 'a wrong password' }) });
     assert.equal(wrong.statusCode, 400);
-    assert.deepEqual(wrong.json(), { detail: 'Incorrect username or password' });
+    assert.deepEqual(wrong.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
     assert.equal(wrong.headers['set-cookie'], undefined);
     assert.deepEqual((await me(app, { cookie: s1 })).json(), U1_ME, 'still U1, only U1');
     const again = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s1 }, payload: form(credentials(U1)) });
@@ -397,7 +397,7 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
       await app.db.updateTable('employees').set({ disabled: 1 }).where('emp_no', '=', SANIYA.empNo).execute();
       const refused = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(SANIYA)) });
       assert.equal(refused.statusCode, 400);
-      assert.deepEqual(refused.json(), { detail: 'Incorrect username or password' });
+      assert.deepEqual(refused.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
       await app.db.updateTable('employees').set({ disabled: 0, password: 'not a hash' }).where('emp_no', '=', SANIYA.empNo).execute();
       assert.equal((await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(SANIYA)) })).statusCode, 400);
     });
