@@ -10,6 +10,9 @@ import { insertEmployees, normaliseEmail } from '../employees/employee-repositor
 import type { ScopeName } from '../employees/scope-names.js';
 import { grantScopesInBulk } from '../employees/scope-repository.js';
 import { isUniqueViolation } from './dialects.js';
+import { insertHistory, insertMissingDepartments } from '../employees/history-repository.js';
+import { DEPARTMENTS } from './departments.js';
+import { seedHistory } from './seed-history.js';
 import type { Database, EmployeeRow, NewEmployeeRow } from './schema.js';
 
 export const SEED_PASSWORD = 'password';
@@ -154,7 +157,7 @@ export function seedPasswordHash(empNo: number, hashes: SeedPasswordHashes): str
 }
 
 /**
- * Inserts SEED_EMPLOYEES and their SEED_SCOPES, in one transaction, when the employees table is
+ * Inserts SEED_EMPLOYEES, their SEED_SCOPES, the departments and their history (`seedHistory`), in one transaction, when the employees table is
  * empty; does nothing otherwise. Hashes `password` (`hashSeedPassword`) only when it is going to insert.
  */
 export async function seedIfEmpty(db: Kysely<Database>): Promise<{ inserted: number }> {
@@ -172,6 +175,9 @@ export async function seedIfEmpty(db: Kysely<Database>): Promise<{ inserted: num
       if (!(await isEmpty(trx))) return 0;
       const count = await insertEmployees(trx, rows);
       await grantScopesInBulk(trx, grants);
+      // The departments and each employee's history, so the pages have a job and a past to show.
+      await insertMissingDepartments(trx, DEPARTMENTS);
+      await insertHistory(trx, seedHistory(SEED_EMPLOYEES));
       return count;
     });
     return { inserted };

@@ -3,8 +3,8 @@
  * (dept_emp, dept_manager), titles and salaries. Each function takes the database first; values
  * travel as bound parameters; dates are ISO text, `9999-01-01` meaning "still".
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../database/schema.js';
+import type { Insertable, Kysely } from 'kysely';
+import type { Database, DepartmentsTable, DeptEmpTable, DeptManagerTable, SalariesTable, TitlesTable } from '../database/schema.js';
 import { isPossibleEmpNo } from './employee-repository.js';
 
 export interface Period {
@@ -80,4 +80,37 @@ export async function findDepartmentManager(db: Kysely<Database>, deptNo: string
     .orderBy('dept_manager.from_date', 'desc')
     .limit(1)
     .executeTakeFirst();
+}
+
+/** Rows of the history tables, as the seed writes them. */
+export interface HistoryRows {
+  deptEmp: Insertable<DeptEmpTable>[];
+  deptManager: Insertable<DeptManagerTable>[];
+  titles: Insertable<TitlesTable>[];
+  salaries: Insertable<SalariesTable>[];
+}
+
+/** Rows per statement: 4 bound values each stays far below every engine's parameter limit. */
+const HISTORY_BATCH_SIZE = 500;
+
+/** Inserts the departments that are not there yet (by number). */
+export async function insertMissingDepartments(db: Kysely<Database>, departments: readonly Insertable<DepartmentsTable>[]): Promise<void> {
+  const present = new Set((await db.selectFrom('departments').select('dept_no').execute()).map((row) => row.dept_no));
+  const missing = departments.filter((department) => !present.has(department.dept_no));
+  if (missing.length > 0) await db.insertInto('departments').values(missing).execute();
+}
+
+/** Inserts history rows (employees and departments must exist). Pass a transaction for all-or-nothing. */
+export async function insertHistory(db: Kysely<Database>, rows: HistoryRows): Promise<void> {
+  const tables = [
+    ['dept_emp', rows.deptEmp],
+    ['dept_manager', rows.deptManager],
+    ['titles', rows.titles],
+    ['salaries', rows.salaries],
+  ] as const;
+  for (const [table, values] of tables) {
+    for (let start = 0; start < values.length; start += HISTORY_BATCH_SIZE) {
+      await db.insertInto(table).values(values.slice(start, start + HISTORY_BATCH_SIZE) as never).execute();
+    }
+  }
 }

@@ -45,12 +45,16 @@ export function wantsHtml(request: FastifyRequest): boolean {
 }
 
 /**
- * The mirror image, for the one route whose default answer is a page (logout answers with the
- * login page): true only when the client ranks JSON above HTML.
+ * The mirror image, for the one route whose default answer is a page (logout sends a browser to
+ * the login page): true when the client ranks JSON above HTML, or when a script in a browser
+ * (`fetch`, as Swagger UI's "Try it out" does) rather than a navigation asks: its answer is read
+ * by code, which a redirect to a page would not help (Fetch Metadata: `Sec-Fetch-Mode`).
  */
 export function prefersJson(request: FastifyRequest): boolean {
   if (forcedJson(request)) return true;
   const expected = expectedFormat(request);
   if (expected === HTML || expected === JSON_TYPE) return expected === JSON_TYPE;
+  const mode = request.headers['sec-fetch-mode'];
+  if (typeof mode === 'string' && mode !== 'navigate' && mode !== 'nested-navigate') return true;
   return request.accepts().type([HTML, JSON_TYPE]) === JSON_TYPE;
 }

@@ -64,7 +64,7 @@ describe('the application in a browser', browserGate(), () => {
     return { status, body };
   }
 
-  it('logs in, opens My Info, edits its own record and logs out', async () => {
+  it('logs in, opens My details, edits its own record and logs out', async () => {
     await withPage(async (page, context) => {
       await page.goto(`${baseUrl}/`);
       assert.equal(await page.title(), 'Login · Employees Portal');
@@ -79,13 +79,13 @@ describe('the application in a browser', browserGate(), () => {
       assert.equal(cookie?.httpOnly, true);
       assert.equal(cookie?.sameSite, 'Lax');
 
-      await page.getByRole('link', { name: 'My Info' }).click();
+      await page.getByRole('main').getByRole('link', { name: 'My details', exact: true }).click();
       await page.waitForURL(`${baseUrl}/admin/me`);
-      assert.equal(await page.title(), 'My Info · Employees Portal');
+      assert.equal(await page.title(), 'My details · Employees Portal');
       assert.match(await page.locator('dl.record').innerText(), /500222[\s\S]*behai_nguyen@hotmail\.com[\s\S]*09\/12\/1978/);
       await page.screenshot({ path: screenshotPath('my-info'), fullPage: true });
 
-      await page.getByRole('link', { name: 'Update my details' }).click();
+      await page.getByRole('link', { name: 'Edit my details' }).click();
       await page.waitForURL(`${baseUrl}/emp/own-get-update/500222`);
       await page.getByLabel('Hire date (dd/mm/yyyy)').fill('18/1/2018');
       await page.getByRole('button', { name: 'Save' }).click();
@@ -103,6 +103,7 @@ describe('the application in a browser', browserGate(), () => {
       await page.screenshot({ path: screenshotPath('edit-own-invalid'), fullPage: true });
 
       await page.locator('header').getByRole('button', { name: 'Logout' }).click();
+      await page.waitForURL(`${baseUrl}/auth/login`);
       assert.match(await page.getByRole('status').innerText(), /You have been logged out/);
       assert.equal(await sessionCookie(context), undefined);
       await page.goto(`${baseUrl}/auth/home`);
@@ -117,8 +118,8 @@ describe('the application in a browser', browserGate(), () => {
       await page.getByRole('link', { name: 'Search Employees' }).first().click();
       await page.waitForURL(`${baseUrl}/emp/search`);
       await page.screenshot({ path: screenshotPath('search'), fullPage: true });
-      await page.getByLabel('Partial last name').fill('%nas%');
-      await page.getByLabel('Partial first name').fill('%an');
+      await page.getByLabel('Last name').fill('%nas%');
+      await page.getByLabel('First name').fill('%an');
       await page.getByRole('button', { name: 'Search' }).click();
       await page.waitForURL(`${baseUrl}/emp/search/%25nas%25/%25an`);
       const rows = page.locator('table.results tbody tr');
@@ -161,6 +162,7 @@ describe('the application in a browser', browserGate(), () => {
 
       const logout = await runInSwagger(page, 'auth-post_auth_logout');
       assert.equal(logout.status, '200');
+      assert.match(logout.body, /"message": "You have been logged out"/, 'Swagger UI shows the JSON answer, not a page');
       assert.equal(await sessionCookie(context), undefined, 'the cookie is gone');
       assert.equal(await app.sessionStore.get(cookie.value.split('.')[0]!), undefined, 'the stored session is gone');
 
@@ -177,6 +179,11 @@ describe('the application in a browser', browserGate(), () => {
       const oauth2 = dialog.locator('.auth-container', { has: page.locator('#oauth_username') });
       assert.equal(await oauth2.locator('input[type=checkbox]').count(), 5, 'the five scopes are offered');
       await oauth2.locator('#oauth_username').fill(SEED_USER.username);
+      await oauth2.locator('#oauth_password').fill('not the password');
+      await oauth2.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click();
+      // The token endpoint's OAuth2 error fields reach the dialog, not a bare "Bad Request".
+      await oauth2.getByText(/Incorrect username or password/).waitFor();
+      assert.match(await oauth2.innerText(), /invalid_grant/);
       await oauth2.locator('#oauth_password').fill(SEED_USER.password);
       await oauth2.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click();
       await dialog.getByRole('button', { name: 'Remove authorization' }).waitFor();

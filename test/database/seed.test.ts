@@ -1,3 +1,5 @@
+import { seedHistory } from '../../src/database/seed-history.js';
+import { DEPARTMENTS } from '../../src/database/departments.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verify as argon2Verify } from '@node-rs/argon2';
@@ -111,6 +113,27 @@ for (const engine of ENGINES) {
 
     it('inserts nothing the second time', async () => {
       assert.deepEqual(await seedIfEmpty(testDb.db), { inserted: 0 });
+    });
+
+    it('gives every sample employee a current department, title and salary, and every department a manager', async () => {
+      const history = seedHistory(SEED_EMPLOYEES);
+      assert.deepEqual(seedHistory(SEED_EMPLOYEES), history, 'the same rows every time');
+      const current = <T extends { emp_no: number; to_date: string | null }>(rows: T[]) =>
+        new Set(rows.filter((row) => row.to_date === '9999-01-01').map((row) => row.emp_no));
+      const everyone = SEED_EMPLOYEES.map((e) => e.emp_no).sort((a, b) => a - b);
+      for (const table of ['dept_emp', 'titles', 'salaries'] as const) {
+        const rows = await testDb.db.selectFrom(table).selectAll().execute();
+        assert.deepEqual([...current(rows as never[])].sort((a, b) => a - b), everyone, table);
+      }
+      const managers = await testDb.db.selectFrom('dept_manager').select(['dept_no', 'emp_no']).orderBy('dept_no').execute();
+      assert.deepEqual(managers, DEPARTMENTS.map((d, i) => ({ dept_no: d.dept_no, emp_no: 10001 + i })));
+      const salaries = await testDb.db.selectFrom('salaries').select(['emp_no', 'salary', 'from_date', 'to_date']).orderBy('emp_no').orderBy('from_date').execute();
+      assert.deepEqual(
+        salaries.map((row) => ({ ...row, salary: Number(row.salary) })),
+        [...history.salaries].sort((a, b) => a.emp_no - b.emp_no || a.from_date.localeCompare(b.from_date)),
+      );
+      const behai = await testDb.db.selectFrom('dept_emp').select('dept_no').where('emp_no', '=', 500222).execute();
+      assert.deepEqual(behai, [{ dept_no: 'd005' }]);
     });
 
     it('stores each sample employee exactly as listed, dates as yyyy-mm-dd text', async () => {

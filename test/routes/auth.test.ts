@@ -393,6 +393,13 @@ for (const store of STORE_KINDS) {
         assert.deepEqual(json.json(), { message: 'This session has not been logged in before' });
       });
 
+      it('answers a script in a browser (fetch, as Swagger UI calls it) with JSON, not a redirect', async () => {
+        const { cookie } = await login(app);
+        const response = await app.inject({ method: 'POST', url: '/auth/logout', headers: { accept: '*/*', 'sec-fetch-mode': 'cors' }, cookies: { session: cookie } });
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json(), { message: 'You have been logged out' });
+      });
+
       it('ends the session behind a bearer token when there is no cookie', async () => {
         const { cookie, token } = await login(app);
         const response = await app.inject({

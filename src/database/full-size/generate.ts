@@ -26,6 +26,7 @@ import type {
 } from '../schema.js';
 import { SEED_EMPLOYEES, SEED_SCOPES, sampleEmail, seedPasswordHash, type SeedEmployee, type SeedPasswordHashes } from '../seed.js';
 import { addYears, dayOf, FOREVER, isoOf } from './calendar.js';
+import { DEPARTMENTS as SAMPLE_DEPARTMENTS } from '../departments.js';
 import { FIRST_NAMES, LAST_NAMES } from './names.js';
 import { Random } from './random.js';
 
@@ -46,17 +47,7 @@ export type TitleRow = Insertable<TitlesTable>;
 export type SalaryRow = Insertable<SalariesTable>;
 export type EmployeeScopeRow = Insertable<EmployeeScopesTable>;
 
-export const DEPARTMENTS: readonly DepartmentRow[] = [
-  { dept_no: 'd001', dept_name: 'Marketing' },
-  { dept_no: 'd002', dept_name: 'Finance' },
-  { dept_no: 'd003', dept_name: 'Human Resources' },
-  { dept_no: 'd004', dept_name: 'Production' },
-  { dept_no: 'd005', dept_name: 'Development' },
-  { dept_no: 'd006', dept_name: 'Quality Management' },
-  { dept_no: 'd007', dept_name: 'Sales' },
-  { dept_no: 'd008', dept_name: 'Research' },
-  { dept_no: 'd009', dept_name: 'Customer Service' },
-];
+export const DEPARTMENTS: readonly DepartmentRow[] = SAMPLE_DEPARTMENTS;
 const DEPT_NOS = DEPARTMENTS.map((department) => department.dept_no);
 /** How many dept_emp rows each department has in the sample (d001..d009): the odds of joining it. */
 const DEPT_WEIGHTS = [20_211, 17_346, 17_786, 73_485, 85_707, 20_117, 52_245, 21_126, 23_580];
