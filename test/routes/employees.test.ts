@@ -276,6 +276,20 @@ for (const engine of ENGINES) {
         assert.match(readOnly.body, /that needs the permission “Change and add employees”/);
       });
 
+      it("shows the current department, title and manager, and to admin:read the whole history", async () => {
+        const page = await get('weijing', '/emp/admin-get-update/10399', BROWSER);
+        assert.match(page.body, /<dt>Department<\/dt><dd>Sales<\/dd>\s*<dt>Title<\/dt><dd>Senior Staff<\/dd>\s*<dt>Manager<\/dt><dd>Tzvetan Zielinski \(10007\)<\/dd>/);
+        assert.match(page.body, /<li>Senior Staff: 07\/05\/1991 – now<\/li><li>Staff: 07\/05\/1985 – 07\/05\/1991<\/li>/);
+        assert.match(page.body, /<li>Sales: 07\/05\/1985 – now<\/li>/);
+        assert.equal(page.body.match(/<tr><td>\d\d\/05\/\d{4}<\/td>/g)?.length, 18, 'a salary row a year, 1985 to 2002');
+        assert.match(page.body, /<tr><td>07\/05\/2002<\/td><td>now<\/td><td>118336<\/td><\/tr>/);
+        const own = await get('behai', '/emp/own-get-update/500222', BROWSER);
+        assert.match(own.body, /<dt>Department<\/dt><dd>Development<\/dd>/);
+        assert.doesNotMatch(own.body, /id="history-heading"/, 'the history is for administrators');
+        const me = await get('behai', '/admin/me', BROWSER);
+        assert.match(me.body, /<dt>Department<\/dt><dd>Development<\/dd>\s*<dt>Title<\/dt><dd>Engineer<\/dd>\s*<dt>Manager<\/dt><dd>Kyoichi Maliniak \(10005\)<\/dd>/);
+      });
+
       it('offers an administrator no account actions on their own record or on someone holding more', async () => {
         for (const [who, empNo, reason] of [['kyoichi', 10005, /This is your own account/], ['kyoichi', 10011, /holds permissions you do not have/]] as const) {
           const page = await get(who, `/emp/admin-get-update/${empNo}`, BROWSER);
