@@ -49,12 +49,17 @@ export function safeNextPath(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
-  if (url.origin !== PLACEHOLDER_ORIGIN) return undefined;
-  const path = `${url.pathname}${url.search}`;
+  if (url.origin !== PLACEHOLDER_ORIGIN || url.pathname.startsWith('//')) return undefined;
   // Where a login lands anyway, and the login page itself, are not worth carrying.
-  if (path === '/' || path.startsWith('/auth/login') || path === '/auth/home') return undefined;
-  return path.startsWith('//') ? undefined : path;
+  if (url.pathname === '/' || url.pathname === '/auth/home' || url.pathname.startsWith('/auth/login')) return undefined;
+  // Only the search's own parameters come along: anything else in a query (a misplaced
+  // `access_token` or `session`) must not be copied into a Location or a page (OWASP ASVS 3.1.1).
+  const kept = new URLSearchParams([...url.searchParams].filter(([name]) => NEXT_QUERY_PARAMETERS.has(name)));
+  const query = kept.toString();
+  return query ? `${url.pathname}?${query}` : url.pathname;
 }
+
+const NEXT_QUERY_PARAMETERS = new Set(['last_name', 'first_name', 'page', 'size']);
 
 /** The login page's address, carrying where to go afterwards when that is a safe path. */
 export function loginPageUrl(next?: string): string {

@@ -36,6 +36,12 @@ describe('safeNextPath', () => {
     assert.deepEqual(hostile.map(safeNextPath), hostile.map(() => undefined));
   });
 
+  it('carries only the search parameters of a query, never a credential put there by mistake', () => {
+    assert.equal(safeNextPath('/emp/search/nas/an?page=2&size=10&access_token=abc&session=x.y'), '/emp/search/nas/an?page=2&size=10');
+    assert.equal(safeNextPath('/admin/me?access_token=abc'), '/admin/me');
+    assert.equal(safeNextPath('/auth/home?session=abc'), undefined);
+  });
+
   it('drops where a login lands anyway', () => {
     assert.deepEqual(['/', '/auth/home', '/auth/login?next=/x'].map(safeNextPath), [undefined, undefined, undefined]);
   });
