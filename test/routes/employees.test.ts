@@ -295,6 +295,7 @@ for (const engine of ENGINES) {
           const page = await get(who, `/emp/admin-get-update/${empNo}`, BROWSER);
           assert.match(page.body, reason);
           assert.doesNotMatch(page.body, /Save permissions|Disable login|End all sessions/);
+          if (empNo === 10011) assert.doesNotMatch(page.body, />Save<\/button>/, "a super:*'s record is not theirs to save either");
           assert.match(page.body, /<input type="checkbox" name="scopes" value="user:read"[^>]* disabled>/);
         }
         const other = await get('kyoichi', '/emp/admin-get-update/10399', BROWSER);
@@ -426,7 +427,8 @@ for (const engine of ENGINES) {
         assert.deepEqual(json.json(), FORBIDDEN);
         const page = await post('kyoichi', '/emp/admin-save', { ...fields, firstName: '' }, BROWSER);
         assert.equal(page.statusCode, 403);
-        assert.match(page.body, /<p class="error" role="alert">Not enough permissions<\/p>/);
+        assert.match(page.body, /<h1 id="error-heading">You are not allowed to do this<\/h1>/);
+        assert.match(page.body, /<p class="muted">Details: Not enough permissions<\/p>/);
         assert.doesNotMatch(page.body, MARYS_DATA);
         assert.equal((await post('kyoichi', '/emp/sessions/10011/end-all', {})).statusCode, 403, 'the same rule');
         assert.deepEqual(await findEmployeeByNumber(app.db, 10011), before);
