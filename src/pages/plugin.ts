@@ -44,6 +44,13 @@ export function isoToDmy(iso: unknown): string {
   return match ? `${match[3]}/${match[2]}/${match[1]}` : iso;
 }
 
+const AMOUNT = new Intl.NumberFormat('en-GB');
+
+/** A whole amount with thousands separators: 118336 → 118,336. */
+export function formatAmount(value: unknown): string {
+  return typeof value === 'number' && Number.isFinite(value) ? AMOUNT.format(value) : String(value ?? '');
+}
+
 /** An ISO timestamp as people read it: `2026-11-27 15:23 UTC`. */
 export function formatWhen(iso: unknown): string {
   if (typeof iso !== 'string') return '';
@@ -64,6 +71,7 @@ export default fp(
           env.addFilter('dmy', isoToDmy);
           env.addFilter('when', formatWhen);
           env.addFilter('scopeLabel', scopeLabel);
+          env.addFilter('amount', formatAmount);
         },
       },
       defaultContext: { appTitle: APP_TITLE },
