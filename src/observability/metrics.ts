@@ -108,8 +108,8 @@ export function loginOutcomeOf(reply: FastifyReply, errorCode: string | undefine
   if (errorCode === 'INVALID_CREDENTIALS') return 'failure';
   if (errorCode !== undefined) return undefined;
   if (setsSessionCookie(reply)) return 'success';
-  // A browser's wrong password: the route answers it itself, with the login page's notice.
-  if (statusCode === 303 && reply.getHeader('location') === '/auth/login') return 'failure';
+  // A browser's wrong password: the route answers it itself, with the login form again (400).
+  if (statusCode === 400) return 'failure';
   return undefined;
 }
 

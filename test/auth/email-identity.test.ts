@@ -16,7 +16,7 @@ import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
 
 const PASSWORD = 'password';
 const LIMIT = 10;
-const INCORRECT = { detail: 'Incorrect username or password' };
+const INCORRECT = { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' };
 
 /** Spellings NFKC and lower-casing fold into `local.rest`: each names that same person. */
 function equivalentSpellings(email: string): string[] {

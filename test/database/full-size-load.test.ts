@@ -3,6 +3,8 @@
  * same bulk paths as `full`, on 2,000 employees, so the suite stays quick. The full 300,024-row
  * load is measured by hand (docs/PERFORMANCE.md), never run here.
  */
+import { seedHistory } from '../../src/database/seed-history.js';
+import { DEPARTMENTS } from '../../src/database/departments.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -113,9 +115,18 @@ for (const engine of ENGINES) {
       assert.deepEqual(summary.rows, other.countRows());
     });
 
-    it('loads the small seed instead, emptying the generated history', async () => {
+    it('loads the small seed instead, replacing the generated history with the seed\'s own', async () => {
       const summary = await loadSampleDatabase(testDb.url, tinyOptions({ size: 'small', replace: true }));
-      const expected = { departments: 0, employees: SEED_EMPLOYEES.length, employee_scopes: summary.rows.employee_scopes, dept_emp: 0, dept_manager: 0, titles: 0, salaries: 0 };
+      const history = seedHistory(SEED_EMPLOYEES);
+      const expected = {
+        departments: DEPARTMENTS.length,
+        employees: SEED_EMPLOYEES.length,
+        employee_scopes: summary.rows.employee_scopes,
+        dept_emp: history.deptEmp.length,
+        dept_manager: history.deptManager.length,
+        titles: history.titles.length,
+        salaries: history.salaries.length,
+      };
       assert.deepEqual(summary.rows, expected);
       assert.deepEqual(await countTables(testDb.db), expected);
     });

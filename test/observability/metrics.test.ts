@@ -83,7 +83,7 @@ describe('metrics', () => {
     assert.equal((await attempt(SEED_USER.password, BROWSER)).statusCode, 303);
     assert.equal((await attempt(SEED_USER.password, {}, '/api/login')).statusCode, 200);
     assert.equal((await attempt('wrong-password', API)).statusCode, 400);
-    assert.equal((await attempt('wrong-password', BROWSER)).statusCode, 303);
+    assert.equal((await attempt('wrong-password', BROWSER)).statusCode, 400);
     // Not login attempts: a malformed form, and a session that is already logged in.
     assert.equal((await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: 'username=x' })).statusCode, 422);
     const { cookie } = await login(app);
