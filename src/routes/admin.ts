@@ -1,4 +1,4 @@
-/** /admin: the logged-in employee's own record ("My Info"). Also served as /api/me (routes/api.ts). */
+/** /admin: the logged-in employee's own record ("My details"). Also served as /api/me (routes/api.ts). */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findEmployeeByNumber } from '../employees/employee-repository.js';
@@ -32,7 +32,7 @@ export function meRoute(app: FastifyInstance) {
       security: securedBy('user:read'),
       response: {
         200: {
-          description: 'The logged-in employee as JSON, or the My Info page for a browser',
+          description: 'The logged-in employee as JSON, or the My details page for a browser',
           content: { 'application/json': { schema: Me }, 'text/html': { schema: Type.String() } },
         },
         401: errorRef('Not authenticated, or the token is invalid, expired or revoked'),
