@@ -9,7 +9,9 @@
 import { validationFailed } from '../errors.js';
 import { MAX_EMP_NO } from './employee-repository.js';
 
-export const EMP_NO_MESSAGE = `Employee number must be a whole number from 1 to ${MAX_EMP_NO}, in digits only`;
+/** The rule, said after a field's name (`emp_no must be …`), as the request validator's messages are. */
+export const EMP_NO_RULE = `must be a whole number from 1 to ${MAX_EMP_NO}, in digits only`;
+export const EMP_NO_MESSAGE = `Employee number ${EMP_NO_RULE}`;
 
 /** Ten digits at most: MAX_EMP_NO has ten, and a longer string need not be converted to know it is too big. */
 const DIGITS = /^[0-9]{1,10}$/;

@@ -1,6 +1,6 @@
 /** Response shapes shared by several routes; each is declared once so the OpenAPI document agrees. */
 import { Type } from 'typebox';
-import { EMP_NO_MESSAGE, isEmpNoText } from '../employees/employee-number.js';
+import { EMP_NO_RULE, isEmpNoText } from '../employees/employee-number.js';
 
 /**
  * String formats of our own, checked by the request validator (app.ts gives them to ajv), each with
@@ -13,7 +13,7 @@ export const SCHEMA_FORMATS = {
 } as const;
 
 export const FORMAT_MESSAGES: Readonly<Record<string, string>> = {
-  'emp-no': EMP_NO_MESSAGE,
+  'emp-no': EMP_NO_RULE,
 };
 
 /** An employee number in a path or query string: digits only (convert with `parseEmpNo`). */

@@ -109,7 +109,7 @@ describe('F. HTTP hygiene', await serviceGate('redis'), () => {
       '413': [await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: 'x'.repeat(70_000) }), 413, 'Request body is too large'],
       '415': [await app.inject({ method: 'POST', url: '/emp/user-save', headers: { 'content-type': 'application/xml', authorization: `Bearer ${token}` }, payload: '<x/>' }), 415, 'Unsupported Media Type'],
       'malformed JSON': [await app.inject({ method: 'POST', url: '/emp/account/10001', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, payload: '{"disabled": tru' }), 400, "Body is not valid JSON but content-type is set to 'application/json'"],
-      'schema violation': [await app.inject({ method: 'GET', url: '/api/emp/admin-get-update/abc', headers: { authorization: `Bearer ${token}` } }), 422, 'Invalid request: emp_no must be integer'],
+      'schema violation': [await app.inject({ method: 'GET', url: '/api/emp/admin-get-update/abc', headers: { authorization: `Bearer ${token}` } }), 422, 'Invalid request: emp_no must be a whole number from 1 to 2147483647, in digits only'],
       'bad token': [await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${token}x` } }), 401, 'Could not validate credentials'],
     };
     for (const [label, [response, status, detail]] of Object.entries(errors)) {
