@@ -1,0 +1,187 @@
+/**
+ * The people a chaos scenario plays: N logged-in clients, each a different employee, asking "who am
+ * I" in a loop (cookie and bearer token in turn) and checking the answer names them; and a few
+ * "churn" clients that log in and log out through the fault, so that what the app acknowledged
+ * then can be checked once the fault has passed.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { logIn, logOut, whoAmI, type Credentials, type Outcome, type Person } from './http.js';
+
+export type Tally = Record<Outcome, number>;
+
+export const emptyTally = (): Tally => ({
+  correct: 0,
+  wrongIdentity: 0,
+  unauthorized: 0,
+  unavailable: 0,
+  serverError: 0,
+  otherStatus: 0,
+  connectionError: 0,
+});
+
+export interface MainClient {
+  person: Person;
+  /** The session it had before the fault: checked at the end for "sessions lost". */
+  original: Credentials;
+  /** The session it uses now (a new login after a 401). */
+  current: Credentials;
+  /** Start time of its latest request that was answered correctly. */
+  lastCorrectStartedAt: number;
+}
+
+interface Acknowledged {
+  person: Person;
+  credentials: Credentials;
+  at: number;
+}
+
+export interface DriverOptions {
+  url: () => string;
+  password: string;
+  /** Pause between one client's requests. */
+  pauseMs: number;
+  /** Pause between two login/logout cycles of a churn client (logins cost the server a password hash). */
+  churnPauseMs: number;
+}
+
+export class Driver {
+  readonly tally = emptyTally();
+  firstErrorAt: number | undefined;
+  lastErrorAt: number | undefined;
+  reLogins = 0;
+  readonly main: MainClient[] = [];
+  readonly acknowledgedLogins: Acknowledged[] = [];
+  readonly acknowledgedLogouts: Acknowledged[] = [];
+  churnAttempts = 0;
+  private mainRunning: Promise<void> | undefined;
+  private churnRunning: Promise<void> | undefined;
+  private stopMain = false;
+  private stopChurn = false;
+
+  constructor(private readonly options: DriverOptions) {}
+
+  /** Logs every main client in and checks it is recognised; throws when one cannot be (nothing is wrong yet). */
+  async logInAll(people: Person[]): Promise<void> {
+    for (const person of people) {
+      const result = await logIn(this.options.url(), person, this.options.password);
+      if (result.status !== 200 || !('credentials' in result)) throw new Error(`logging in ${person.email} answered ${result.status} before any fault`);
+      const check = await whoAmI(this.options.url(), result.credentials, 'cookie', person);
+      if (check !== 'correct') throw new Error(`${person.email} was not recognised before any fault (${check})`);
+      this.main.push({ person, original: result.credentials, current: result.credentials, lastCorrectStartedAt: Date.now() });
+    }
+  }
+
+  startMain(): void {
+    this.mainRunning = Promise.all(this.main.map((client) => this.mainLoop(client))).then(() => undefined);
+  }
+
+  async stopMainClients(): Promise<void> {
+    this.stopMain = true;
+    await this.mainRunning;
+  }
+
+  startChurn(people: Person[]): void {
+    this.churnRunning = Promise.all(people.map((person) => this.churnLoop(person))).then(() => undefined);
+  }
+
+  async stopChurnClients(): Promise<void> {
+    this.stopChurn = true;
+    await this.churnRunning;
+  }
+
+  /** Every main client has had a correct answer to a request started at or after `since`. */
+  allCorrectSince(since: number): boolean {
+    return this.main.every((client) => client.lastCorrectStartedAt >= since);
+  }
+
+  private record(outcome: Outcome, startedAt: number): void {
+    this.tally[outcome]++;
+    if (outcome === 'correct') return;
+    this.firstErrorAt = Math.min(this.firstErrorAt ?? startedAt, startedAt);
+    this.lastErrorAt = Math.max(this.lastErrorAt ?? 0, Date.now());
+  }
+
+  private async mainLoop(client: MainClient): Promise<void> {
+    for (let i = 0; !this.stopMain; i++) {
+      const startedAt = Date.now();
+      const outcome = await whoAmI(this.options.url(), client.current, i % 2 === 0 ? 'cookie' : 'bearer', client.person);
+      this.record(outcome, startedAt);
+      if (outcome === 'correct') client.lastCorrectStartedAt = startedAt;
+      if (outcome === 'unauthorized') {
+        // The session is gone: log in again, as a person would, and go on.
+        const again = await logIn(this.options.url(), client.person, this.options.password);
+        if ('credentials' in again) {
+          client.current = again.credentials;
+          this.reLogins++;
+        }
+      }
+      await sleep(this.options.pauseMs);
+    }
+  }
+
+  /** Each cycle: a login that is kept, and another that is logged out at once. */
+  private async churnLoop(person: Person): Promise<void> {
+    while (!this.stopChurn) {
+      this.churnAttempts++;
+      const kept = await logIn(this.options.url(), person, this.options.password);
+      if ('credentials' in kept) this.acknowledgedLogins.push({ person, credentials: kept.credentials, at: Date.now() });
+      const ended = await logIn(this.options.url(), person, this.options.password);
+      if ('credentials' in ended && (await logOut(this.options.url(), ended.credentials)) === 200) {
+        this.acknowledgedLogouts.push({ person, credentials: ended.credentials, at: Date.now() });
+      }
+      await sleep(this.options.churnPauseMs);
+    }
+  }
+}
+
+export interface FinalChecks {
+  /** Main clients whose pre-fault session now answers 401. */
+  sessionsLost: number;
+  /** Acknowledged logouts whose cookie or token is recognised again. */
+  logoutsUndone: number;
+  /** Acknowledged logins that now answer 401. */
+  loginsLost: number;
+  /** Answers naming someone else during these checks. */
+  wrongIdentity: number;
+  /** Checks that could not tell (503, timeout, ...): neither counted as lost nor as kept. */
+  undecided: number;
+  checked: { sessions: number; logouts: number; logins: number };
+}
+
+/** Runs `work` over `items`, `width` at a time. */
+async function eachLimited<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: width }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  }));
+}
+
+/** After the fault has settled: which sessions, logouts and logins held. */
+export async function finalChecks(driver: Driver, url: string): Promise<FinalChecks> {
+  const result: FinalChecks = { sessionsLost: 0, logoutsUndone: 0, loginsLost: 0, wrongIdentity: 0, undecided: 0, checked: { sessions: 0, logouts: 0, logins: 0 } };
+  const note = (outcome: Outcome) => {
+    if (outcome === 'wrongIdentity') result.wrongIdentity++;
+    else if (outcome !== 'correct' && outcome !== 'unauthorized') result.undecided++;
+  };
+  await eachLimited(driver.main, 4, async ({ person, original }) => {
+    const outcome = await whoAmI(url, original, 'cookie', person);
+    note(outcome);
+    if (outcome === 'unauthorized') result.sessionsLost++;
+    result.checked.sessions++;
+  });
+  await eachLimited(driver.acknowledgedLogouts, 4, async ({ person, credentials }) => {
+    const byCookie = await whoAmI(url, credentials, 'cookie', person);
+    const byToken = await whoAmI(url, credentials, 'bearer', person);
+    note(byCookie);
+    note(byToken);
+    if ([byCookie, byToken].some((outcome) => outcome === 'correct' || outcome === 'wrongIdentity')) result.logoutsUndone++;
+    result.checked.logouts++;
+  });
+  await eachLimited(driver.acknowledgedLogins, 4, async ({ person, credentials }) => {
+    const outcome = await whoAmI(url, credentials, 'cookie', person);
+    note(outcome);
+    if (outcome === 'unauthorized') result.loginsLost++;
+    result.checked.logins++;
+  });
+  return result;
+}
