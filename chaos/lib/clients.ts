@@ -57,6 +57,7 @@ export class Driver {
   private churnRunning: Promise<void> | undefined;
   private stopMain = false;
   private stopChurn = false;
+  private readonly churnPools = new Map<string, Credentials[]>();
 
   constructor(private readonly options: DriverOptions) {}
 
@@ -78,6 +79,22 @@ export class Driver {
   async stopMainClients(): Promise<void> {
     this.stopMain = true;
     await this.mainRunning;
+  }
+
+  /**
+   * Logs each churn client in `poolSize` times before the fault: the sessions it will log out
+   * during the fault. A logout only shows whether it holds if the session it ends existed before
+   * the fault (and was replicated): a session created and ended inside the fault vanishes either way.
+   */
+  async prepareChurn(people: Person[], poolSize: number): Promise<void> {
+    for (const person of people) {
+      const pool: Credentials[] = [];
+      for (let i = 0; i < poolSize; i++) {
+        const result = await logIn(this.options.url(), person, this.options.password);
+        if ('credentials' in result) pool.push(result.credentials);
+      }
+      this.churnPools.set(person.email, pool);
+    }
   }
 
   startChurn(people: Person[]): void {
@@ -119,15 +136,24 @@ export class Driver {
     }
   }
 
-  /** Each cycle: a login that is kept, and another that is logged out at once. */
+  /**
+   * Each cycle: a login that is kept, and a logout: of a session from before the fault while there
+   * are any left (one is used up only when its logout is acknowledged), then of a fresh login.
+   */
   private async churnLoop(person: Person): Promise<void> {
+    const pool = this.churnPools.get(person.email) ?? [];
     while (!this.stopChurn) {
       this.churnAttempts++;
       const kept = await logIn(this.options.url(), person, this.options.password);
       if ('credentials' in kept) this.acknowledgedLogins.push({ person, credentials: kept.credentials, at: Date.now() });
-      const ended = await logIn(this.options.url(), person, this.options.password);
-      if ('credentials' in ended && (await logOut(this.options.url(), ended.credentials)) === 200) {
-        this.acknowledgedLogouts.push({ person, credentials: ended.credentials, at: Date.now() });
+      let target = pool.at(-1);
+      if (!target) {
+        const fresh = await logIn(this.options.url(), person, this.options.password);
+        if ('credentials' in fresh) target = fresh.credentials;
+      }
+      if (target && (await logOut(this.options.url(), target)) === 200) {
+        if (target === pool.at(-1)) pool.pop();
+        this.acknowledgedLogouts.push({ person, credentials: target, at: Date.now() });
       }
       await sleep(this.options.churnPauseMs);
     }

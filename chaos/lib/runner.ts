@@ -12,6 +12,9 @@ import { Driver, emptyTally, finalChecks, type FinalChecks, type Tally } from '.
 import type { Person } from './http.js';
 import type { Deployment, ScenarioDefinition, Timing } from './scenarios.js';
 
+/** Sessions each churn client opens before the fault, to log out during it. */
+const CHURN_POOL_SIZE = 6;
+
 export interface ScenarioResult {
   name: string;
   title: string;
@@ -79,6 +82,7 @@ function crashesOf(app: AppUnderFault | undefined, deployment: Deployment | unde
 async function drive(driver: Driver, deployment: Deployment, app: AppUnderFault, settings: RunSettings, result: ScenarioResult): Promise<void> {
   const { timing, log } = settings;
   await driver.logInAll(settings.mainPeople);
+  await driver.prepareChurn(settings.churnPeople, CHURN_POOL_SIZE);
   driver.startMain();
   try {
     await sleep(timing.baselineMs);
