@@ -22,6 +22,8 @@ export interface AppUnderFault {
   crash: { at: number; code: number | null; signal: string | null } | undefined;
   /** The worker processes (WORKERS above one), found from /proc by parent id. */
   workerPids(): number[];
+  /** Processes that have logged that they listen (Fastify's "Server listening at ..."). */
+  listeningPids(): number[];
   /** Worker deaths the primary logged so far. */
   workerDeathsLogged(): number;
   /** The last error-level log line (a crash's reason), shortened. */
@@ -94,6 +96,7 @@ export async function startAppUnderFault(cleanup: Cleanup, settings: AppSettings
     workers: settings.workers,
     crash: undefined,
     workerPids: () => childPids(pid),
+    listeningPids: () => readLog(logFile).flatMap((line) => (String(line.msg).startsWith('Server listening') ? [Number(line.pid)] : [])),
     workerDeathsLogged: () => readLog(logFile).filter((line) => line.msg === 'a worker stopped; starting another').length,
     lastError() {
       const errors = readLog(logFile).filter((line) => Number(line.level) >= 50);

@@ -20,6 +20,16 @@ export interface Person {
   empNo: number;
 }
 
+/** Why requests got no answer, counted by cause (a reset, a refused connection, a timeout), for the report. */
+export const connectionErrorCauses = new Map<string, number>();
+
+function noteConnectionError(error: unknown): 'connectionError' {
+  const failure = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const cause = failure.name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : (failure.cause?.code ?? failure.cause?.message ?? failure.message ?? String(error));
+  connectionErrorCauses.set(cause, (connectionErrorCauses.get(cause) ?? 0) + 1);
+  return 'connectionError';
+}
+
 function classifyStatus(status: number): Outcome {
   if (status === 401) return 'unauthorized';
   if (status === 503) return 'unavailable';
@@ -36,10 +46,15 @@ export async function whoAmI(base: string, credentials: Credentials, by: 'cookie
     const response = await fetch(`${base}/admin/me`, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const text = await response.text();
     if (response.status !== 200) return classifyStatus(response.status);
-    const body = JSON.parse(text) as { emp_no?: unknown; username?: unknown };
+    let body: { emp_no?: unknown; username?: unknown };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      return 'otherStatus'; // a 200 that is not the JSON asked for
+    }
     return body.emp_no === person.empNo && body.username === person.email ? 'correct' : 'wrongIdentity';
-  } catch {
-    return 'connectionError';
+  } catch (error) {
+    return noteConnectionError(error);
   }
 }
 

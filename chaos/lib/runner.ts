@@ -9,7 +9,7 @@ import { pollUntil } from '../../test/helpers/processes.js';
 import { startAppUnderFault, type AppUnderFault } from './app.js';
 import type { Cleanup } from './cleanup.js';
 import { Driver, emptyTally, finalChecks, type FinalChecks, type Tally } from './clients.js';
-import type { Person } from './http.js';
+import { connectionErrorCauses, type Person } from './http.js';
 import type { Deployment, ScenarioDefinition, Timing } from './scenarios.js';
 
 /** Sessions each churn client opens before the fault, to log out during it. */
@@ -27,6 +27,8 @@ export interface ScenarioResult {
   /** Logouts and logins the churn clients were told had succeeded during the fault. */
   acknowledged: { logouts: number; logins: number };
   reLogins: number;
+  /** The commonest causes of connection errors ("ECONNRESET × 12"). */
+  connectionErrorCauses: string[];
   /** App processes that exited unexpectedly, and worker deaths the primary logged beyond the ones the fault caused. */
   crashes: number;
   crashDetail: string | undefined;
@@ -119,6 +121,7 @@ export async function runScenario(definition: ScenarioDefinition, cleanup: Clean
     checks: { sessionsLost: 0, logoutsUndone: 0, loginsLost: 0, wrongIdentity: 0, undecided: 0, checked: { sessions: 0, logouts: 0, logins: 0 } },
     acknowledged: { logouts: 0, logins: 0 },
     reLogins: 0,
+    connectionErrorCauses: [],
     crashes: 0,
     crashDetail: undefined,
     recoverySeconds: undefined,
@@ -130,6 +133,7 @@ export async function runScenario(definition: ScenarioDefinition, cleanup: Clean
   let deployment: Deployment | undefined;
   let app: AppUnderFault | undefined;
   let driver: Driver | undefined;
+  connectionErrorCauses.clear();
   try {
     settings.log(`${definition.name}: starting the servers and the app`);
     deployment = await definition.prepare(cleanup, settings.timing);
@@ -154,6 +158,7 @@ export async function runScenario(definition: ScenarioDefinition, cleanup: Clean
       result.errorWindowSeconds = driver.firstErrorAt === undefined ? 0 : (driver.lastErrorAt! - driver.firstErrorAt) / 1000;
       result.acknowledged = { logouts: driver.acknowledgedLogouts.length, logins: driver.acknowledgedLogins.length };
       result.reLogins = driver.reLogins;
+      result.connectionErrorCauses = [...connectionErrorCauses].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([cause, n]) => `${cause} × ${n}`);
     }
     const crashes = crashesOf(app, deployment);
     result.crashes = crashes.count;

@@ -124,7 +124,7 @@ function clusterShardLoss(replicas: 0 | 1): ScenarioDefinition {
     title: (t) =>
       replicas
         ? 'Redis Cluster (3 primaries, 3 replicas): one primary killed, its replica takes over, it restarts as a replica'
-        : `Redis Cluster (3 primaries, no replicas): one primary killed, started again empty after ${t.outageMs / 1000} s`,
+        : `Redis Cluster (3 primaries, no replicas): one primary killed, started again empty after ${t.outageMs / 1000 + 3} s`,
     async prepare(cleanup, timing) {
       const cluster = await startRedisCluster(cleanup, replicas);
       const victimPort = (await cluster.primaries())[0]!;
@@ -137,7 +137,8 @@ function clusterShardLoss(replicas: 0 | 1): ScenarioDefinition {
         async inject() {
           await victim.kill();
           if (!replicas) {
-            await sleep(timing.outageMs);
+            // Longer than the cluster's node timeout (2 s), so that the other nodes declare the shard failed.
+            await sleep(timing.outageMs + 3_000);
             await victim.start();
           }
           if (!(await pollUntil(failedOver, timing.settleLimitMs, 250))) throw new Error('the cluster did not report cluster_state:ok again');
@@ -159,9 +160,12 @@ const workerKill: ScenarioDefinition = {
   title: () => 'WORKERS=2: each worker killed (SIGKILL) in turn, waiting for its replacement',
   async prepare(cleanup, timing) {
     const redis = await ownedRedis(cleanup);
+    // Replaced means serving: until the new worker listens, the port has one worker fewer (none, if
+    // the other one is killed then, and the primary closes the port).
     const replaced = (app: AppUnderFault, killed: number) => pollUntil(async () => {
       const pids = app.workerPids();
-      return pids.length === app.workers && !pids.includes(killed);
+      const listening = app.listeningPids();
+      return pids.length === app.workers && !pids.includes(killed) && pids.every((pid) => listening.includes(pid));
     }, timing.settleLimitMs, 100);
     return {
       redisUrl: redis.url,
