@@ -113,7 +113,7 @@ export async function startAppUnderFault(cleanup: Cleanup, settings: AppSettings
   owned.child.once('exit', (code, signal) => {
     if (!stopping) app.crash = { at: Date.now(), code, signal };
   });
-  cleanup.add(`app ${settings.name} (pid ${pid})`, () => app.stop());
+  cleanup.add(`app ${settings.name} (pid ${pid}) :${port}`, () => app.stop());
   if (settings.workers > 1) {
     // The port listens as soon as the first worker does; wait for all of them.
     const deadline = Date.now() + 30_000;

@@ -8,10 +8,13 @@ export type Stopper = () => Promise<void>;
 
 export class Cleanup {
   private readonly stoppers: Array<{ label: string; stop: Stopper }> = [];
+  /** Every label ever registered, in order (what this run started). */
+  readonly history: string[] = [];
 
   /** Registers `stop`; returns a function that runs it at once and forgets it. */
   add(label: string, stop: Stopper): Stopper {
     const entry = { label, stop };
+    this.history.push(label);
     this.stoppers.push(entry);
     return async () => {
       const index = this.stoppers.indexOf(entry);

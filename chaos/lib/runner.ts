@@ -80,6 +80,16 @@ function crashesOf(app: AppUnderFault | undefined, deployment: Deployment | unde
   return { count, detail: `${how}${reason ? `; last error: ${reason}` : ''}; log: ${app.logFile}` };
 }
 
+/** Every client answered correctly since `since`, within `withinMs`; an app that has exited will not, so no waiting then. */
+async function recovered(driver: Driver, app: AppUnderFault, since: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline && !app.crash) {
+    if (driver.allCorrectSince(since)) return true;
+    await sleep(100);
+  }
+  return driver.allCorrectSince(since);
+}
+
 /** Drives the clients through the fault; returns when the checks are done. */
 async function drive(driver: Driver, deployment: Deployment, app: AppUnderFault, settings: RunSettings, result: ScenarioResult): Promise<void> {
   const { timing, log } = settings;
@@ -97,7 +107,7 @@ async function drive(driver: Driver, deployment: Deployment, app: AppUnderFault,
     }
     const restoredAt = Date.now();
     log('  dependency back; waiting for every client to be answered correctly');
-    if (await pollUntil(async () => driver.allCorrectSince(restoredAt), timing.recoveryLimitMs, 100)) {
+    if (await recovered(driver, app, restoredAt, timing.recoveryLimitMs)) {
       result.recoverySeconds = Math.max(...driver.main.map((client) => client.lastCorrectStartedAt - restoredAt), 0) / 1000;
     }
     result.settled = await deployment.settle();
