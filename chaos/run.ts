@@ -58,7 +58,8 @@ function options() {
 
 async function main(): Promise<number> {
   const { values, clients, churn, people, maxMinutes, scenarios } = options();
-  const log = (line: string) => console.error(`[chaos] ${line}`);
+  const runStartedAt = Date.now();
+  const log = (line: string) => console.error(`[chaos ${((Date.now() - runStartedAt) / 1000).toFixed(1).padStart(5)} s] ${line}`);
   const cleanup = new Cleanup();
   const logDir = mkdtempSync(join(tmpdir(), 'ep-chaos-logs-'));
   const deadline = Date.now() + maxMinutes * 60_000;

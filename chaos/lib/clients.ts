@@ -5,9 +5,12 @@
  * then can be checked once the fault has passed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { logIn, logOut, whoAmI, type Credentials, type Outcome, type Person } from './http.js';
+import { isReady, logIn, logOut, whoAmI, type Credentials, type Outcome, type Person } from './http.js';
 
 export type Tally = Record<Outcome, number>;
+
+const READY_PROBE_MS = 250;
+const READY_MATCH_MS = 250;
 
 export const emptyTally = (): Tally => ({
   correct: 0,
@@ -50,6 +53,11 @@ export class Driver {
   lastErrorAt: number | undefined;
   reLogins = 0;
   readonly main: MainClient[] = [];
+  /** When each main-client request started, and whether it was answered correctly. */
+  readonly timeline: Array<{ at: number; ok: boolean }> = [];
+  /** When /ready was asked, and whether it said 200. */
+  readonly readiness: Array<{ at: number; ready: boolean }> = [];
+  private readinessRunning: Promise<void> | undefined;
   readonly acknowledgedLogins: Acknowledged[] = [];
   readonly acknowledgedLogouts: Acknowledged[] = [];
   churnAttempts = 0;
@@ -61,24 +69,47 @@ export class Driver {
 
   constructor(private readonly options: DriverOptions) {}
 
-  /** Logs every main client in and checks it is recognised; throws when one cannot be (nothing is wrong yet). */
+  /** Logs every main client in (in parallel: each is a different account) and checks it is recognised; throws when one cannot be (nothing is wrong yet). */
   async logInAll(people: Person[]): Promise<void> {
-    for (const person of people) {
+    const clients = await Promise.all(people.map(async (person): Promise<MainClient> => {
       const result = await logIn(this.options.url(), person, this.options.password);
-      if (result.status !== 200 || !('credentials' in result)) throw new Error(`logging in ${person.email} answered ${result.status} before any fault`);
+      if (!('credentials' in result)) throw new Error(`logging in ${person.email} answered ${result.status} before any fault`);
       const check = await whoAmI(this.options.url(), result.credentials, 'cookie', person);
       if (check !== 'correct') throw new Error(`${person.email} was not recognised before any fault (${check})`);
-      this.main.push({ person, original: result.credentials, current: result.credentials, lastCorrectStartedAt: Date.now() });
-    }
+      return { person, original: result.credentials, current: result.credentials, lastCorrectStartedAt: Date.now() };
+    }));
+    this.main.push(...clients);
   }
 
+  /** Starts the main clients, and a probe of /ready every READY_PROBE_MS as a load balancer would. */
   startMain(): void {
     this.mainRunning = Promise.all(this.main.map((client) => this.mainLoop(client))).then(() => undefined);
+    this.readinessRunning = this.readinessLoop();
   }
 
   async stopMainClients(): Promise<void> {
     this.stopMain = true;
-    await this.mainRunning;
+    await Promise.all([this.mainRunning, this.readinessRunning]);
+  }
+
+  /**
+   * /ready answers that said 200 while every "who am I" started within READY_MATCH_MS of them
+   * failed: a balancer would have kept sending people to an instance that could not serve them.
+   */
+  readyWhileFailing(): number {
+    return this.readiness.filter(({ at, ready }) => {
+      if (!ready) return false;
+      const near = this.timeline.filter((entry) => Math.abs(entry.at - at) <= READY_MATCH_MS);
+      return near.length > 0 && near.every((entry) => !entry.ok);
+    }).length;
+  }
+
+  private async readinessLoop(): Promise<void> {
+    while (!this.stopMain) {
+      const at = Date.now();
+      this.readiness.push({ at, ready: await isReady(this.options.url()) });
+      await sleep(READY_PROBE_MS);
+    }
   }
 
   /**
@@ -87,14 +118,14 @@ export class Driver {
    * the fault (and was replicated): a session created and ended inside the fault vanishes either way.
    */
   async prepareChurn(people: Person[], poolSize: number): Promise<void> {
-    for (const person of people) {
+    await Promise.all(people.map(async (person) => {
       const pool: Credentials[] = [];
       for (let i = 0; i < poolSize; i++) {
         const result = await logIn(this.options.url(), person, this.options.password);
         if ('credentials' in result) pool.push(result.credentials);
       }
       this.churnPools.set(person.email, pool);
-    }
+    }));
   }
 
   startChurn(people: Person[]): void {
@@ -113,6 +144,7 @@ export class Driver {
 
   private record(outcome: Outcome, startedAt: number): void {
     this.tally[outcome]++;
+    this.timeline.push({ at: startedAt, ok: outcome === 'correct' });
     if (outcome === 'correct') return;
     this.firstErrorAt = Math.min(this.firstErrorAt ?? startedAt, startedAt);
     this.lastErrorAt = Math.max(this.lastErrorAt ?? 0, Date.now());

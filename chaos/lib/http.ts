@@ -98,3 +98,14 @@ export async function logOut(base: string, credentials: Credentials): Promise<nu
     return 'connectionError';
   }
 }
+
+/** `GET /ready` said 200 (within 2 s, as a balancer's health check would wait). */
+export async function isReady(base: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}

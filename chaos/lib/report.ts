@@ -17,6 +17,7 @@ const COLUMNS: Array<{ header: string; value: (r: ScenarioResult) => string }> =
   { header: 'logouts undone', value: (r) => `${r.checks.logoutsUndone}/${r.checks.checked.logouts}` },
   { header: 'ack. logins lost', value: (r) => `${r.checks.loginsLost}/${r.checks.checked.logins}` },
   { header: 'crashes', value: (r) => String(r.crashes) },
+  { header: '/ready 200 while failing', value: (r) => String(r.readyWhileFailing) },
   { header: 'recovered after s', value: (r) => (r.recoverySeconds === undefined ? 'NO' : seconds(r.recoverySeconds)) },
   { header: 'verdict', value: (r) => (failed(r) ? 'FAIL' : 'ok') },
 ];
@@ -36,6 +37,7 @@ export function scenarioTable(r: ScenarioResult): string {
     ['logouts undone', `${r.checks.logoutsUndone} of ${r.checks.checked.logouts}`],
     ['acknowledged logins lost', `${r.checks.loginsLost} of ${r.checks.checked.logins}`],
     ['process crashes', String(r.crashes)],
+    ['/ready 200 while failing', `${r.readyWhileFailing} of ${r.readyProbes} probes`],
     ['recovered', r.recoverySeconds === undefined ? 'NO (no correct answer from every client in time)' : `after ${seconds(r.recoverySeconds)} s`],
     ['topology whole again', r.settled ? 'yes' : 'NO'],
   ];

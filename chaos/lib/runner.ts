@@ -13,7 +13,7 @@ import { connectionErrorCauses, type Person } from './http.js';
 import type { Deployment, ScenarioDefinition, Timing } from './scenarios.js';
 
 /** Sessions each churn client opens before the fault, to log out during it. */
-const CHURN_POOL_SIZE = 6;
+const CHURN_POOL_SIZE = 5;
 
 export interface ScenarioResult {
   name: string;
@@ -27,6 +27,9 @@ export interface ScenarioResult {
   /** Logouts and logins the churn clients were told had succeeded during the fault. */
   acknowledged: { logouts: number; logins: number };
   reLogins: number;
+  /** /ready probes that said 200 while every client request around them failed. */
+  readyWhileFailing: number;
+  readyProbes: number;
   /** The commonest causes of connection errors ("ECONNRESET × 12"). */
   connectionErrorCauses: string[];
   /** App processes that exited unexpectedly, and worker deaths the primary logged beyond the ones the fault caused. */
@@ -131,6 +134,8 @@ export async function runScenario(definition: ScenarioDefinition, cleanup: Clean
     checks: { sessionsLost: 0, logoutsUndone: 0, loginsLost: 0, wrongIdentity: 0, undecided: 0, checked: { sessions: 0, logouts: 0, logins: 0 } },
     acknowledged: { logouts: 0, logins: 0 },
     reLogins: 0,
+    readyWhileFailing: 0,
+    readyProbes: 0,
     connectionErrorCauses: [],
     crashes: 0,
     crashDetail: undefined,
@@ -157,6 +162,7 @@ export async function runScenario(definition: ScenarioDefinition, cleanup: Clean
       name: definition.name,
     });
     await waitReady(app.url, 60_000);
+    settings.log('  app ready; logging the clients in');
     const url = app.url;
     driver = new Driver({ url: () => url, password: settings.password, pauseMs: settings.pauseMs, churnPauseMs: settings.churnPauseMs });
     await drive(driver, deployment, app, settings, result);
@@ -168,11 +174,14 @@ export async function runScenario(definition: ScenarioDefinition, cleanup: Clean
       result.errorWindowSeconds = driver.firstErrorAt === undefined ? 0 : (driver.lastErrorAt! - driver.firstErrorAt) / 1000;
       result.acknowledged = { logouts: driver.acknowledgedLogouts.length, logins: driver.acknowledgedLogins.length };
       result.reLogins = driver.reLogins;
+      result.readyWhileFailing = driver.readyWhileFailing();
+      result.readyProbes = driver.readiness.length;
       result.connectionErrorCauses = [...connectionErrorCauses].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([cause, n]) => `${cause} × ${n}`);
     }
     const crashes = crashesOf(app, deployment);
     result.crashes = crashes.count;
     result.crashDetail = crashes.detail;
+    settings.log('  stopping what it started');
     await cleanup.stopAll(settings.log);
     result.durationSeconds = (Date.now() - startedAt) / 1000;
   }
