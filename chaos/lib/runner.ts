@@ -13,7 +13,7 @@ import { connectionErrorCauses, type Person } from './http.js';
 import type { Deployment, ScenarioDefinition, Timing } from './scenarios.js';
 
 /** Sessions each churn client opens before the fault, to log out during it. */
-const CHURN_POOL_SIZE = 5;
+const CHURN_POOL_SIZE = 3;
 
 export interface ScenarioResult {
   name: string;
