@@ -53,8 +53,8 @@ export class Driver {
   lastErrorAt: number | undefined;
   reLogins = 0;
   readonly main: MainClient[] = [];
-  /** When each main-client request started, and whether it was answered correctly. */
-  readonly timeline: Array<{ at: number; ok: boolean }> = [];
+  /** When each main-client request started, and whether the app could serve it (any answer but 503, another 5xx or none). */
+  readonly timeline: Array<{ at: number; served: boolean }> = [];
   /** When /ready was asked, and whether it said 200. */
   readonly readiness: Array<{ at: number; ready: boolean }> = [];
   private readinessRunning: Promise<void> | undefined;
@@ -93,14 +93,15 @@ export class Driver {
   }
 
   /**
-   * /ready answers that said 200 while every "who am I" started within READY_MATCH_MS of them
-   * failed: a balancer would have kept sending people to an instance that could not serve them.
+   * /ready answers that said 200 while every "who am I" started within READY_MATCH_MS of them got
+   * a 503, another 5xx or no answer: a balancer would have kept sending people to an instance that
+   * could not serve them. (A 401 is served: the store answered that the session is gone.)
    */
   readyWhileFailing(): number {
     return this.readiness.filter(({ at, ready }) => {
       if (!ready) return false;
       const near = this.timeline.filter((entry) => Math.abs(entry.at - at) <= READY_MATCH_MS);
-      return near.length > 0 && near.every((entry) => !entry.ok);
+      return near.length > 0 && near.every((entry) => !entry.served);
     }).length;
   }
 
@@ -144,7 +145,7 @@ export class Driver {
 
   private record(outcome: Outcome, startedAt: number): void {
     this.tally[outcome]++;
-    this.timeline.push({ at: startedAt, ok: outcome === 'correct' });
+    this.timeline.push({ at: startedAt, served: outcome !== 'unavailable' && outcome !== 'serverError' && outcome !== 'connectionError' });
     if (outcome === 'correct') return;
     this.firstErrorAt = Math.min(this.firstErrorAt ?? startedAt, startedAt);
     this.lastErrorAt = Math.max(this.lastErrorAt ?? 0, Date.now());

@@ -16,8 +16,10 @@ export interface Timing {
   outageMs: number;
   /** `DEBUG SLEEP` length for the Sentinel hang. */
   hangSeconds: number;
-  /** Restarts per restart scenario. */
+  /** Restarts per Redis restart scenario. */
   cycles: number;
+  /** Restarts per database restart scenario: what an error does to a connection in use is a matter of timing, so more tries. */
+  databaseCycles: number;
   /** After the dependency is back, every client must have a correct answer within this. */
   recoveryLimitMs: number;
   /** Waiting for the topology to be whole again (a replica resynced) is bounded by this. */
@@ -26,8 +28,8 @@ export interface Timing {
   afterMs: number;
 }
 
-export const QUICK_TIMING: Timing = { baselineMs: 1_500, outageMs: 3_000, hangSeconds: 10, cycles: 1, recoveryLimitMs: 20_000, settleLimitMs: 40_000, afterMs: 1_500 };
-export const FULL_TIMING: Timing = { baselineMs: 4_000, outageMs: 6_000, hangSeconds: 30, cycles: 2, recoveryLimitMs: 30_000, settleLimitMs: 60_000, afterMs: 4_000 };
+export const QUICK_TIMING: Timing = { baselineMs: 1_500, outageMs: 3_000, hangSeconds: 10, cycles: 1, databaseCycles: 2, recoveryLimitMs: 20_000, settleLimitMs: 40_000, afterMs: 1_500 };
+export const FULL_TIMING: Timing = { baselineMs: 4_000, outageMs: 5_000, hangSeconds: 30, cycles: 2, databaseCycles: 4, recoveryLimitMs: 30_000, settleLimitMs: 60_000, afterMs: 4_000 };
 
 export interface Deployment {
   redisUrl: string;
@@ -51,8 +53,8 @@ export interface ScenarioDefinition {
 
 const settled = async () => true;
 
-async function restartCycles(timing: Timing, kill: () => Promise<void>, start: () => Promise<void>): Promise<void> {
-  for (let cycle = 0; cycle < timing.cycles; cycle++) {
+async function restartCycles(timing: Timing, cycles: number, kill: () => Promise<void>, start: () => Promise<void>): Promise<void> {
+  for (let cycle = 0; cycle < cycles; cycle++) {
     if (cycle > 0) await sleep(timing.baselineMs);
     await kill();
     await sleep(timing.outageMs);
@@ -72,7 +74,7 @@ function redisRestart(persistent: boolean): ScenarioDefinition {
         redisUrl: redis.url,
         workers: 1,
         deliberateWorkerKills: 0,
-        inject: () => restartCycles(timing, () => redis.kill(), () => redis.start()),
+        inject: () => restartCycles(timing, timing.cycles, () => redis.kill(), () => redis.start()),
         settle: settled,
         notes: persistent
           ? ['Every acknowledged write is on disk before Redis answers, so no session should be lost.']
@@ -187,7 +189,7 @@ const workerKill: ScenarioDefinition = {
 
 const postgresRestart: ScenarioDefinition = {
   name: 'postgres-restart',
-  title: (t) => `PostgreSQL stopped (pg_ctl -m immediate) and started again after ${t.outageMs / 1000} s, ${t.cycles}×`,
+  title: (t) => `PostgreSQL stopped (pg_ctl -m immediate) and started again after ${t.outageMs / 1000} s, ${t.databaseCycles}×`,
   async prepare(cleanup, timing) {
     const redis = await ownedRedis(cleanup);
     const postgres = await startOwnedPostgres(cleanup);
@@ -196,7 +198,7 @@ const postgresRestart: ScenarioDefinition = {
       databaseUrl: postgres.databaseUrl,
       workers: 1,
       deliberateWorkerKills: 0,
-      inject: () => restartCycles(timing, () => postgres.kill(), () => postgres.start()),
+      inject: () => restartCycles(timing, timing.databaseCycles, () => postgres.kill(), () => postgres.start()),
       settle: settled,
       notes: ['Sessions live in Redis, so none should be lost; "who am I" reads the employee from the database and answers 503 while it is down.'],
     };
@@ -205,7 +207,7 @@ const postgresRestart: ScenarioDefinition = {
 
 const mariadbRestart: ScenarioDefinition = {
   name: 'mariadb-restart',
-  title: (t) => `MariaDB killed (SIGKILL) and started again after ${t.outageMs / 1000} s, ${t.cycles}×`,
+  title: (t) => `MariaDB killed (SIGKILL) and started again after ${t.outageMs / 1000} s, ${t.databaseCycles}×`,
   async prepare(cleanup, timing) {
     const redis = await ownedRedis(cleanup);
     const mariadb = await startOwnedMariaDb(cleanup);
@@ -214,7 +216,7 @@ const mariadbRestart: ScenarioDefinition = {
       databaseUrl: mariadb.databaseUrl,
       workers: 1,
       deliberateWorkerKills: 0,
-      inject: () => restartCycles(timing, () => mariadb.kill(), () => mariadb.start()),
+      inject: () => restartCycles(timing, timing.databaseCycles, () => mariadb.kill(), () => mariadb.start()),
       settle: settled,
       notes: ['Sessions live in Redis, so none should be lost; "who am I" reads the employee from the database and answers 503 while it is down.'],
     };

@@ -20,7 +20,7 @@ import { canConnect } from '../helpers/processes.js';
 import { serviceGate } from '../helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SHORT: Timing = { baselineMs: 1_000, outageMs: 1_500, hangSeconds: 0, cycles: 1, recoveryLimitMs: 10_000, settleLimitMs: 10_000, afterMs: 1_000 };
+const SHORT: Timing = { baselineMs: 1_000, outageMs: 1_500, hangSeconds: 0, cycles: 1, databaseCycles: 1, recoveryLimitMs: 10_000, settleLimitMs: 10_000, afterMs: 1_000 };
 
 describe('npm run chaos', await serviceGate('redis'), () => {
   it('runs a Redis restart with persistence end to end and reports it', { timeout: 60_000 }, async () => {
