@@ -183,9 +183,6 @@ export async function startOwnedMariaDb(cleanup: Cleanup): Promise<PrivateMariaD
   }
   const data = join(dir, 'data');
   const user = asRoot ? ['--user=mysql'] : [];
-  await run('mariadb-install-db', ['--no-defaults', ...user, `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db'], {
-    timeout: 60_000,
-  });
   const args = [
     '--no-defaults', ...user, `--datadir=${data}`, `--socket=${join(dir, 'sock')}`, `--port=${port}`, '--bind-address=127.0.0.1',
     `--pid-file=${join(dir, 'pid')}`, `--log-error=${join(dir, 'error.log')}`, '--skip-log-bin', '--skip-name-resolve',
@@ -219,6 +216,9 @@ export async function startOwnedMariaDb(cleanup: Cleanup): Promise<PrivateMariaD
     },
   };
   cleanup.add(`mariadbd :${port}`, () => handle.stop());
+  await run('mariadb-install-db', ['--no-defaults', ...user, `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db'], {
+    timeout: 60_000,
+  });
   await handle.start();
   const connection = await mysql.createConnection({ uri: serverUrl });
   await connection.query('CREATE DATABASE chaos');
