@@ -51,7 +51,7 @@ function options() {
     console.error(`${unknown.length ? `unknown scenario ${unknown.join(', ')}\n` : ''}--clients and --churn: at least 1 and 0, at most ${people.length} together\n${USAGE}`);
     process.exit(64);
   }
-  const maxMinutes = Number(values['max-minutes'] ?? (values.quick ? 5 : 10));
+  const maxMinutes = Number(values['max-minutes'] ?? (values.quick ? 6 : 12));
   if (!(maxMinutes > 0)) {
     console.error(`--max-minutes: a positive number\n${USAGE}`);
     process.exit(64);

@@ -24,9 +24,9 @@ export interface AppUnderFault {
   workerPids(): number[];
   /** Processes that have logged that they listen (Fastify's "Server listening at ..."). */
   listeningPids(): number[];
-  /** Worker deaths the primary logged so far. */
-  workerDeathsLogged(): number;
-  /** The last error-level log line (a crash's reason), shortened. */
+  /** Worker deaths the primary logged so far ("SIGKILL after 20.1 s", "code 1 after 0.8 s"). */
+  workerDeathsLogged(): string[];
+  /** Why the process ended: its last fatal line, else its last error-level line, shortened. */
   lastError(): string | undefined;
   stop(): Promise<void>;
 }
@@ -97,10 +97,14 @@ export async function startAppUnderFault(cleanup: Cleanup, settings: AppSettings
     crash: undefined,
     workerPids: () => childPids(pid),
     listeningPids: () => readLog(logFile).flatMap((line) => (String(line.msg).startsWith('Server listening') ? [Number(line.pid)] : [])),
-    workerDeathsLogged: () => readLog(logFile).filter((line) => line.msg === 'a worker stopped; starting another').length,
+    workerDeathsLogged: () =>
+      readLog(logFile)
+        .filter((line) => line.msg === 'a worker stopped; starting another')
+        .map((line) => `${line.signal ? String(line.signal) : `code ${String(line.code)}`} after ${(Number(line.livedMs) / 1000).toFixed(1)} s`),
     lastError() {
-      const errors = readLog(logFile).filter((line) => Number(line.level) >= 50);
-      const last = errors.at(-1);
+      const lines = readLog(logFile);
+      const fatal = lines.filter((line) => Number(line.level) >= 60 || line.msg === 'shutting down after an error');
+      const last = fatal.at(-1) ?? lines.filter((line) => Number(line.level) >= 50).at(-1);
       if (!last) return undefined;
       const err = last.err as { message?: string } | undefined;
       return `${String(last.msg ?? '')}${err?.message ? `: ${err.message}` : ''}`.slice(0, 160);

@@ -5,7 +5,7 @@
  * then can be checked once the fault has passed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isReady, logIn, logOut, whoAmI, type Credentials, type Outcome, type Person } from './http.js';
+import { isReady, logIn, logOut, whoAmI, type Credentials, type LoginResult, type Outcome, type Person } from './http.js';
 
 export type Tally = Record<Outcome, number>;
 
@@ -61,6 +61,9 @@ export class Driver {
   readonly acknowledgedLogins: Acknowledged[] = [];
   readonly acknowledgedLogouts: Acknowledged[] = [];
   churnAttempts = 0;
+  /** Statuses of the logins and logouts made once the clients run (new logins after a 401, churn), by status. */
+  readonly loginAnswers = new Map<string, number>();
+  readonly logoutAnswers = new Map<string, number>();
   private mainRunning: Promise<void> | undefined;
   private churnRunning: Promise<void> | undefined;
   private stopMain = false;
@@ -159,7 +162,7 @@ export class Driver {
       if (outcome === 'correct') client.lastCorrectStartedAt = startedAt;
       if (outcome === 'unauthorized') {
         // The session is gone: log in again, as a person would, and go on.
-        const again = await logIn(this.options.url(), client.person, this.options.password);
+        const again = await this.countedLogIn(client.person);
         if ('credentials' in again) {
           client.current = again.credentials;
           this.reLogins++;
@@ -167,6 +170,18 @@ export class Driver {
       }
       await sleep(this.options.pauseMs);
     }
+  }
+
+  private async countedLogIn(person: Person): Promise<LoginResult> {
+    const result = await logIn(this.options.url(), person, this.options.password);
+    this.loginAnswers.set(String(result.status), (this.loginAnswers.get(String(result.status)) ?? 0) + 1);
+    return result;
+  }
+
+  private async countedLogOut(credentials: Credentials): Promise<number | 'connectionError'> {
+    const status = await logOut(this.options.url(), credentials);
+    this.logoutAnswers.set(String(status), (this.logoutAnswers.get(String(status)) ?? 0) + 1);
+    return status;
   }
 
   /**
@@ -177,14 +192,14 @@ export class Driver {
     const pool = this.churnPools.get(person.email) ?? [];
     while (!this.stopChurn) {
       this.churnAttempts++;
-      const kept = await logIn(this.options.url(), person, this.options.password);
+      const kept = await this.countedLogIn(person);
       if ('credentials' in kept) this.acknowledgedLogins.push({ person, credentials: kept.credentials, at: Date.now() });
       let target = pool.at(-1);
       if (!target) {
-        const fresh = await logIn(this.options.url(), person, this.options.password);
+        const fresh = await this.countedLogIn(person);
         if ('credentials' in fresh) target = fresh.credentials;
       }
-      if (target && (await logOut(this.options.url(), target)) === 200) {
+      if (target && (await this.countedLogOut(target)) === 200) {
         if (target === pool.at(-1)) pool.pop();
         this.acknowledgedLogouts.push({ person, credentials: target, at: Date.now() });
       }

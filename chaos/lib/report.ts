@@ -44,6 +44,7 @@ export function scenarioTable(r: ScenarioResult): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   const lines = [`== ${r.name}: ${r.title} ==`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)];
   lines.push(`  (${r.clients} clients, ${r.reLogins} new logins after a 401, ${r.checks.undecided} final checks undecided (503 or no answer), ${seconds(r.durationSeconds)} s)`);
+  lines.push(`  logins during the run: ${r.loginAnswers}; logouts: ${r.logoutAnswers}`);
   if (r.connectionErrorCauses.length) lines.push(`  connection errors: ${r.connectionErrorCauses.join(', ')}`);
   if (r.crashDetail) lines.push(`  crash: ${r.crashDetail}`);
   if (r.error) lines.push(`  ERROR: ${r.error}`);

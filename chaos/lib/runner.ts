@@ -30,6 +30,9 @@ export interface ScenarioResult {
   /** /ready probes that said 200 while every client request around them failed. */
   readyWhileFailing: number;
   readyProbes: number;
+  /** Statuses of the logins and logouts made while the clients ran ("200 × 12, 503 × 30"). */
+  loginAnswers: string;
+  logoutAnswers: string;
   /** The commonest causes of connection errors ("ECONNRESET × 12"). */
   connectionErrorCauses: string[];
   /** App processes that exited unexpectedly, and worker deaths the primary logged beyond the ones the fault caused. */
@@ -73,14 +76,21 @@ async function waitReady(url: string, withinMs: number): Promise<void> {
   if (!ok) throw new Error(`the app's /ready did not answer 200 within ${withinMs / 1000} s before any fault`);
 }
 
+const byCount = (counts: Map<string, number>) =>
+  [...counts].sort((a, b) => b[1] - a[1]).map(([status, n]) => `${status} × ${n}`).join(', ') || 'none';
+
 function crashesOf(app: AppUnderFault | undefined, deployment: Deployment | undefined): { count: number; detail: string | undefined } {
   if (!app) return { count: 0, detail: undefined };
-  const workerDeaths = Math.max(0, app.workerDeathsLogged() - (deployment?.deliberateWorkerKills ?? 0));
-  const count = (app.crash ? 1 : 0) + workerDeaths;
+  const deaths = app.workerDeathsLogged();
+  const unexpectedDeaths = Math.max(0, deaths.length - (deployment?.deliberateWorkerKills ?? 0));
+  const count = (app.crash ? 1 : 0) + unexpectedDeaths;
   if (count === 0) return { count, detail: undefined };
-  const how = app.crash ? `the app exited (code ${app.crash.code}, signal ${app.crash.signal})` : `${workerDeaths} unexpected worker death(s)`;
-  const reason = app.lastError();
-  return { count, detail: `${how}${reason ? `; last error: ${reason}` : ''}; log: ${app.logFile}` };
+  const parts = [
+    ...(app.crash ? [`the app exited (code ${app.crash.code}, signal ${app.crash.signal})`] : []),
+    ...(unexpectedDeaths ? [`${unexpectedDeaths} unexpected worker death(s); the primary logged worker exits: ${deaths.join(', ')} (${deployment?.deliberateWorkerKills ?? 0} killed by the scenario)`] : []),
+  ];
+  const reason = app.crash ? app.lastError() : undefined;
+  return { count, detail: `${parts.join('; ')}${reason ? `; last error: ${reason}` : ''}; log: ${app.logFile}` };
 }
 
 /** Every client answered correctly since `since`, within `withinMs`; an app that has exited will not, so no waiting then. */
@@ -137,6 +147,8 @@ export async function runScenario(definition: ScenarioDefinition, cleanup: Clean
     readyWhileFailing: 0,
     readyProbes: 0,
     connectionErrorCauses: [],
+    loginAnswers: '',
+    logoutAnswers: '',
     crashes: 0,
     crashDetail: undefined,
     recoverySeconds: undefined,
@@ -174,6 +186,8 @@ export async function runScenario(definition: ScenarioDefinition, cleanup: Clean
       result.errorWindowSeconds = driver.firstErrorAt === undefined ? 0 : (driver.lastErrorAt! - driver.firstErrorAt) / 1000;
       result.acknowledged = { logouts: driver.acknowledgedLogouts.length, logins: driver.acknowledgedLogins.length };
       result.reLogins = driver.reLogins;
+      result.loginAnswers = byCount(driver.loginAnswers);
+      result.logoutAnswers = byCount(driver.logoutAnswers);
       result.readyWhileFailing = driver.readyWhileFailing();
       result.readyProbes = driver.readiness.length;
       result.connectionErrorCauses = [...connectionErrorCauses].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([cause, n]) => `${cause} × ${n}`);

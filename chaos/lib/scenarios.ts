@@ -223,6 +223,33 @@ const mariadbRestart: ScenarioDefinition = {
   },
 };
 
+const workerKillDatabaseDown: ScenarioDefinition = {
+  name: 'worker-kill-database-down',
+  title: (t) => `WORKERS=2 on MariaDB: the database is killed, a worker is killed 1 s later, the database starts again after ${t.outageMs / 1000 + 6} s`,
+  async prepare(cleanup, timing) {
+    const redis = await ownedRedis(cleanup);
+    const mariadb = await startOwnedMariaDb(cleanup);
+    return {
+      redisUrl: redis.url,
+      databaseUrl: mariadb.databaseUrl,
+      workers: 2,
+      deliberateWorkerKills: 1,
+      async inject(app) {
+        await mariadb.kill();
+        await sleep(1_000);
+        const [worker] = app.workerPids();
+        if (worker === undefined) throw new Error('no worker to kill');
+        process.kill(worker, 'SIGKILL'); // a worker of the app this run started, found by its parent's id
+        // Long enough for a replacement that cannot start without the database to fail more than once.
+        await sleep(timing.outageMs + 5_000);
+        await mariadb.start();
+      },
+      settle: settled,
+      notes: ['The replacement worker starts while the database is down: it should serve 503s and recover with the database, not die or make the primary give up.'],
+    };
+  },
+};
+
 export const SCENARIOS: readonly ScenarioDefinition[] = [
   redisRestart(true),
   redisRestart(false),
@@ -233,4 +260,5 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   workerKill,
   postgresRestart,
   mariadbRestart,
+  workerKillDatabaseDown,
 ];
