@@ -68,7 +68,7 @@ async function main(): Promise<number> {
   const logDir = mkdtempSync(join(tmpdir(), 'ep-chaos-logs-'));
   const deadline = Date.now() + maxMinutes * 60_000;
   const stopEverything = async (code: number, why: string) => {
-    log(`${why}: stopping everything this run started`);
+    log(`${why}: stopping everything this run started (app logs: ${logDir})`);
     await cleanup.stopAll(log);
     process.exit(code);
   };

@@ -60,7 +60,6 @@ export class Driver {
   private readinessRunning: Promise<void> | undefined;
   readonly acknowledgedLogins: Acknowledged[] = [];
   readonly acknowledgedLogouts: Acknowledged[] = [];
-  churnAttempts = 0;
   /** Statuses of the logins and logouts made once the clients run (new logins after a 401, churn), by status. */
   readonly loginAnswers = new Map<string, number>();
   readonly logoutAnswers = new Map<string, number>();
@@ -191,7 +190,6 @@ export class Driver {
   private async churnLoop(person: Person): Promise<void> {
     const pool = this.churnPools.get(person.email) ?? [];
     while (!this.stopChurn) {
-      this.churnAttempts++;
       const kept = await this.countedLogIn(person);
       if ('credentials' in kept) this.acknowledgedLogins.push({ person, credentials: kept.credentials, at: Date.now() });
       let target = pool.at(-1);

@@ -112,7 +112,7 @@ async function drive(driver: Driver, deployment: Deployment, app: AppUnderFault,
   try {
     await sleep(timing.baselineMs);
     driver.startChurn(settings.churnPeople);
-    log('  fault injected');
+    log('  injecting the fault');
     try {
       await deployment.inject(app);
     } catch (error) {
