@@ -26,7 +26,7 @@ export interface AppUnderFault {
   listeningPids(): number[];
   /** Worker deaths the primary logged so far ("SIGKILL after 20.1 s", "code 1 after 0.8 s"). */
   workerDeathsLogged(): string[];
-  /** Why the process ended: its last fatal line, else its last error-level line, shortened. */
+  /** Why the process ended, from its log, shortened. */
   lastError(): string | undefined;
   stop(): Promise<void>;
 }
@@ -103,8 +103,10 @@ export async function startAppUnderFault(cleanup: Cleanup, settings: AppSettings
         .map((line) => `${line.signal ? String(line.signal) : `code ${String(line.code)}`} after ${(Number(line.livedMs) / 1000).toFixed(1)} s`),
     lastError() {
       const lines = readLog(logFile);
+      // The primary giving up on its workers, else a process's last words, else its last error.
+      const gaveUp = lines.filter((line) => /giving up/.test(String(line.msg)));
       const fatal = lines.filter((line) => Number(line.level) >= 60 || line.msg === 'shutting down after an error');
-      const last = fatal.at(-1) ?? lines.filter((line) => Number(line.level) >= 50).at(-1);
+      const last = gaveUp.at(-1) ?? fatal.at(-1) ?? lines.filter((line) => Number(line.level) >= 50).at(-1);
       if (!last) return undefined;
       const err = last.err as { message?: string } | undefined;
       return `${String(last.msg ?? '')}${err?.message ? `: ${err.message}` : ''}`.slice(0, 160);
