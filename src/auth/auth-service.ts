@@ -9,12 +9,14 @@ import type { Database } from '../database/schema.js';
 import {
   findEmployeeByEmail,
   findEmployeeByNumber,
+  findLoginState,
   findPasswordHash,
   setAccountDisabled,
-  updatePasswordHash,
+  upgradePasswordHash,
 } from '../employees/employee-repository.js';
+import type { EmployeeRow } from '../database/schema.js';
 import { findScopes } from '../employees/scope-repository.js';
-import type { Session, SessionManager } from '../sessions/session-manager.js';
+import { SessionsEndedError, type Session, type SessionManager } from '../sessions/session-manager.js';
 import { AppError, INVALID_CREDENTIALS, notFound, validationFailed } from '../errors.js';
 import { hashPassword, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from './passwords.js';
 import { disableLogin, replacePassword } from './account-actions.js';
@@ -54,6 +56,10 @@ export interface LoginClient {
  */
 export const invalidCredentials = () => new AppError(400, 'INVALID_CREDENTIALS', INVALID_CREDENTIALS);
 
+/** The person's sessions were all ended while this login was under way; nothing of it is left. */
+export const loginInterrupted = () =>
+  new AppError(409, 'LOGIN_INTERRUPTED', 'All sessions of this account were ended while logging in; log in again');
+
 export class AuthService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -69,6 +75,10 @@ export class AuthService {
    * OWASP ASVS 3.2.1). The session and its token carry the employee's granted scopes, narrowed to
    * `requestedScope` (the OAuth2 `scope` field) when given; a later change of grants takes effect
    * at the next login.
+   *
+   * No login outlives what ends it: a disable, a password change or an end-all that runs while this
+   * login is past its password check either is seen by the second look at the account below or
+   * ends (or undoes) the new session (SessionManager.beginCreate explains the order).
    */
   async login(username: string, password: string, client: LoginClient, requestedScope?: string): Promise<LoginResult> {
     const tooLong = passwordTooLong(password);
@@ -81,19 +91,43 @@ export class AuthService {
       return found && matches && !found.disabled ? found : undefined;
     });
     if (!employee) throw invalidCredentials();
+    // Only after the (slow) check succeeded, so that unknown users, wrong passwords and disabled
+    // accounts still cost exactly the same work. The ticket comes before the second look.
+    const ticket = await this.sessions.beginCreate(employee.emp_no);
+    const currentHash = await this.currentHashAccepting(employee, password);
+    if (currentHash === undefined) throw invalidCredentials();
 
     await this.throttle.succeeded(username, client.address, employee.emp_no);
-    if (needsRehash(employee.password)) await this.upgradeHash(employee.emp_no, password);
+    if (needsRehash(currentHash)) await this.upgradeHash(employee.emp_no, currentHash, password);
 
     const scopes = narrowScopes(await findScopes(this.db, employee.emp_no), requestedScope);
-    const { token: sessionToken, id } = await this.sessions.create(employee.emp_no, scopes, client.label);
+    let created;
+    try {
+      created = await this.sessions.create(employee.emp_no, scopes, client.label, ticket);
+    } catch (error) {
+      if (!(error instanceof SessionsEndedError)) throw error;
+      // The right answer for why: the account changed (as a wrong password would be told), or only the sessions were ended.
+      throw (await this.currentHashAccepting(employee, password)) === undefined ? invalidCredentials() : loginInterrupted();
+    }
     const { token: accessToken, expiresIn } = await this.tokens.sign({
       sub: employee.email,
       emp_no: employee.emp_no,
       scopes,
-      sid: id,
+      sid: created.id,
     });
-    return { empNo: employee.emp_no, scopes, sessionToken, accessToken, expiresIn };
+    return { empNo: employee.emp_no, scopes, sessionToken: created.token, accessToken, expiresIn };
+  }
+
+  /**
+   * The account read afresh: its current hash when it is enabled and still takes this password,
+   * else undefined. A hash other than the one verified (a concurrent login's argon2id upgrade, or a
+   * new password) is verified again.
+   */
+  private async currentHashAccepting(verified: EmployeeRow, password: string): Promise<string | undefined> {
+    const current = await findLoginState(this.db, verified.emp_no);
+    if (!current || current.disabled) return undefined;
+    if (current.password === verified.password) return current.password;
+    return (await withPasswordCheckSlot(() => verifyLoginPassword(current.password, password))) ? current.password : undefined;
   }
 
   /** Whether `username` names the person already logged in as `principal`. */
@@ -115,8 +149,8 @@ export class AuthService {
    */
   async fromBearerToken(token: string): Promise<Principal> {
     const claims = await this.tokens.verify(token);
-    const session = await this.sessions.validateId(claims.sid);
-    if (!session || session.empNo !== claims.emp_no) throw new InvalidTokenError('its session has ended');
+    const session = await this.sessions.validateId(claims.sid, claims.emp_no);
+    if (!session) throw new InvalidTokenError('its session has ended');
     return { empNo: session.empNo, scopes: claims.scopes, sessionId: session.id, via: 'bearer' };
   }
 
@@ -139,11 +173,12 @@ export class AuthService {
     return this.sessions.listForEmployee(empNo);
   }
 
-  /** Ends one of the person's own sessions; 404 when they hold no such live session. */
+  /**
+   * Ends one of the person's own sessions; 404 when they hold no such live session. Someone else's
+   * session is neither ended nor prolonged by being named here.
+   */
   async endOwnSession(empNo: number, sessionId: string): Promise<void> {
-    const session = await this.sessions.validateId(sessionId);
-    if (!session || session.empNo !== empNo) throw notFound('No such session');
-    await this.sessions.destroy(sessionId);
+    if (!(await this.sessions.destroyOwned(sessionId, empNo))) throw notFound('No such session');
   }
 
   /** Ends every session (and token) of an employee; returns how many. */
@@ -199,11 +234,15 @@ export class AuthService {
     return ended;
   }
 
-  /** Rewrites a legacy (bcrypt) hash as argon2id now that we know the password. Best effort. */
-  private async upgradeHash(empNo: number, password: string): Promise<void> {
+  /**
+   * Rewrites a legacy (bcrypt) hash as argon2id now that we know the password. Best effort, and
+   * only over the hash that was verified: a password changed meanwhile stays changed.
+   */
+  private async upgradeHash(empNo: number, legacyHash: string, password: string): Promise<void> {
     try {
-      await updatePasswordHash(this.db, empNo, await hashPassword(password));
-      this.log.info({ empNo }, 'upgraded a legacy password hash to argon2id');
+      if (await upgradePasswordHash(this.db, empNo, legacyHash, await hashPassword(password))) {
+        this.log.info({ empNo }, 'upgraded a legacy password hash to argon2id');
+      }
     } catch (error) {
       this.log.warn({ err: error, empNo }, 'could not upgrade a legacy password hash');
     }

@@ -31,11 +31,10 @@ export async function runSessionsCommand(command: SessionsCommand, io: AdminIo):
     io.stdout.write(`Ended ${count(ended, 'session')} of ${who}, and their tokens.\n`);
     return EXIT.OK;
   }
-  // Looked up among the person's own sessions (not with validateId, which would count as activity):
-  // an id of someone else's session is "not found" here too.
+  // Only one of the person's own sessions, looked at without counting as activity: an id of someone
+  // else's session is "not found" here too, and left as it was.
   const { id } = command;
-  const own = (await manager.listForEmployee(empNo)).some((session) => session.id === id);
-  if (!own || !(await manager.destroy(id))) {
+  if (!(await manager.destroyOwned(id, empNo))) {
     io.stderr.write(`admin: ${who} has no live session with the id ${id}\n`);
     return EXIT.NOT_FOUND;
   }

@@ -2,8 +2,8 @@
  * Every query on the `employees` table. Each function takes the database (or a transaction) first,
  * so a caller can compose several in one transaction. All values travel as bound parameters.
  *
- * Password hashes leave this file only through `findEmployeeByEmail`, which exists for login;
- * everything else returns an `Employee`, which has no `password` key at all.
+ * Password hashes leave this file only through `findEmployeeByEmail`, `findLoginState` and
+ * `findPasswordHash`, which exist for checking a password; everything else returns an `Employee`, which has no `password` key at all.
  */
 import type { Kysely } from 'kysely';
 import { caseInsensitiveLike, dialectOf } from '../database/dialects.js';
@@ -158,6 +158,28 @@ export async function findEmployeesByNamePatterns(db: Kysely<Database>, search: 
     .limit(search.limit)
     .offset(search.offset)
     .execute();
+}
+
+/**
+ * Rewrites the hash only if it is still `expected` (a legacy hash upgraded after a login): a password
+ * changed since the login read it is never overwritten with the old one. False when it was not written.
+ */
+export async function upgradePasswordHash(db: Kysely<Database>, empNo: number, expected: string, passwordHash: string): Promise<boolean> {
+  if (!isPossibleEmpNo(empNo)) return false;
+  const result = await db
+    .updateTable('employees')
+    .set({ password: passwordHash })
+    .where('emp_no', '=', empNo)
+    .where('password', '=', expected)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** The password hash and whether the login is disabled, read afresh: a login's second look at the account. */
+export async function findLoginState(db: Kysely<Database>, empNo: number): Promise<{ password: string; disabled: boolean } | undefined> {
+  if (!isPossibleEmpNo(empNo)) return undefined;
+  const row = await db.selectFrom('employees').select(['password', 'disabled']).where('emp_no', '=', empNo).executeTakeFirst();
+  return row && { password: row.password, disabled: Number(row.disabled) === 1 };
 }
 
 /** The stored password hash, for a password change's check of the current password. */

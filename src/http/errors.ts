@@ -70,6 +70,7 @@ function classify(error: FastifyError | Error): { status: number; body: ErrorBod
 const LOGIN_NOTICE_BY_CODE: Record<string, LoginNotice> = {
   NOT_AUTHENTICATED: 'login-required',
   SESSION_ENDED: 'session-ended',
+  LOGIN_INTERRUPTED: 'session-ended',
   INVALID_TOKEN: 'invalid-token',
   TOO_MANY_ATTEMPTS: 'throttled',
 };

@@ -118,6 +118,7 @@ export function loginRoute(app: FastifyInstance) {
         400: errorRef('Incorrect username or password, or a grant type other than password'),
         415: errorRef('Not a form body'),
         403: errorRef('Cross-site request refused'),
+        409: errorRef("The account's sessions were all ended while this login was under way: log in again"),
         422: errorRef('A field is missing or malformed, or the password is over 72 bytes'),
         429: errorRef('Too many failed logins for this account or client: see Retry-After'),
         503: errorRef('The session store or the database is unavailable'),
@@ -184,7 +185,7 @@ export function logoutRoute(app: FastifyInstance) {
       tags: ['auth'],
       summary: 'Log out',
       description:
-        'Ends the session named by the `session` cookie or, without one, by the bearer token, and with it every ' +
+        'Ends the session named by the `session` cookie or, when it names no live session, by the bearer token, and with it every ' +
         'token of that session. A program (one that prefers JSON, and every `/api/logout`) gets a message; a ' +
         'browser is sent to the login page, which says it has logged out (POST/redirect/GET: a reload does not log out again).',
       response: {
@@ -202,10 +203,10 @@ export function logoutRoute(app: FastifyInstance) {
         // Cleared first, so the browser drops it even when the store is down and this ends in 503.
         reply.clearSessionCookie();
         sessionId = (await app.auth.fromSessionToken(cookieValue))?.sessionId ?? null;
-      } else {
-        const token = bearerToken(request);
-        if (token) sessionId = await app.auth.sessionIdOfBearer(token);
       }
+      // A stale cookie beside a live bearer token must not make the logout end nothing.
+      const token = sessionId === null ? bearerToken(request) : undefined;
+      if (token) sessionId = await app.auth.sessionIdOfBearer(token);
       const ended = sessionId !== null && (await app.auth.logout(sessionId));
       if (ended) request.log.info('logged out');
       const notice = ended ? 'logged-out' : 'not-logged-in';

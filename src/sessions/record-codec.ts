@@ -15,6 +15,7 @@
  * Decoding never throws: a value that is not a well-formed record (corrupt, truncated, written by
  * a different version) is treated as no session, which answers 401 rather than 500.
  */
+import { randomBytes } from 'node:crypto';
 import type { SessionRecord } from './store.js';
 
 /** Every store keys a session as `<keyPrefix><id>`; this prefix is the default. */
@@ -84,4 +85,13 @@ export function liveRecords(rows: Array<{ id: string; value: string | null }>): 
       return record ? [{ id, record }] : [];
     })
     .sort((a, b) => a.record.createdAt - b.record.createdAt);
+}
+
+/**
+ * A fresh owner generation (see SessionStore.generation). Random rather than a counter: a store
+ * forgets a generation after its TTL, and a counter starting again from 1 could repeat the value a
+ * create in flight read before, which would hide the bump in between. 96 random bits never repeat.
+ */
+export function newGeneration(): string {
+  return randomBytes(12).toString('base64url');
 }

@@ -16,12 +16,11 @@ import {
   decodeSessionRecord,
   DEFAULT_SESSION_KEY_PREFIX,
   encodeSessionRecord,
+  newGeneration,
 } from './record-codec.js';
 import { SessionStoreUnavailableError, type CounterState, type SessionRecord, type SessionStore } from './store.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 1500;
-/** As long as the longest session the configuration allows (SESSION_ABSOLUTE_TIMEOUT_SECONDS at most one year). */
-const OWNER_INDEX_TTL_SECONDS = 31_536_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
 const RECONNECT_FIRST_DELAY_MS = 100;
 const RECONNECT_MAX_DELAY_MS = 2000;
@@ -43,6 +42,20 @@ if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {count, ttl}`;
+/**
+ * Adds a session id to its owner's index, a sorted set scored by each session's absolute deadline
+ * (epoch ms, which a refresh never moves, so refreshes need no index write), drops the entries whose
+ * deadline has passed (so the index holds at most the sessions opened within one absolute timeout),
+ * and keeps the index key exactly as long as its latest deadline. One key, so it runs on Redis
+ * Cluster; one script, so concurrent logins never overwrite each other's entries or expiry.
+ * ARGV: deadline, id, now.
+ */
+const INDEX_ADD_SCRIPT = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], latest[2])
+return 1`;
 /** DECR that never goes below zero and never recreates an expired counter. */
 const DECREMENT_SCRIPT = `
 if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then return redis.call('DECR', KEYS[1]) end
@@ -104,12 +117,19 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * The set of one owner's session ids. Kept beside the sessions (not inside a MULTI with them,
-   * since on Redis Cluster the keys live on different nodes); ids whose session has gone are pruned
-   * when the set is read, so it never needs to be exact.
+   * One owner's session ids, a sorted set scored by each session's absolute deadline (see
+   * INDEX_ADD_SCRIPT). Kept beside the sessions, not in a MULTI with them: on Redis Cluster the keys
+   * live on different nodes. It may hold ids whose session has ended (pruned when it is read), never
+   * miss a live one: see `create`. (Named `owned:`, not the earlier set's `owner:`, so that a key of
+   * the old type left by an earlier version is never mistaken for it.)
    */
   private ownerKey(empNo: number): string {
-    return `${this.keyPrefix}owner:${empNo}`;
+    return `${this.keyPrefix}owned:${empNo}`;
+  }
+
+  /** The owner's generation (SessionStore.generation). */
+  private generationKey(empNo: number): string {
+    return `${this.keyPrefix}gen:${empNo}`;
   }
 
   private counterKey(name: string): string {
@@ -140,17 +160,25 @@ export class RedisSessionStore implements SessionStore {
     return decodeSessionRecord(value);
   }
 
-  async create(id: string, record: SessionRecord, ttlSeconds: number): Promise<boolean> {
+  async create(id: string, record: SessionRecord, ttlSeconds: number, deadlineMs?: number): Promise<boolean> {
     assertTtlSeconds(ttlSeconds);
+    const now = Date.now();
     // NX: a new session must never overwrite another one, however unlikely the id collision.
     const reply = await this.command((redis) =>
       redis.set(this.key(id), encodeSessionRecord(record), 'EX', ttlSeconds, 'NX'),
     );
     if (reply !== 'OK') return false;
-    // The index outlives each session's own expiry, renewed at every login; stale ids are pruned on read.
-    await this.command((redis) =>
-      redis.pipeline().sadd(this.ownerKey(record.empNo), id).expire(this.ownerKey(record.empNo), OWNER_INDEX_TTL_SECONDS).exec(),
-    );
+    // The record first, then the index: an id in the index then names a record that exists or has
+    // ended for good, so a listing may prune ids whose record is gone without ever dropping one that
+    // is about to appear. The session is indexed before it can be used all the same: nobody holds its
+    // secret until this returns. If indexing fails the record goes too, so no live session is unlisted.
+    const deadline = deadlineMs ?? now + ttlSeconds * 1000;
+    try {
+      await this.command((redis) => redis.eval(INDEX_ADD_SCRIPT, 1, this.ownerKey(record.empNo), deadline, id, now));
+    } catch (error) {
+      await this.client.del(this.key(id)).catch(() => undefined);
+      throw error;
+    }
     return true;
   }
 
@@ -171,23 +199,48 @@ export class RedisSessionStore implements SessionStore {
 
   async listByOwner(empNo: number): Promise<Array<{ id: string; record: SessionRecord }>> {
     const ownerKey = this.ownerKey(empNo);
-    const ids = await this.command((redis) => redis.smembers(ownerKey));
+    const ids = await this.command((redis) => redis.zrangebyscore(ownerKey, Date.now(), '+inf'));
     if (ids.length === 0) return [];
     // One GET per id rather than MGET: on Redis Cluster the keys sit on different nodes.
     const values = await this.command((redis) => Promise.all(ids.map((id) => redis.get(this.key(id)))));
+    // Safe to prune: an indexed id whose record is gone has ended for good (see `create`).
     const gone = ids.filter((_, index) => values[index] === null);
-    if (gone.length) await this.command((redis) => redis.srem(ownerKey, ...gone));
+    if (gone.length) await this.command((redis) => redis.zrem(ownerKey, ...gone));
     return liveRecords(ids.map((id, index) => ({ id, value: values[index] ?? null }))).filter(
       ({ record }) => record.empNo === empNo,
     );
   }
 
+  /**
+   * Deletes each indexed session, then removes that one id from the index. Never the whole index at
+   * once: an id a concurrent login adds after the read above must stay listed, for the next listing
+   * or end-all to find (the session manager's generation check covers that login).
+   */
   async destroyByOwner(empNo: number): Promise<number> {
-    const sessions = await this.listByOwner(empNo);
-    let ended = 0;
-    for (const { id } of sessions) if (await this.destroy(id)) ended++;
-    await this.command((redis) => redis.del(this.ownerKey(empNo)));
-    return ended;
+    const ownerKey = this.ownerKey(empNo);
+    const ids = await this.command((redis) => redis.zrangebyscore(ownerKey, Date.now(), '+inf'));
+    const deleted = await this.command((redis) =>
+      Promise.all(
+        ids.map(async (id) => {
+          // The record before its entry: should the second step fail, a dead id is pruned later,
+          // whereas the other order could leave a live session that no listing shows.
+          const count = await redis.del(this.key(id));
+          await redis.zrem(ownerKey, id);
+          return count;
+        }),
+      ),
+    );
+    return deleted.filter((count) => count === 1).length;
+  }
+
+  async generation(empNo: number): Promise<string> {
+    return (await this.command((redis) => redis.get(this.generationKey(empNo)))) ?? '';
+  }
+
+  async bumpGeneration(empNo: number, ttlSeconds: number): Promise<void> {
+    assertTtlSeconds(ttlSeconds);
+    // A plain SET of a fresh random value: no read-modify-write, one key, so Cluster-safe.
+    await this.command((redis) => redis.set(this.generationKey(empNo), newGeneration(), 'EX', ttlSeconds));
   }
 
   async increment(name: string, windowSeconds: number): Promise<CounterState> {

@@ -9,7 +9,9 @@
  * - every sign-in gets a brand-new id, never a reused or client-supplied one (session fixation,
  *   OWASP ASVS 3.2.1);
  * - an idle and an absolute timeout, both enforced here from the record's own timestamps, not
- *   only by the store's TTL (OWASP ASVS 3.3).
+ *   only by the store's TTL (OWASP ASVS 3.3);
+ * - ending all of an owner's sessions is final, even against a session being created at that moment
+ *   (see `endAllForEmployee` and `beginCreate`).
  *
  * This module knows nothing about HTTP or employees beyond the employee number it is given.
  */
@@ -27,6 +29,34 @@ const LAST_SEEN_MAX_STALENESS_SECONDS = 60;
 const MAX_CLIENT_LABEL_LENGTH = 40;
 /** A fresh 128-bit id colliding is astronomically unlikely; repeated collisions mean a broken RNG or store. */
 const CREATE_MAX_ATTEMPTS = 3;
+/**
+ * How long the store remembers an owner's generation after ending all their sessions. It only has
+ * to outlast a create in flight (tickets older than CREATE_TICKET_MAX_AGE_MS are refused), so a day
+ * is ample, and an owner who is never ended costs no key at all.
+ */
+const GENERATION_TTL_SECONDS = 86_400;
+/** A create confirmed this long after its ticket was read is refused: the generation may have been forgotten meanwhile. */
+const CREATE_TICKET_MAX_AGE_MS = 10 * 60_000;
+
+/**
+ * The owner's generation as it was before the caller checked that the owner may have a session
+ * (for a login: the account's password and status). From `beginCreate`, for `create`.
+ */
+export interface CreateTicket {
+  readonly empNo: number;
+  readonly generation: string;
+  /** The manager's clock when the generation was read. */
+  readonly readAt: number;
+}
+
+/** All of the owner's sessions were ended while this one was being created; it has been undone. */
+export class SessionsEndedError extends Error {
+  readonly code = 'SESSIONS_ENDED';
+  constructor(readonly empNo: number) {
+    super(`The sessions of ${empNo} were ended while a session was being created for them`);
+    this.name = 'SessionsEndedError';
+  }
+}
 
 export interface Session {
   id: string;
@@ -107,14 +137,36 @@ export class SessionManager {
     this.now = options.now ?? Date.now;
   }
 
-  /** Starts a new session; the token is what the client presents (cookie value). */
+  /**
+   * Step one of a create that must not outlive an end-all in progress (a login). Read this BEFORE
+   * reading whatever decides that the owner may have a session, and pass it to `create`.
+   *
+   * Why this order is enough: `endAllForEmployee` first changes the generation, then lists and ends
+   * the owner's sessions; `create` first stores and indexes the session, then reads the generation
+   * again. If that second read still sees the ticket's value, the change came after it, so the
+   * ender's listing, later still, finds the new session and ends it. If it sees another value, the
+   * create undoes itself. And whatever the ender changed before its bump (a disabled flag, a new
+   * password) is seen by the caller's check, which comes after the ticket. Each step is one ordinary
+   * read or write of one key, so this holds on Redis Cluster, where no transaction spans the keys.
+   */
+  async beginCreate(empNo: number): Promise<CreateTicket> {
+    return { empNo, generation: await this.store.generation(empNo), readAt: this.now() };
+  }
+
+  /**
+   * Starts a new session; the token is what the client presents (cookie value). With a ticket from
+   * `beginCreate`, throws SessionsEndedError (and leaves nothing behind) when the owner's sessions
+   * were ended since the ticket was read.
+   */
   async create(
     empNo: number,
     scopes: readonly string[] = [],
     client?: string,
+    ticket?: CreateTicket,
   ): Promise<{ token: string; id: string; session: Session }> {
     // The codec reads back only safe integers; refuse here rather than write a record that reads as absent.
     if (!Number.isSafeInteger(empNo)) throw new TypeError(`empNo must be an integer, got ${String(empNo)}`);
+    if (ticket && ticket.empNo !== empNo) throw new TypeError(`The ticket is for ${ticket.empNo}, not ${empNo}`);
     const now = this.now();
     const secret = randomToken(SESSION_SECRET_BYTES);
     const record: SessionRecord = {
@@ -125,13 +177,33 @@ export class SessionManager {
       createdAt: now,
       lastSeenAt: now,
     };
+    const deadlineMs = record.createdAt + this.absoluteTimeoutSeconds * 1000;
     for (let attempt = 1; attempt <= CREATE_MAX_ATTEMPTS; attempt++) {
       const id = randomToken(SESSION_ID_BYTES);
-      if (await this.store.create(id, record, this.ttlSeconds(record, now))) {
+      if (await this.store.create(id, record, this.ttlSeconds(record, now), deadlineMs)) {
+        if (ticket) await this.confirmTicket(id, ticket);
         return { token: `${id}.${secret}`, id, session: this.toSession(id, record) };
       }
     }
     throw new Error(`Could not allocate a free session id in ${CREATE_MAX_ATTEMPTS} attempts`);
+  }
+
+  /**
+   * The second read of the generation (see `beginCreate`); undoes the new session unless it still
+   * matches. Should the store fail here, the session is undone as far as the store allows and the
+   * error thrown: its secret never leaves this process, so a record left behind cannot be used.
+   */
+  private async confirmTicket(id: string, ticket: CreateTicket): Promise<void> {
+    let current: string;
+    try {
+      current = await this.store.generation(ticket.empNo);
+    } catch (error) {
+      await this.store.destroy(id).catch(() => undefined);
+      throw error;
+    }
+    if (current === ticket.generation && this.now() - ticket.readAt <= CREATE_TICKET_MAX_AGE_MS) return;
+    await this.store.destroy(id);
+    throw new SessionsEndedError(ticket.empNo);
   }
 
   /** The live session the token names, or null (malformed, unknown, wrong secret, expired, ended). */
@@ -144,13 +216,15 @@ export class SessionManager {
   }
 
   /**
-   * The live session with this id, or null. No secret is checked: only for callers that already
-   * hold proof the id was issued to the client, such as the `sid` claim of a JWT we signed.
+   * The live session with this id, held by `owner`, or null. No secret is checked: only for callers
+   * that already hold proof the id was issued to the client, such as the `sid` claim of a JWT we
+   * signed. The owner is checked before the session counts as used, so that naming someone else's
+   * session never prolongs it.
    */
-  async validateId(id: string): Promise<Session | null> {
+  async validateId(id: string, owner: number): Promise<Session | null> {
     if (!isSessionId(id)) return null;
     const record = await this.store.get(id);
-    if (!record) return null;
+    if (!record || record.empNo !== owner) return null;
     return this.keepAlive(id, record);
   }
 
@@ -162,14 +236,31 @@ export class SessionManager {
       .map(({ id, record }) => this.toSession(id, record));
   }
 
-  /** Ends every session of one employee (and with them their tokens); returns how many. */
-  endAllForEmployee(empNo: number): Promise<number> {
+  /**
+   * Ends every session of one employee (and with them their tokens); returns how many. Final: a
+   * create in flight with a ticket read before this call either is ended here or undoes itself
+   * (see `beginCreate`). The generation changes first, so a store failure after it can only make
+   * such a create fail, never let one through.
+   */
+  async endAllForEmployee(empNo: number): Promise<number> {
+    await this.store.bumpGeneration(empNo, GENERATION_TTL_SECONDS);
     return this.store.destroyByOwner(empNo);
   }
 
   /** Ends the session; true when there was one. */
   async destroy(id: string): Promise<boolean> {
     if (!isSessionId(id)) return false;
+    return this.store.destroy(id);
+  }
+
+  /**
+   * Ends the session if it is live and held by `owner`; true when it did. Looks without counting
+   * as activity: naming someone else's session must neither end nor prolong it.
+   */
+  async destroyOwned(id: string, owner: number): Promise<boolean> {
+    if (!isSessionId(id)) return false;
+    const record = await this.store.get(id);
+    if (!record || record.empNo !== owner || this.now() >= this.expiresAt(record)) return false;
     return this.store.destroy(id);
   }
 

@@ -18,6 +18,7 @@ import {
   decodeSessionRecord,
   DEFAULT_SESSION_KEY_PREFIX,
   encodeSessionRecord,
+  newGeneration,
 } from './record-codec.js';
 import { SessionStoreUnavailableError, type CounterState, type SessionRecord, type SessionStore } from './store.js';
 
@@ -50,6 +51,9 @@ export class SqliteSessionStore implements SessionStore {
     decrement: Database.Statement<[name: string, now: number]>;
     resetCounter: Database.Statement<[name: string]>;
     sweepCounters: Database.Statement<[now: number]>;
+    generation: Database.Statement<[owner: number, now: number], { generation: string }>;
+    bumpGeneration: Database.Statement<[owner: number, generation: string, expiresAt: number]>;
+    sweepGenerations: Database.Statement<[now: number]>;
   };
   private readonly sweepTimer: NodeJS.Timeout;
 
@@ -69,6 +73,11 @@ export class SqliteSessionStore implements SessionStore {
         CREATE TABLE IF NOT EXISTS counters (
           name TEXT PRIMARY KEY,
           count INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS owner_generations (
+          owner INTEGER PRIMARY KEY,
+          generation TEXT NOT NULL,
           expires_at INTEGER NOT NULL
         );
       `);
@@ -103,6 +112,12 @@ export class SqliteSessionStore implements SessionStore {
         decrement: this.db.prepare('UPDATE counters SET count = count - 1 WHERE name = ? AND count > 0 AND expires_at > ?'),
         resetCounter: this.db.prepare('DELETE FROM counters WHERE name = ?'),
         sweepCounters: this.db.prepare('DELETE FROM counters WHERE expires_at <= ?'),
+        generation: this.db.prepare('SELECT generation FROM owner_generations WHERE owner = ? AND expires_at > ?'),
+        bumpGeneration: this.db.prepare(`
+          INSERT INTO owner_generations (owner, generation, expires_at) VALUES (?, ?, ?)
+          ON CONFLICT (owner) DO UPDATE SET generation = excluded.generation, expires_at = excluded.expires_at
+        `),
+        sweepGenerations: this.db.prepare('DELETE FROM owner_generations WHERE expires_at <= ?'),
       };
       this.statements.sweep.run(Date.now());
     } catch (err) {
@@ -138,6 +153,7 @@ export class SqliteSessionStore implements SessionStore {
     return this.run(() => {
       const now = Date.now();
       this.statements.sweepCounters.run(now);
+      this.statements.sweepGenerations.run(now);
       return this.statements.sweep.run(now).changes;
     });
   }
@@ -147,6 +163,7 @@ export class SqliteSessionStore implements SessionStore {
     return decodeSessionRecord(row?.data);
   }
 
+  /** The `owner` column is the index: written in the same statement as the record, so never behind it. */
   async create(id: string, record: SessionRecord, ttlSeconds: number): Promise<boolean> {
     assertTtlSeconds(ttlSeconds);
     const now = Date.now();
@@ -191,6 +208,15 @@ export class SqliteSessionStore implements SessionStore {
 
   async destroyByOwner(empNo: number): Promise<number> {
     return this.run(() => this.statements.destroyByOwner.run(empNo, Date.now()).changes);
+  }
+
+  async generation(empNo: number): Promise<string> {
+    return this.run(() => this.statements.generation.get(empNo, Date.now())?.generation ?? '');
+  }
+
+  async bumpGeneration(empNo: number, ttlSeconds: number): Promise<void> {
+    assertTtlSeconds(ttlSeconds);
+    this.run(() => this.statements.bumpGeneration.run(empNo, newGeneration(), Date.now() + ttlSeconds * 1000));
   }
 
   async increment(name: string, windowSeconds: number): Promise<CounterState> {

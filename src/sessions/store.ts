@@ -27,8 +27,13 @@ export interface SessionStore {
   readonly kind: 'redis' | 'sqlite';
   /** The record, or undefined when absent or expired. */
   get(id: string): Promise<SessionRecord | undefined>;
-  /** Stores a new record; false (and nothing written) when the id is already taken. */
-  create(id: string, record: SessionRecord, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Stores a new record and adds it to its owner's index; false (and nothing written) when the id
+   * is already taken. `deadlineMs` (epoch ms) is the latest the session can ever live, its absolute
+   * timeout: the index keeps the id until then however often the record is refreshed. It defaults to
+   * the first expiry, for a record that is never refreshed beyond it.
+   */
+  create(id: string, record: SessionRecord, ttlSeconds: number, deadlineMs?: number): Promise<boolean>;
   /**
    * Rewrites an existing record and its expiry; false (and nothing written) when it no longer exists.
    * Conditional on purpose: a request in flight must never resurrect a session a logout has ended.
@@ -38,8 +43,19 @@ export interface SessionStore {
   destroy(id: string): Promise<boolean>;
   /** Every live session of one owner (an employee number), oldest first. */
   listByOwner(empNo: number): Promise<Array<{ id: string; record: SessionRecord }>>;
-  /** Ends every session of one owner; returns how many were live. */
+  /**
+   * Ends every session of one owner; returns how many were live. Only ids listed in the owner's
+   * index are removed from it, one by one: an id a concurrent `create` adds meanwhile stays listed.
+   */
   destroyByOwner(empNo: number): Promise<number>;
+  /**
+   * The owner's generation: an opaque value that changes at every `bumpGeneration` and never comes
+   * back to an earlier value ('' before the first bump, or once it has been forgotten). The session
+   * manager uses it to make ending all of an owner's sessions final against a create in flight.
+   */
+  generation(empNo: number): Promise<string>;
+  /** Gives the owner a new generation, remembered for `ttlSeconds`. */
+  bumpGeneration(empNo: number, ttlSeconds: number): Promise<void>;
   /**
    * Adds one to a named counter, atomically, across every app instance sharing the store. The
    * counter is forgotten `windowSeconds` after its first increment (a fixed window).

@@ -39,6 +39,8 @@ class SpyStore implements SessionStore {
   increment: SessionStore['increment'] = (...args) => (this.calls++, this.inner.increment(...args));
   decrement: SessionStore['decrement'] = (...args) => (this.calls++, this.inner.decrement(...args));
   resetCounter: SessionStore['resetCounter'] = (...args) => (this.calls++, this.inner.resetCounter(...args));
+  generation: SessionStore['generation'] = (...args) => (this.calls++, this.inner.generation(...args));
+  bumpGeneration: SessionStore['bumpGeneration'] = (...args) => (this.calls++, this.inner.bumpGeneration(...args));
   ping: SessionStore['ping'] = () => this.inner.ping();
   close: SessionStore['close'] = () => this.inner.close();
 }
@@ -266,10 +268,10 @@ for (const kind of STORE_KINDS) {
 
     it('validates a session by id alone, with the same timeouts', async () => {
       const { id, session } = await manager.create(EMP_NO);
-      assert.deepEqual(await manager.validateId(id), session);
-      assert.equal(await manager.validateId(randomId()), null);
+      assert.deepEqual(await manager.validateId(id, EMP_NO), session);
+      assert.equal(await manager.validateId(randomId(), EMP_NO), null);
       clockMs += IDLE_TIMEOUT_SECONDS * 1000;
-      assert.equal(await manager.validateId(id), null);
+      assert.equal(await manager.validateId(id, EMP_NO), null);
       assert.equal(await h.store.get(id), undefined);
     });
 
@@ -277,7 +279,7 @@ for (const kind of STORE_KINDS) {
       const { token, id } = await manager.create(EMP_NO);
       spy.calls = 0;
       for (const candidate of ['', 'abc', 'x'.repeat(5000), token, `${id}*`, id.slice(1), 'é'.repeat(22)]) {
-        assert.equal(await manager.validateId(candidate), null, candidate.slice(0, 60));
+        assert.equal(await manager.validateId(candidate, EMP_NO), null, candidate.slice(0, 60));
       }
       assert.equal(spy.calls, 0);
     });
