@@ -76,24 +76,27 @@ export class AuthService {
    * `requestedScope` (the OAuth2 `scope` field) when given; a later change of grants takes effect
    * at the next login.
    *
-   * No login outlives what ends it: a disable, a password change or an end-all that runs while this
-   * login is past its password check either is seen by the second look at the account below or
-   * ends (or undoes) the new session (SessionManager.beginCreate explains the order).
+   * No login outlives what ends it: a disable, a password change or an end-all that runs once this
+   * login has started its password check either is seen by the second look at the account below or
+   * ends (or undoes) the new session. The generation ticket is read before the check for that
+   * reason (SessionManager.beginCreate explains the order).
    */
   async login(username: string, password: string, client: LoginClient, requestedScope?: string): Promise<LoginResult> {
     const tooLong = passwordTooLong(password);
     if (tooLong) throw tooLong;
-    const employee = await withPasswordCheckSlot(async () => {
+    const checked = await withPasswordCheckSlot(async () => {
       await this.throttle.admit(username, client.address);
       const found = await findEmployeeByEmail(this.db, username);
       if (found) await this.throttle.admitEmployee(found.emp_no);
+      // For an unknown user too (owner 0, which no employee has): the same work whoever it is.
+      const ticket = await this.sessions.beginCreate(found?.emp_no ?? 0);
       const matches = await verifyLoginPassword(found?.password, password);
-      return found && matches && !found.disabled ? found : undefined;
+      return found && matches && !found.disabled ? { employee: found, ticket } : undefined;
     });
-    if (!employee) throw invalidCredentials();
-    // Only after the (slow) check succeeded, so that unknown users, wrong passwords and disabled
-    // accounts still cost exactly the same work. The ticket comes before the second look.
-    const ticket = await this.sessions.beginCreate(employee.emp_no);
+    if (!checked) throw invalidCredentials();
+    const { employee, ticket } = checked;
+    // The row above was read before the ticket: look again, so that a change made before the
+    // ender's bump (a disabled flag, a new password) is seen here.
     const currentHash = await this.currentHashAccepting(employee, password);
     if (currentHash === undefined) throw invalidCredentials();
 

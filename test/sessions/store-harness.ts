@@ -16,6 +16,7 @@ import { RedisSessionStore } from '../../src/sessions/redis-store.js';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
 import type { SessionRecord, SessionStore } from '../../src/sessions/store.js';
 import { SERVICE_URLS, serviceGate } from '../helpers/services.js';
+import { sessionCensus, type SessionCensus } from '../helpers/session-census.js';
 
 export type StoreKind = 'sqlite' | 'redis';
 
@@ -47,6 +48,8 @@ export interface StoreHarness {
   peek(id: string): Promise<StoredEntry | undefined>;
   /** Writes an entry behind the store's back (corrupt values, already-expired rows). */
   plant(id: string, value: string, ttlMs: number): Promise<void>;
+  /** One owner's live sessions as the backend holds them, and those the owner index misses. */
+  census(empNo: number): Promise<SessionCensus>;
   cleanup(): Promise<void>;
 }
 
@@ -107,6 +110,7 @@ function openSqliteHarness(): StoreHarness {
         .prepare('INSERT OR REPLACE INTO sessions (key, data, expires_at) VALUES (?, ?, ?)')
         .run(keyPrefix + id, value, Date.now() + ttlMs);
     },
+    census: (empNo) => sessionCensus({ sqlitePath: path, keyPrefix }, empNo),
     async cleanup() {
       await store.close();
       raw.close();
@@ -144,6 +148,7 @@ async function openRedisHarness(): Promise<StoreHarness> {
       if (ttlMs <= 0) return; // Redis cannot hold an expired key; absent is the equivalent.
       await raw.set(keyPrefix + id, value, 'PX', ttlMs);
     },
+    census: (empNo) => sessionCensus({ redisUrl: url, keyPrefix }, empNo),
     async cleanup() {
       await store.close();
       let cursor = '0';

@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
+import { SERVICE_URLS } from '../helpers/services.js';
 import { SessionStoreUnavailableError } from '../../src/sessions/store.js';
 import {
   openHarness,
@@ -166,6 +168,54 @@ for (const kind of STORE_KINDS) {
       assert.equal(await h.store.destroyByOwner(owner), 0);
     });
 
+    it('ends an owner\'s sessions while more are being created, leaving none live and unlisted', async () => {
+      const owner = 900_000 + Math.floor(Math.random() * 90_000);
+      for (let round = 0; round < 10; round++) {
+        const creates = Array.from({ length: 8 }, async (_, i) => {
+          await sleep(i % 3);
+          return h.store.create(randomId(), sampleRecord({ empNo: owner }), 60);
+        });
+        const ends = [h.store.destroyByOwner(owner), sleep(1).then(() => h.store.destroyByOwner(owner))];
+        await Promise.all([...creates, ...ends]);
+        const census = await h.census(owner);
+        assert.deepEqual(census.unlisted, [], `round ${round}: live sessions the index does not list`);
+        const listed = (await h.store.listByOwner(owner)).map(({ id }) => id);
+        assert.deepEqual([...listed].sort(), [...census.live].sort(), `round ${round}: listing = what is live`);
+        assert.equal(await h.store.destroyByOwner(owner), census.live.length);
+        assert.deepEqual((await h.census(owner)).live, []);
+      }
+    });
+
+    it("keeps an owner's generation until it is bumped, never repeats one, and keeps it across a reopen", async () => {
+      const owner = 600_000 + Math.floor(Math.random() * 100_000);
+      assert.equal(await h.store.generation(owner), '', 'never bumped');
+      const seen = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        await h.store.bumpGeneration(owner, 60);
+        seen.add(await h.store.generation(owner));
+      }
+      assert.equal(seen.size, 20);
+      assert.ok(![...seen].includes(''));
+      const last = await h.store.generation(owner);
+      assert.equal(await (await h.reopen()).generation(owner), last);
+      assert.equal(await h.store.generation(owner + 1), '', "another owner's is untouched");
+      await assert.rejects(h.store.bumpGeneration(owner, 0), RangeError);
+    });
+
+    it('lists a session refreshed past its first expiry until its deadline, and forgets a generation after its ttl', async () => {
+      const owner = 500_000 + Math.floor(Math.random() * 100_000);
+      const id = randomId();
+      const record = sampleRecord({ empNo: owner });
+      await h.store.create(id, record, 1, Date.now() + 60_000);
+      assert.equal(await h.store.refresh(id, { ...record, lastSeenAt: record.lastSeenAt + 1 }, 60), true);
+      await h.store.bumpGeneration(owner, 1);
+      await sleep(1100);
+      assert.deepEqual((await h.store.listByOwner(owner)).map((entry) => entry.id), [id]);
+      assert.deepEqual(await h.census(owner), { live: [id], unlisted: [] });
+      assert.equal(await h.store.generation(owner), '');
+      assert.equal(await h.store.destroyByOwner(owner), 1);
+    });
+
     it('counts atomically under concurrency, within a window', async () => {
       const name = `test:${randomId()}`;
       const states = await Promise.all(Array.from({ length: 50 }, () => h.store.increment(name, 60)));
@@ -199,6 +249,65 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+describe('RedisSessionStore owner index and generations', await storeGate('redis'), () => {
+  let h: StoreHarness;
+  let raw: Redis;
+  before(async () => {
+    h = await openHarness('redis');
+    raw = new Redis(SERVICE_URLS.redis);
+  });
+  after(async () => {
+    raw?.disconnect();
+    await h?.cleanup();
+  });
+  const newOwner = () => 400_000 + Math.floor(Math.random() * 100_000);
+  const indexKey = (owner: number) => `${h.keyPrefix}owned:${owner}`;
+
+  it('indexes each session in a sorted set scored by its deadline, kept until the latest one; a refresh leaves it alone', async () => {
+    const owner = newOwner();
+    const [a, b] = [randomId(), randomId()];
+    const now = Date.now();
+    const record = sampleRecord({ empNo: owner });
+    await h.store.create(a, record, 60, now + 100_000);
+    await h.store.create(b, sampleRecord({ empNo: owner }), 60, now + 200_000);
+    assert.deepEqual(await raw.zrange(indexKey(owner), 0, -1, 'WITHSCORES'), [a, String(now + 100_000), b, String(now + 200_000)]);
+    assert.equal(await raw.pexpiretime(indexKey(owner)), now + 200_000);
+    await h.store.refresh(a, { ...record, lastSeenAt: now + 5_000 }, 90);
+    assert.deepEqual(await raw.zrange(indexKey(owner), 0, -1, 'WITHSCORES'), [a, String(now + 100_000), b, String(now + 200_000)]);
+    assert.equal(await raw.pexpiretime(indexKey(owner)), now + 200_000);
+  });
+
+  it('drops entries past their deadline as the index is written, and ids of ended sessions when it is read', async () => {
+    const owner = newOwner();
+    await raw.zadd(indexKey(owner), Date.now() - 1000, 'Stale0000000000000000a');
+    const [kept, ended] = [randomId(), randomId()];
+    await h.store.create(kept, sampleRecord({ empNo: owner }), 60);
+    assert.equal(await raw.zscore(indexKey(owner), 'Stale0000000000000000a'), null);
+    await h.store.create(ended, sampleRecord({ empNo: owner }), 60);
+    await h.store.destroy(ended);
+    assert.notEqual(await raw.zscore(indexKey(owner), ended), null, 'destroy alone does not know the owner');
+    assert.deepEqual((await h.store.listByOwner(owner)).map(({ id }) => id), [kept]);
+    assert.deepEqual(await raw.zrange(indexKey(owner), 0, -1), [kept]);
+  });
+
+  it('removes a session it could not index, so that none lives unlisted', async () => {
+    const owner = newOwner();
+    await raw.set(indexKey(owner), 'not a sorted set');
+    const id = randomId();
+    await assert.rejects(h.store.create(id, sampleRecord({ empNo: owner }), 60), SessionStoreUnavailableError);
+    assert.equal(await h.peek(id), undefined);
+  });
+
+  it('keeps a generation under <prefix>gen:<empNo> with the ttl it was given', async () => {
+    const owner = newOwner();
+    await h.store.bumpGeneration(owner, 90);
+    const key = `${h.keyPrefix}gen:${owner}`;
+    assert.equal(await raw.get(key), await h.store.generation(owner));
+    const ttl = await raw.ttl(key);
+    assert.ok(ttl > 85 && ttl <= 90, `ttl ${ttl}`);
+  });
+});
 
 describe('SqliteSessionStore', () => {
   let store: SqliteSessionStore;
