@@ -8,8 +8,9 @@ import {
   parseSessionToken,
   SESSION_TOKEN_PATTERN,
   SessionManager,
+  SessionsEndedError,
 } from '../../src/sessions/session-manager.js';
-import type { SessionStore } from '../../src/sessions/store.js';
+import { SessionStoreUnavailableError, type SessionStore } from '../../src/sessions/store.js';
 import { openHarness, randomId, STORE_KINDS, storeGate, type StoreHarness } from './store-harness.js';
 
 const IDLE_TIMEOUT_SECONDS = 1800;
@@ -18,16 +19,26 @@ const ABSOLUTE_TIMEOUT_SECONDS = 7200;
 const REFRESH_INTERVAL_MS = 60_000;
 const EMP_NO = 10_001;
 
-/** Passes calls through to a real store and counts them; `beforeRefresh` injects a concurrent event. */
+/**
+ * Passes calls through to a real store and counts them; `beforeRefresh` and `afterCreate` inject a
+ * concurrent event at that point, `failGeneration` makes generation reads fail as an outage would.
+ */
 class SpyStore implements SessionStore {
   calls = 0;
   beforeRefresh: (() => Promise<void>) | undefined;
+  afterCreate: (() => Promise<void>) | undefined;
+  failGeneration = false;
   constructor(private readonly inner: SessionStore) {}
   get kind() {
     return this.inner.kind;
   }
   get: SessionStore['get'] = (...args) => (this.calls++, this.inner.get(...args));
-  create: SessionStore['create'] = (...args) => (this.calls++, this.inner.create(...args));
+  create: SessionStore['create'] = async (...args) => {
+    this.calls++;
+    const created = await this.inner.create(...args);
+    await this.afterCreate?.();
+    return created;
+  };
   refresh: SessionStore['refresh'] = async (...args) => {
     this.calls++;
     await this.beforeRefresh?.();
@@ -39,7 +50,11 @@ class SpyStore implements SessionStore {
   increment: SessionStore['increment'] = (...args) => (this.calls++, this.inner.increment(...args));
   decrement: SessionStore['decrement'] = (...args) => (this.calls++, this.inner.decrement(...args));
   resetCounter: SessionStore['resetCounter'] = (...args) => (this.calls++, this.inner.resetCounter(...args));
-  generation: SessionStore['generation'] = (...args) => (this.calls++, this.inner.generation(...args));
+  generation: SessionStore['generation'] = async (...args) => {
+    this.calls++;
+    if (this.failGeneration) throw new SessionStoreUnavailableError(new Error('connection lost'));
+    return this.inner.generation(...args);
+  };
   bumpGeneration: SessionStore['bumpGeneration'] = (...args) => (this.calls++, this.inner.bumpGeneration(...args));
   ping: SessionStore['ping'] = () => this.inner.ping();
   close: SessionStore['close'] = () => this.inner.close();
@@ -273,6 +288,97 @@ for (const kind of STORE_KINDS) {
       clockMs += IDLE_TIMEOUT_SECONDS * 1000;
       assert.equal(await manager.validateId(id, EMP_NO), null);
       assert.equal(await h.store.get(id), undefined);
+    });
+
+    describe('ending all of an owner\'s sessions while one is being created', () => {
+      let owner: number;
+      beforeEach(() => {
+        owner = 300_000 + Math.floor(Math.random() * 100_000);
+      });
+      /** What the backend holds for the owner: nothing may be live, let alone unlisted. */
+      const assertNothingLeft = async () => {
+        assert.deepEqual(await h.census(owner), { live: [], unlisted: [] });
+        assert.deepEqual(await manager.listForEmployee(owner), []);
+      };
+
+      it('creates with a ticket when nothing ended them meanwhile', async () => {
+        const ticket = await manager.beginCreate(owner);
+        const { token, id } = await manager.create(owner, [], undefined, ticket);
+        assert.equal((await manager.validateToken(token))?.id, id);
+        assert.deepEqual((await manager.listForEmployee(owner)).map((session) => session.id), [id]);
+      });
+
+      it('undoes the create when the end-all came after the ticket, before the session was stored', async () => {
+        const ticket = await manager.beginCreate(owner);
+        assert.equal(await manager.endAllForEmployee(owner), 0);
+        await assert.rejects(manager.create(owner, [], undefined, ticket), SessionsEndedError);
+        await assertNothingLeft();
+      });
+
+      it('undoes the create when the end-all ran while the session was being stored', async () => {
+        const ticket = await manager.beginCreate(owner);
+        spy.afterCreate = async () => {
+          spy.afterCreate = undefined;
+          // Its listing may or may not see the new session; either way it must not survive.
+          await manager.endAllForEmployee(owner);
+        };
+        await assert.rejects(manager.create(owner, [], undefined, ticket), SessionsEndedError);
+        await assertNothingLeft();
+      });
+
+      it('ends, by its listing, a session created and confirmed before the end-all', async () => {
+        const { token } = await manager.create(owner, [], undefined, await manager.beginCreate(owner));
+        assert.equal(await manager.endAllForEmployee(owner), 1);
+        assert.equal(await manager.validateToken(token), null);
+        await assertNothingLeft();
+      });
+
+      it('never lets a session survive 10 rounds of 4 creates racing an end-all', async () => {
+        for (let round = 0; round < 10; round++) {
+          const tickets = await Promise.all(Array.from({ length: 4 }, () => manager.beginCreate(owner)));
+          const creates = tickets.map(async (ticket, i) => {
+            await new Promise((resolve) => setTimeout(resolve, (round + i) % 3));
+            return manager.create(owner, [], undefined, ticket).then(({ token }) => token, (error: unknown) => error);
+          });
+          await new Promise((resolve) => setTimeout(resolve, round % 3));
+          await manager.endAllForEmployee(owner);
+          for (const outcome of await Promise.all(creates)) {
+            if (typeof outcome === 'string') assert.equal(await manager.validateToken(outcome), null, `round ${round}`);
+            else assert.ok(outcome instanceof SessionsEndedError, `round ${round}: ${String(outcome)}`);
+          }
+          await assertNothingLeft();
+        }
+      });
+
+      it('refuses a ticket of another owner, and one older than ten minutes', async () => {
+        await assert.rejects(manager.create(owner + 1, [], undefined, await manager.beginCreate(owner)), TypeError);
+        const ticket = await manager.beginCreate(owner);
+        clockMs += 10 * 60_000 + 1;
+        await assert.rejects(manager.create(owner, [], undefined, ticket), SessionsEndedError);
+        await assertNothingLeft();
+      });
+
+      it('undoes the create and fails when the generation cannot be read again', async () => {
+        const ticket = await manager.beginCreate(owner);
+        spy.failGeneration = true;
+        await assert.rejects(manager.create(owner, [], undefined, ticket), SessionStoreUnavailableError);
+        await assertNothingLeft();
+      });
+    });
+
+    it("looks at someone else's session without ending or prolonging it, and ends one's own", async () => {
+      const { token, id } = await manager.create(EMP_NO);
+      clockMs += REFRESH_INTERVAL_MS + 1; // a refresh is due: any read that counted as activity would write
+      const before = await h.peek(id);
+      assert.equal(await manager.destroyOwned(id, EMP_NO + 1), false);
+      assert.equal(await manager.validateId(id, EMP_NO + 1), null);
+      const after = await h.peek(id);
+      assert.equal(after?.value, before?.value, 'lastSeenAt unchanged');
+      assert.ok(after && before && after.ttlMs <= before.ttlMs, 'expiry not extended');
+      assert.equal(await manager.destroyOwned(id, EMP_NO), true);
+      assert.equal(await manager.validateToken(token), null);
+      assert.equal(await manager.destroyOwned(id, EMP_NO), false);
+      assert.equal(await manager.destroyOwned('../../etc', EMP_NO), false);
     });
 
     it('refuses a malformed id without asking the store', async () => {
