@@ -193,8 +193,14 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async destroy(id: string): Promise<boolean> {
-    const deleted = await this.command((redis) => redis.del(this.key(id)));
-    return deleted === 1;
+    // GETDEL (Redis 6.2): the record says whose index to take the id out of, so that logouts do not
+    // leave dead ids behind until their deadline.
+    const value = await this.command((redis) => redis.getdel(this.key(id)));
+    if (value === null) return false;
+    const owner = decodeSessionRecord(value)?.empNo;
+    // The session has ended either way: a failure here leaves a dead id that the next listing prunes.
+    if (owner !== undefined) await this.command((redis) => redis.zrem(this.ownerKey(owner), id)).catch(() => undefined);
+    return true;
   }
 
   async listByOwner(empNo: number): Promise<Array<{ id: string; record: SessionRecord }>> {

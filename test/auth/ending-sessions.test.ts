@@ -54,7 +54,13 @@ function seedPerson(empNo: number): Person {
 /** super:*, who may disable anyone else and end their sessions. */
 const MARY = seedPerson(10011);
 
-type Outcome = { status: number; cookie?: string; token?: string };
+type Outcome = { status: number; body?: unknown; cookie?: string; token?: string };
+
+/** What a refused racing login answers, whole. */
+const REFUSALS: Record<number, unknown> = {
+  400: { detail: 'Incorrect username or password' },
+  409: { detail: 'All sessions of this account were ended while logging in; log in again' },
+};
 
 for (const store of STORE_KINDS) {
   describe(`ending sessions is final, with the ${store} store`, await serviceGate(...(store === 'redis' ? ['redis' as const] : [])), () => {
@@ -110,7 +116,7 @@ for (const store of STORE_KINDS) {
 
     async function tryLogin(person: Person, password: string): Promise<Outcome> {
       const response = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: person.username, password }) });
-      if (response.statusCode !== 200) return { status: response.statusCode };
+      if (response.statusCode !== 200) return { status: response.statusCode, body: response.json() };
       const cookie = response.cookies.find((c) => c.name === 'session')?.value;
       return { status: 200, ...(cookie ? { cookie } : {}), token: response.json<{ access_token: string }>().access_token };
     }
@@ -164,7 +170,10 @@ for (const store of STORE_KINDS) {
         for (const outcome of outcomes) {
           statuses.push(outcome.status);
           assert.ok(spec.allowed.includes(outcome.status), `round ${round}: a login answered ${outcome.status}`);
-          if (outcome.status !== 200) continue;
+          if (outcome.status !== 200) {
+            assert.deepEqual(outcome.body, REFUSALS[outcome.status], `round ${round}`);
+            continue;
+          }
           assert.equal((await me({ cookie: outcome.cookie! })).statusCode, 401, `round ${round}: a cookie still works`);
           assert.equal((await me({ token: outcome.token! })).statusCode, 401, `round ${round}: a token still works`);
         }

@@ -413,6 +413,37 @@ for (const store of STORE_KINDS) {
         const after = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
         assert.equal(after.statusCode, 401);
       });
+
+      it('ends the session behind a bearer token when the cookie beside it names no live session, and clears the cookie', async () => {
+        const stale = await login(app);
+        await app.inject({ method: 'POST', url: '/auth/logout', cookies: { session: stale.cookie } });
+        const live = await login(app);
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/logout',
+          headers: { authorization: `Bearer ${live.token}`, ...API },
+          cookies: { session: stale.cookie },
+        });
+        assert.equal(response.statusCode, 200);
+        assert.deepEqual(response.json(), { message: 'You have been logged out' });
+        assert.equal(sessionCookieOf(response)?.value, '', 'the stale cookie is cleared');
+        assert.equal(await storeHas(live.cookie), false);
+        const after = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${live.token}` } });
+        assert.equal(after.statusCode, 401);
+      });
+
+      it("ends the cookie's session, not the bearer's, when both are live", async () => {
+        const [byCookie, byToken] = [await login(app), await login(app)];
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/logout',
+          headers: { authorization: `Bearer ${byToken.token}`, ...API },
+          cookies: { session: byCookie.cookie },
+        });
+        assert.deepEqual(response.json(), { message: 'You have been logged out' });
+        assert.equal(await storeHas(byCookie.cookie), false);
+        assert.equal(await storeHas(byToken.cookie), true);
+      });
     });
 
     describe('GET /auth/home', () => {

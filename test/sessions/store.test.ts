@@ -278,7 +278,7 @@ describe('RedisSessionStore owner index and generations', await storeGate('redis
     assert.equal(await raw.pexpiretime(indexKey(owner)), now + 200_000);
   });
 
-  it('drops entries past their deadline as the index is written, and ids of ended sessions when it is read', async () => {
+  it('drops entries past their deadline as the index is written, the id of a logout at once, and ids of expired sessions when it is read', async () => {
     const owner = newOwner();
     await raw.zadd(indexKey(owner), Date.now() - 1000, 'Stale0000000000000000a');
     const [kept, ended] = [randomId(), randomId()];
@@ -286,9 +286,14 @@ describe('RedisSessionStore owner index and generations', await storeGate('redis
     assert.equal(await raw.zscore(indexKey(owner), 'Stale0000000000000000a'), null);
     await h.store.create(ended, sampleRecord({ empNo: owner }), 60);
     await h.store.destroy(ended);
-    assert.notEqual(await raw.zscore(indexKey(owner), ended), null, 'destroy alone does not know the owner');
+    assert.equal(await raw.zscore(indexKey(owner), ended), null, 'a logout takes its id out');
+    const expired = randomId();
+    await h.store.create(expired, sampleRecord({ empNo: owner }), 60);
+    await raw.del(`${h.keyPrefix}${expired}`); // as its TTL would
     assert.deepEqual((await h.store.listByOwner(owner)).map(({ id }) => id), [kept]);
     assert.deepEqual(await raw.zrange(indexKey(owner), 0, -1), [kept]);
+    await h.store.destroy(kept);
+    assert.equal(await raw.exists(indexKey(owner)), 0, 'the index goes with its last session');
   });
 
   it('removes a session it could not index, so that none lives unlisted', async () => {
