@@ -61,7 +61,11 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     const ready = await pollUntil(async () => (await probe.cluster('INFO')).includes('cluster_state:ok'), 15_000);
     probe.disconnect();
     assert.ok(ready, 'the cluster formed');
-    env = testEnvironment('redis', { REDIS_URL: `redis+cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}` });
+    env = testEnvironment('redis', {
+      REDIS_URL: `redis+cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
+      // The racing logins below fail on purpose, more often than the default throttle allows.
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
+    });
     first = await env.start();
     second = await env.start();
   });
@@ -86,6 +90,29 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     const ended = await first.inject({ method: 'POST', url: '/api/sessions/end-all', cookies: { session: logins[0]!.cookie } });
     assert.ok(ended.json().ended >= 12);
     for (const { cookie } of logins) assert.equal((await me(second, cookie)).statusCode, 401);
+  });
+
+  it('leaves no session of logins on one instance racing a disable on the other (3 rounds of 4)', async () => {
+    const admin = await login(first, { username: 'mary.sluis.10011@gmail.com', password: 'password' });
+    const victim = { username: 'mayuko.warwick.10020@gmail.com', password: 'password' };
+    for (let round = 0; round < 3; round++) {
+      const logins = Array.from({ length: 4 }, () => login(second, victim).catch((error: Error) => error));
+      await new Promise((resolve) => setTimeout(resolve, round * 40));
+      const disabled = await first.inject({ method: 'POST', url: '/emp/account/10020', headers: { accept: 'application/json' }, cookies: { session: admin.cookie }, payload: { disabled: true } });
+      assert.equal(disabled.statusCode, 200, disabled.body);
+      for (const outcome of await Promise.all(logins)) {
+        if (outcome instanceof Error) {
+          assert.match(outcome.message, /^login failed: 400 /);
+          continue;
+        }
+        assert.equal((await me(first, outcome.cookie)).statusCode, 401, `round ${round}: a cookie survived`);
+        const byToken = await first.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${outcome.token}` } });
+        assert.equal(byToken.statusCode, 401, `round ${round}: a token survived`);
+      }
+      const listed = await first.inject({ method: 'GET', url: '/emp/sessions/10020', headers: { accept: 'application/json' }, cookies: { session: admin.cookie } });
+      assert.deepEqual(listed.json().sessions, []);
+      await first.inject({ method: 'POST', url: '/emp/account/10020', headers: { accept: 'application/json' }, cookies: { session: admin.cookie }, payload: { disabled: false } });
+    }
   });
 
   it('is not ready the moment a shard is lost, as requests find it, and ready again once it returns', { timeout: 60_000 }, async () => {
