@@ -7,9 +7,12 @@ import { SEED_EMPLOYEES, SEED_PASSWORD } from '../../src/database/seed.js';
 import {
   findEmployeeByEmail,
   findEmployeeByNumber,
+  findLoginState,
   insertEmployees,
   PUBLIC_EMPLOYEE_COLUMNS,
+  setAccountDisabled,
   updatePasswordHash,
+  upgradePasswordHash,
 } from '../../src/employees/employee-repository.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 
@@ -109,6 +112,25 @@ for (const engine of ENGINES) {
         );
         const count = await testDb.db.selectFrom('employees').select('emp_no').where('password', '=', 'x').execute();
         assert.deepEqual(count, []);
+      });
+    });
+
+    describe('upgradePasswordHash and findLoginState', () => {
+      it('rewrites the hash only while it is still the one expected, so a password changed meanwhile stays', async () => {
+        await updatePasswordHash(testDb.db, 10029, '$2b$10$legacy');
+        assert.equal(await upgradePasswordHash(testDb.db, 10029, '$2b$10$legacy', '$argon2id$upgraded'), true);
+        assert.deepEqual(await findLoginState(testDb.db, 10029), { password: '$argon2id$upgraded', disabled: false });
+        await updatePasswordHash(testDb.db, 10029, '$argon2id$changed-by-someone');
+        assert.equal(await upgradePasswordHash(testDb.db, 10029, '$argon2id$upgraded', '$argon2id$stale'), false);
+        assert.deepEqual(await findLoginState(testDb.db, 10029), { password: '$argon2id$changed-by-someone', disabled: false });
+      });
+
+      it('reads the disabled flag as a boolean, and nobody for an impossible or unknown number', async () => {
+        await setAccountDisabled(testDb.db, 10029, true);
+        assert.equal((await findLoginState(testDb.db, 10029))?.disabled, true);
+        await setAccountDisabled(testDb.db, 10029, false);
+        assert.deepEqual([await findLoginState(testDb.db, 499999), await findLoginState(testDb.db, 0)], [undefined, undefined]);
+        assert.equal(await upgradePasswordHash(testDb.db, 2 ** 31, 'x', 'y'), false);
       });
     });
 
