@@ -6,8 +6,8 @@
  * person may be live: no session in the backend (read behind the store's back), none unlisted by
  * the owner index, and no cookie or token of a login that answered 200 still accepted.
  *
- * Disabling and password changes must defeat every racing login, whenever it started. A plain
- * end-all must defeat every login that began its password check before the end-all ran (a login
+ * Disabling and password changes must defeat every racing login, whenever it started: those rounds
+ * start the ender from a login's time before the logins to twice it after. A plain end-all must defeat every login that began its password check before the end-all ran (a login
  * after it is a new login): those rounds fire the ender once all logins have read their generation
  * ticket (seen through `beginCreate`, wrapped to observe only), then after a delay that grows each
  * round, so that the ender lands at every stage of the logins (hashing, creating, confirming, done).
@@ -29,13 +29,13 @@ import { API, FORM, form, login, STORE_KINDS, testEnvironment, type TestEnvironm
 import { serviceGate } from '../helpers/services.js';
 import { sessionCensus, type CensusSource } from '../helpers/session-census.js';
 
-const ROUNDS = 6;
-const CLI_ROUNDS = 3;
+const ROUNDS = 5;
+const CLI_ROUNDS = 2;
 const LOGINS = 4;
 /**
  * Four logins at once take about this many times one alone (two cores, two hashes each): the rounds
- * spread their ender from 0 to this multiple of one login's time, so that it meets the logins at
- * every stage however fast the machine is.
+ * spread their ender over this many times one login's time (see `race`), so that it meets the logins
+ * at every stage however fast the machine is.
  */
 const SPREAD = 3;
 const PASSWORD = 'password';
@@ -162,10 +162,20 @@ for (const store of STORE_KINDS) {
       for (let round = 0; round < spec.rounds; round++) {
         const password = await spec.prepare(round);
         const ticketsBefore = ticketsRead.get(spec.person.empNo) ?? 0;
+        // From one login's time before the logins (clock rounds only) to SPREAD - 1 times it after.
+        const offsetMs = ((round / Math.max(1, spec.rounds - 1)) * SPREAD - (spec.afterTickets ? 0 : 1)) * loginMs;
+        let ending: Promise<void> | undefined;
+        if (offsetMs < 0) {
+          ending = spec.end(round);
+          await sleep(-offsetMs | 0);
+        }
         const logins = Array.from({ length: LOGINS }, () => tryLogin(spec.person, password));
         if (spec.afterTickets) await waitForTickets(spec.person.empNo, ticketsBefore + LOGINS);
-        await sleep(((round / Math.max(1, spec.rounds - 1)) * SPREAD * loginMs) | 0);
-        await spec.end(round);
+        if (!ending) {
+          await sleep(offsetMs | 0);
+          ending = spec.end(round);
+        }
+        await ending;
         const outcomes = await Promise.all(logins);
         for (const outcome of outcomes) {
           statuses.push(outcome.status);
