@@ -40,6 +40,8 @@ interface ErrorBody {
  */
 const OAUTH_ERROR_BY_CODE: Record<string, string> = {
   INVALID_CREDENTIALS: 'invalid_grant',
+  // The password was right, but the sessions it would join were ended meanwhile: no grant either.
+  LOGIN_INTERRUPTED: 'invalid_grant',
   UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
 };
 

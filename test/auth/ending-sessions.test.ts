@@ -58,8 +58,12 @@ type Outcome = { status: number; body?: unknown; cookie?: string; token?: string
 
 /** What a refused racing login answers, whole. */
 const REFUSALS: Record<number, unknown> = {
-  400: { detail: 'Incorrect username or password' },
-  409: { detail: 'All sessions of this account were ended while logging in; log in again' },
+  400: { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' },
+  409: {
+    detail: 'All sessions of this account were ended while logging in; log in again',
+    error: 'invalid_grant',
+    error_description: 'All sessions of this account were ended while logging in; log in again',
+  },
 };
 
 for (const store of STORE_KINDS) {
