@@ -127,6 +127,36 @@ export class RedisSessionStore implements SessionStore {
     return `${this.keyPrefix}owned:${empNo}`;
   }
 
+  /**
+   * The plain set of session ids an earlier version kept per owner. Its sessions live until their
+   * absolute deadline (at most SESSION_ABSOLUTE_TIMEOUT_SECONDS after an upgrade), and ending someone's
+   * sessions must end those too, so listings and end-alls read it beside the sorted index and take
+   * ids out of it one by one; nothing adds to it any more, and it expires as it did before.
+   */
+  private legacyOwnerKey(empNo: number): string {
+    return `${this.keyPrefix}owner:${empNo}`;
+  }
+
+  /** Takes ids out of the earlier version's set; a key of another type there is left alone. */
+  private forgetLegacy(redis: RedisClient, empNo: number, ids: string[]): Promise<number> {
+    return redis.srem(this.legacyOwnerKey(empNo), ...ids).catch(() => 0);
+  }
+
+  /** The ids indexed for an owner whose deadline has not passed, plus any an earlier version indexed. */
+  private async indexedIds(empNo: number): Promise<string[]> {
+    const [current, legacy] = await this.command((redis) =>
+      Promise.all([
+        redis.zrangebyscore(this.ownerKey(empNo), Date.now(), '+inf'),
+        // A key of another type there is not ours to read: treated as no legacy ids.
+        redis.smembers(this.legacyOwnerKey(empNo)).catch((error: unknown) => {
+          if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return [] as string[];
+          throw error;
+        }),
+      ]),
+    );
+    return legacy.length === 0 ? current : [...new Set([...current, ...legacy])];
+  }
+
   /** The owner's generation (SessionStore.generation). */
   private generationKey(empNo: number): string {
     return `${this.keyPrefix}gen:${empNo}`;
@@ -205,13 +235,13 @@ export class RedisSessionStore implements SessionStore {
 
   async listByOwner(empNo: number): Promise<Array<{ id: string; record: SessionRecord }>> {
     const ownerKey = this.ownerKey(empNo);
-    const ids = await this.command((redis) => redis.zrangebyscore(ownerKey, Date.now(), '+inf'));
+    const ids = await this.indexedIds(empNo);
     if (ids.length === 0) return [];
     // One GET per id rather than MGET: on Redis Cluster the keys sit on different nodes.
     const values = await this.command((redis) => Promise.all(ids.map((id) => redis.get(this.key(id)))));
     // Safe to prune: an indexed id whose record is gone has ended for good (see `create`).
     const gone = ids.filter((_, index) => values[index] === null);
-    if (gone.length) await this.command((redis) => redis.zrem(ownerKey, ...gone));
+    if (gone.length) await this.command((redis) => redis.zrem(ownerKey, ...gone).then(() => this.forgetLegacy(redis, empNo, gone)));
     return liveRecords(ids.map((id, index) => ({ id, value: values[index] ?? null }))).filter(
       ({ record }) => record.empNo === empNo,
     );
@@ -224,7 +254,7 @@ export class RedisSessionStore implements SessionStore {
    */
   async destroyByOwner(empNo: number): Promise<number> {
     const ownerKey = this.ownerKey(empNo);
-    const ids = await this.command((redis) => redis.zrangebyscore(ownerKey, Date.now(), '+inf'));
+    const ids = await this.indexedIds(empNo);
     const deleted = await this.command((redis) =>
       Promise.all(
         ids.map(async (id) => {
@@ -232,6 +262,7 @@ export class RedisSessionStore implements SessionStore {
           // whereas the other order could leave a live session that no listing shows.
           const count = await redis.del(this.key(id));
           await redis.zrem(ownerKey, id);
+          await this.forgetLegacy(redis, empNo, [id]);
           return count;
         }),
       ),

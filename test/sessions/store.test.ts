@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { encodeSessionRecord } from '../../src/sessions/record-codec.js';
 import { Redis } from 'ioredis';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
 import { SERVICE_URLS } from '../helpers/services.js';
@@ -302,6 +303,25 @@ describe('RedisSessionStore owner index and generations', await storeGate('redis
     const id = randomId();
     await assert.rejects(h.store.create(id, sampleRecord({ empNo: owner }), 60), SessionStoreUnavailableError);
     assert.equal(await h.peek(id), undefined);
+  });
+
+  it("lists and ends the sessions an earlier version indexed in its plain set <prefix>owner:<empNo>", async () => {
+    // What the previous release wrote at login: the record, and its id in a set per owner.
+    const owner = newOwner();
+    const legacyKey = `${h.keyPrefix}owner:${owner}`;
+    const [old, gone] = [randomId(), randomId()];
+    await raw.set(`${h.keyPrefix}${old}`, encodeSessionRecord(sampleRecord({ empNo: owner })), 'EX', 60);
+    await raw.sadd(legacyKey, old, gone);
+    const current = randomId();
+    await h.store.create(current, sampleRecord({ empNo: owner }), 60);
+    assert.deepEqual((await h.store.listByOwner(owner)).map(({ id }) => id).sort(), [current, old].sort());
+    assert.deepEqual(await raw.smembers(legacyKey), [old], 'a dead legacy id is pruned when read');
+    assert.equal(await h.store.destroyByOwner(owner), 2);
+    assert.equal(await h.peek(old), undefined, 'the earlier version\'s session has ended');
+    assert.equal(await raw.exists(legacyKey), 0);
+    await raw.set(legacyKey, 'another type');
+    assert.deepEqual(await h.store.listByOwner(owner), [], 'a key of another type there is ignored');
+    await raw.del(legacyKey);
   });
 
   it('keeps a generation under <prefix>gen:<empNo> with the ttl it was given', async () => {
