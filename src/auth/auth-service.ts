@@ -23,7 +23,9 @@ import { disableLogin, replacePassword } from './account-actions.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
 import { narrowScopes } from './scopes.js';
 import { assertMayManage } from '../employees/management.js';
-import type { LoginThrottle } from './throttle.js';
+import type { CountedAttempt, LoginThrottle } from './throttle.js';
+import { isDatabaseOutage } from '../database/errors.js';
+import { SessionStoreUnavailableError } from '../sessions/store.js';
 import { validateNewPassword } from '../employees/validation.js';
 
 export interface Principal {
@@ -60,6 +62,11 @@ export const invalidCredentials = () => new AppError(400, 'INVALID_CREDENTIALS',
 export const loginInterrupted = () =>
   new AppError(409, 'LOGIN_INTERRUPTED', 'All sessions of this account were ended while logging in; log in again');
 
+/** A dependency that did not answer (503), as opposed to an answer about the login. */
+function isOutage(error: unknown): boolean {
+  return error instanceof SessionStoreUnavailableError || isDatabaseOutage(error);
+}
+
 export class AuthService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -84,10 +91,27 @@ export class AuthService {
   async login(username: string, password: string, client: LoginClient, requestedScope?: string): Promise<LoginResult> {
     const tooLong = passwordTooLong(password);
     if (tooLong) throw tooLong;
+    const counted: CountedAttempt = { username, clientAddress: client.address };
+    try {
+      return await this.loginCounted(counted, password, client, requestedScope);
+    } catch (error) {
+      // An attempt that met an outage proved nothing about the password: give it back, so that a
+      // database or session-store outage does not lock people out for the throttle's window.
+      if (isOutage(error)) await this.throttle.withdraw(counted).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async loginCounted(counted: CountedAttempt, password: string, client: LoginClient, requestedScope?: string): Promise<LoginResult> {
+    const { username } = counted;
     const checked = await withPasswordCheckSlot(async () => {
       await this.throttle.admit(username, client.address);
+      counted.admitted = true;
       const found = await findEmployeeByEmail(this.db, username);
-      if (found) await this.throttle.admitEmployee(found.emp_no);
+      if (found) {
+        await this.throttle.admitEmployee(found.emp_no);
+        counted.empNo = found.emp_no;
+      }
       // For an unknown user too (owner 0, which no employee has): the same work whoever it is.
       const ticket = await this.sessions.beginCreate(found?.emp_no ?? 0);
       const matches = await verifyLoginPassword(found?.password, password);

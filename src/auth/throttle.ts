@@ -46,6 +46,16 @@ function clientKey(address: string): string {
   return `login:client:${address}`;
 }
 
+/** What one login attempt has counted so far, so that an attempt cut short by an outage can give it back. */
+export interface CountedAttempt {
+  username: string;
+  clientAddress: string;
+  /** `admit` counted the spelling and the client. */
+  admitted?: boolean;
+  /** `admitEmployee` counted this employee. */
+  empNo?: number;
+}
+
 export class LoginThrottle {
   constructor(
     private readonly store: SessionStore,
@@ -82,6 +92,19 @@ export class LoginThrottle {
       this.onThrottled();
       throw tooManyAttempts(retryAfter);
     }
+  }
+
+  /**
+   * Takes back what an attempt counted, when it ended without an answer about the password (the
+   * database or session store was away). Counters never go below zero.
+   */
+  async withdraw(attempt: CountedAttempt): Promise<void> {
+    if (!attempt.admitted) return;
+    await Promise.all([
+      this.store.decrement(accountKey(attempt.username)),
+      this.store.decrement(clientKey(attempt.clientAddress)),
+      ...(attempt.empNo === undefined ? [] : [this.store.decrement(employeeKey(attempt.empNo))]),
+    ]);
   }
 
   /** A successful login: the account starts afresh and the client gets its attempt back. */
