@@ -175,7 +175,7 @@ export class AuthService {
    * Throws InvalidTokenError otherwise.
    */
   async fromBearerToken(token: string): Promise<Principal> {
-    const claims = await this.tokens.verify(token);
+    const claims = this.tokens.verify(token);
     const session = await this.sessions.validateId(claims.sid, claims.emp_no);
     if (!session) throw new InvalidTokenError('its session has ended');
     return { empNo: session.empNo, scopes: claims.scopes, sessionId: session.id, via: 'bearer' };
@@ -184,7 +184,7 @@ export class AuthService {
   /** The session id a bearer token names, even when the token has just expired; null if invalid. */
   async sessionIdOfBearer(token: string): Promise<string | null> {
     try {
-      return (await this.tokens.verifyIgnoringExpiry(token)).sid;
+      return this.tokens.verifyIgnoringExpiry(token).sid;
     } catch {
       return null;
     }

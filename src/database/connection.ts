@@ -7,11 +7,12 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect, type Driver } from 'kysely';
 import { createPool } from 'mysql2';
 import { Pool, TypeOverrides, types as pgTypes } from 'pg';
 import type { Database, DialectName } from './schema.js';
 import { ensurePrivateDirectory, preparePrivateDatabaseFile } from '../private-files.js';
+import { registerSqliteReads, SqliteReads } from './sqlite-reads.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -58,8 +59,14 @@ export type DatabaseTarget =
 export function createDatabase(databaseUrl: string | undefined, options: CreateDatabaseOptions): DatabaseHandle {
   const target = parseDatabaseUrl(databaseUrl, options.dataDir);
   switch (target.dialect) {
-    case 'sqlite':
-      return { db: new Kysely<Database>({ dialect: sqliteDialect(target.file) }), dialect: 'sqlite', describe: `sqlite ${target.file}` };
+    case 'sqlite': {
+      // A file also gets side connections for hot look-ups and searches (sqlite-reads.ts); an
+      // in-memory database is private to its one connection.
+      const reads = target.file === ':memory:' ? undefined : new SqliteReads(target.file);
+      const db = new Kysely<Database>({ dialect: sqliteDialect(target.file, reads) });
+      if (reads) registerSqliteReads(db, reads);
+      return { db, dialect: 'sqlite', describe: `sqlite ${target.file}` };
+    }
     case 'mysql':
       return {
         db: new Kysely<Database>({ dialect: mysqlDialect(target.url, options.onConnectionError) }),
@@ -113,9 +120,29 @@ function serverLocation(url: URL, defaultPort: number): string {
   return `${url.hostname}:${url.port || defaultPort}/${database || '(default database)'}`;
 }
 
-function sqliteDialect(file: string): Dialect {
+/** Kysely's SQLite dialect, whose `destroy()` also closes the side connections. */
+class SqliteDialectWithReads extends SqliteDialect {
+  constructor(
+    config: ConstructorParameters<typeof SqliteDialect>[0],
+    private readonly reads: SqliteReads | undefined,
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const destroy = driver.destroy.bind(driver);
+    driver.destroy = async () => {
+      await this.reads?.close();
+      await destroy();
+    };
+    return driver;
+  }
+}
+
+function sqliteDialect(file: string, reads: SqliteReads | undefined): Dialect {
   if (file !== ':memory:') ensurePrivateDirectory(dirname(file));
-  return new SqliteDialect({
+  return new SqliteDialectWithReads({
     // Opened on first use, like the server pools: a handle that is never queried holds no file.
     database: async () => {
       // 0600 before better-sqlite3 creates it with the umask's mode (private-files.ts).
@@ -127,7 +154,7 @@ function sqliteDialect(file: string): Dialect {
       database.pragma('foreign_keys = ON');
       return database;
     },
-  });
+  }, reads);
 }
 
 function mysqlDialect(url: URL, onConnectionError: (error: Error) => void = () => {}): Dialect {

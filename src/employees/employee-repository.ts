@@ -7,6 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import { caseInsensitiveLike, dialectOf } from '../database/dialects.js';
+import { sqliteReadsOf } from '../database/sqlite-reads.js';
 import type { Database, EmployeeRow, EmployeesTable, NewEmployeeRow } from '../database/schema.js';
 
 /** An employee as the rest of the app may see it: no password hash, no account status. */
@@ -67,9 +68,20 @@ export async function findEmployeeNumberByEmail(db: Kysely<Database>, email: str
   return row?.emp_no;
 }
 
+const employeeByNumber = (db: Kysely<Database>, empNo: number) =>
+  db.selectFrom('employees').select(PUBLIC_EMPLOYEE_COLUMNS).where('emp_no', '=', empNo);
+/** Its SQL on SQLite, compiled once (the statement is prepared once too: sqlite-reads.ts). */
+let employeeByNumberSql: string | undefined;
+
+/** Every `/admin/me` reads this, so on SQLite it takes the prepared statement of sqlite-reads.ts. */
 export async function findEmployeeByNumber(db: Kysely<Database>, empNo: number): Promise<Employee | undefined> {
   if (!isPossibleEmpNo(empNo)) return undefined;
-  return db.selectFrom('employees').select(PUBLIC_EMPLOYEE_COLUMNS).where('emp_no', '=', empNo).executeTakeFirst();
+  const reads = sqliteReadsOf(db);
+  if (reads) {
+    employeeByNumberSql ??= employeeByNumber(db, 0).compile().sql;
+    return reads.one<Employee>(employeeByNumberSql, [empNo]);
+  }
+  return employeeByNumber(db, empNo).executeTakeFirst();
 }
 
 /** Replaces the stored hash (e.g. a rehash after login); false when there is no such employee. */
@@ -149,15 +161,17 @@ export async function findEmployeesByNamePatterns(db: Kysely<Database>, search: 
   // No stored name holds a NUL, and PostgreSQL refuses one in a parameter (22021).
   if (search.lastName.includes('\0') || search.firstName.includes('\0')) return [];
   const dialect = dialectOf(db);
-  return db
+  const query = db
     .selectFrom('employees')
     .select(PUBLIC_EMPLOYEE_COLUMNS)
     .where(caseInsensitiveLike(dialect, 'last_name', search.lastName))
     .where(caseInsensitiveLike(dialect, 'first_name', search.firstName))
     .orderBy('emp_no')
     .limit(search.limit)
-    .offset(search.offset)
-    .execute();
+    .offset(search.offset);
+  // On SQLite a scan runs on a search thread, not on the event loop (sqlite-reads.ts).
+  const reads = sqliteReadsOf(db);
+  return reads ? reads.all<Employee>(query.compile()) : query.execute();
 }
 
 /**

@@ -160,8 +160,8 @@ describe('the session cookie behind a proxy', () => {
       environments.push(environment);
       const app = await environment.start({ logStream: logs.stream });
       await app.inject({ method: 'GET', url: '/health', headers: { 'x-forwarded-for': '203.0.113.9' } });
-      const incoming = logs.lines().find((line) => line.msg === 'incoming request') as { req: { remoteAddress: string } };
-      assert.equal(incoming.req.remoteAddress, expected, `TRUST_PROXY=${trust}`);
+      const completed = logs.lines().find((line) => line.msg === 'request completed') as { req: { remoteAddress: string } };
+      assert.equal(completed.req.remoteAddress, expected, `TRUST_PROXY=${trust}`);
     }
   });
 });

@@ -1,0 +1,93 @@
+/**
+ * Reads that must not go through Kysely's single SQLite connection, for two reasons measured in
+ * docs/PERFORMANCE.md:
+ * - the hot look-ups (an employee by number, on every `/admin/me`): Kysely's SQLite driver compiles
+ *   every statement again (`prepare()` per query, plus its async connection mutex), ~40 µs a
+ *   request; a statement prepared once on a read-only connection costs ~5 µs;
+ * - searches: better-sqlite3 is synchronous, so a 35 ms table scan on the event loop stalls every
+ *   other request of the process. Searches run on worker threads (piscina), each with its own
+ *   read-only connection, and the event loop only waits for the answer.
+ *
+ * Both read committed data through their own connections (WAL lets readers run beside the writer),
+ * so they are used only on the root database, never inside a transaction, whose reads must see its
+ * own writes: a transaction is a different Kysely instance and finds no `SqliteReads` here.
+ */
+import { availableParallelism } from 'node:os';
+import SqliteDatabase, { type Statement } from 'better-sqlite3';
+import { Piscina } from 'piscina';
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { SearchTask } from './sqlite-search-worker.js';
+
+/** How long a connection waits for the writer's lock before SQLITE_BUSY (readers rarely need it in WAL). */
+const BUSY_TIMEOUT_MS = 5_000;
+/** An idle search thread is ended after this long; the next search starts one again (~30 ms). */
+const SEARCH_THREAD_IDLE_MS = 60_000;
+/**
+ * Search threads: every core but one, which stays with the event loop (and so with everyone
+ * else's requests); at least one.
+ */
+export const SEARCH_THREADS = Math.max(1, availableParallelism() - 1);
+
+const WORKER_FILE = new URL(`./sqlite-search-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+export class SqliteReads {
+  #connection: SqliteDatabase.Database | undefined;
+  readonly #statements = new Map<string, Statement>();
+  #pool: Piscina<SearchTask, unknown[]> | undefined;
+  #closed = false;
+
+  constructor(readonly file: string) {}
+
+  /**
+   * The first row of a query the caller compiles once (`sql` is its memo key and its text), on a
+   * read-only connection of this thread. Synchronous, as an indexed look-up takes microseconds.
+   */
+  one<T>(sql: string, parameters: readonly unknown[]): T | undefined {
+    this.#assertOpen();
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      this.#connection ??= new SqliteDatabase(this.file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      statement = this.#connection.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement.get(...parameters) as T | undefined;
+  }
+
+  /** Every row of a (possibly slow) query, run on a search thread. */
+  async all<T>(query: CompiledQuery): Promise<T[]> {
+    this.#assertOpen();
+    this.#pool ??= new Piscina<SearchTask, unknown[]>({
+      filename: WORKER_FILE.href,
+      minThreads: 0,
+      maxThreads: SEARCH_THREADS,
+      idleTimeout: SEARCH_THREAD_IDLE_MS,
+    });
+    return (await this.#pool.run({ file: this.file, sql: query.sql, parameters: [...query.parameters] })) as T[];
+  }
+
+  /** As Kysely does after `destroy()`: a use after close is a bug, never a silent reopen. */
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('the SQLite database has been closed');
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#statements.clear();
+    this.#connection?.close();
+    this.#connection = undefined;
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.destroy();
+  }
+}
+
+const readsByDatabase = new WeakMap<Kysely<any>, SqliteReads>();
+
+export function registerSqliteReads(db: Kysely<any>, reads: SqliteReads): void {
+  readsByDatabase.set(db, reads);
+}
+
+/** The side connections of a root SQLite database; undefined for other engines and for transactions. */
+export function sqliteReadsOf(db: Kysely<any>): SqliteReads | undefined {
+  return readsByDatabase.get(db);
+}
