@@ -13,12 +13,13 @@ import {
   findPasswordHash,
   setAccountDisabled,
   upgradePasswordHash,
+  countLegacyPasswordHashes,
 } from '../employees/employee-repository.js';
 import type { EmployeeRow } from '../database/schema.js';
 import { findScopes } from '../employees/scope-repository.js';
 import { SessionsEndedError, type Session, type SessionManager } from '../sessions/session-manager.js';
 import { AppError, INVALID_CREDENTIALS, notFound, validationFailed } from '../errors.js';
-import { hashPassword, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from './passwords.js';
+import { hashPassword, isLegacyHash, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from './passwords.js';
 import { disableLogin, replacePassword } from './account-actions.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
 import { narrowScopes } from './scopes.js';
@@ -68,6 +69,16 @@ function isOutage(error: unknown): boolean {
 }
 
 export class AuthService {
+  /**
+   * Legacy bcrypt hashes in the database, as far as this process knows: counted at start
+   * (`countLegacyHashes`), less one per upgrade made here, and never below one while a login meets
+   * one. Until counted, assumed present. While any is left, every login also spends a bcrypt
+   * check to keep equal timing (`verifyLoginPassword`). A password set elsewhere (the admin
+   * command, a password change) leaves the count high: the safe side, corrected at the next start.
+   */
+  private legacyHashes = Number.POSITIVE_INFINITY;
+  private counting: Promise<void> | undefined;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sessions: SessionManager,
@@ -104,17 +115,19 @@ export class AuthService {
 
   private async loginCounted(counted: CountedAttempt, password: string, client: LoginClient, requestedScope?: string): Promise<LoginResult> {
     const { username } = counted;
+    await this.throttle.admit(username, client.address);
+    counted.admitted = true;
+    const found = await findEmployeeByEmail(this.db, username);
+    // The per-employee count inside the slot: an unknown user, who has none, queues for the hash
+    // exactly when a known one does (with one hashing thread, the order of arrival is the wait).
     const checked = await withPasswordCheckSlot(async () => {
-      await this.throttle.admit(username, client.address);
-      counted.admitted = true;
-      const found = await findEmployeeByEmail(this.db, username);
       if (found) {
         await this.throttle.admitEmployee(found.emp_no);
         counted.empNo = found.emp_no;
       }
       // For an unknown user too (owner 0, which no employee has): the same work whoever it is.
       const ticket = await this.sessions.beginCreate(found?.emp_no ?? 0);
-      const matches = await verifyLoginPassword(found?.password, password);
+      const matches = await this.verifyPassword(found?.password, password);
       return found && matches && !found.disabled ? { employee: found, ticket } : undefined;
     });
     if (!checked) throw invalidCredentials();
@@ -154,7 +167,7 @@ export class AuthService {
     const current = await findLoginState(this.db, verified.emp_no);
     if (!current || current.disabled) return undefined;
     if (current.password === verified.password) return current.password;
-    return (await withPasswordCheckSlot(() => verifyLoginPassword(current.password, password))) ? current.password : undefined;
+    return (await withPasswordCheckSlot(() => this.verifyPassword(current.password, password))) ? current.password : undefined;
   }
 
   /** Whether `username` names the person already logged in as `principal`. */
@@ -223,10 +236,11 @@ export class AuthService {
     if (!employee) throw notFound(`No employee with number ${empNo}`);
     const tooLong = passwordTooLong(currentPassword);
     if (tooLong) throw tooLong;
+    await this.throttle.admit(employee.email, client.address);
+    const hash = await findPasswordHash(this.db, empNo);
     const matches = await withPasswordCheckSlot(async () => {
-      await this.throttle.admit(employee.email, client.address);
       await this.throttle.admitEmployee(empNo);
-      return verifyLoginPassword(await findPasswordHash(this.db, empNo), currentPassword);
+      return this.verifyPassword(hash, currentPassword);
     });
     if (!matches) {
       throw validationFailed([{ field: 'current_password', message: 'is not your current password' }]);
@@ -262,12 +276,40 @@ export class AuthService {
   }
 
   /**
+   * Counts the legacy hashes (see `legacyHashes`), once: at start, or, when the database was not
+   * ready then, at a later login. Until it succeeds every login runs both checks, the safe side.
+   */
+  async countLegacyHashes(): Promise<void> {
+    if (this.legacyHashes !== Number.POSITIVE_INFINITY) return;
+    this.counting ??= countLegacyPasswordHashes(this.db)
+      .then((count) => {
+        this.legacyHashes = count;
+        this.log.info({ legacyHashes: count }, count > 0 ? 'legacy bcrypt password hashes remain' : 'no legacy bcrypt password hashes');
+      })
+      .finally(() => {
+        this.counting = undefined;
+      });
+    await this.counting;
+  }
+
+  /** `verifyLoginPassword`, with the bcrypt dummy only while legacy hashes are left. */
+  private verifyPassword(hash: string | undefined, password: string): Promise<boolean> {
+    if (this.legacyHashes === Number.POSITIVE_INFINITY) void this.countLegacyHashes().catch(() => undefined);
+    if (hash !== undefined && isLegacyHash(hash) && this.legacyHashes < 1) {
+      this.log.warn('met a legacy password hash that was not counted; equal timing with bcrypt again');
+      this.legacyHashes = 1;
+    }
+    return verifyLoginPassword(hash, password, this.legacyHashes > 0);
+  }
+
+  /**
    * Rewrites a legacy (bcrypt) hash as argon2id now that we know the password. Best effort, and
    * only over the hash that was verified: a password changed meanwhile stays changed.
    */
   private async upgradeHash(empNo: number, legacyHash: string, password: string): Promise<void> {
     try {
       if (await upgradePasswordHash(this.db, empNo, legacyHash, await hashPassword(password))) {
+        if (isLegacyHash(legacyHash)) this.legacyHashes = Math.max(0, this.legacyHashes - 1);
         this.log.info({ empNo }, 'upgraded a legacy password hash to argon2id');
       }
     } catch (error) {

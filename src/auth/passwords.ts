@@ -2,8 +2,9 @@
  * Password hashing. New hashes are argon2id (OWASP Password Storage Cheat Sheet: m=19 MiB, t=2,
  * p=1, the library's defaults); legacy bcrypt hashes from older systems still verify. Both
  * libraries ship prebuilt binaries and run on libuv's thread pool, so a login never blocks the
- * event loop.
+ * event loop; at most HASHING_THREADS hashes run at once, so logins never take every core.
  */
+import { availableParallelism } from 'node:os';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
 import { AppError } from '../errors.js';
@@ -11,16 +12,48 @@ import { AppError } from '../errors.js';
 const ARGON2ID_PREFIX = '$argon2id$';
 const BCRYPT_PATTERN = /^\$2[abxy]\$\d\d\$/;
 
+/**
+ * Hashes computed at once: every core but one (at least one). A hash holds a core for 10 to 60 ms;
+ * with one per core, a burst of logins took both cores of a 2-core machine from every other request
+ * (docs/PERFORMANCE.md). The hand-written semaphore below is a dozen lines; a library would add a
+ * dependency for nothing more.
+ */
+export const HASHING_THREADS = Math.max(1, availableParallelism() - 1);
+
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(count: number) {
+    this.free = count;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      // Hand the slot straight to the next in line, or give it back.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+const hashingSlots = new Slots(HASHING_THREADS);
+
 /** argon2id with the library defaults, which are the OWASP minimums. */
 export function hashPassword(password: string): Promise<string> {
-  return argon2Hash(password);
+  return hashingSlots.run(() => argon2Hash(password));
 }
 
 /** True when `password` matches `hash`; false for a wrong password or a hash in no known format. */
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
   try {
-    if (hash.startsWith(ARGON2ID_PREFIX)) return await argon2Verify(hash, password);
-    if (BCRYPT_PATTERN.test(hash)) return await bcryptVerify(password, hash);
+    if (hash.startsWith(ARGON2ID_PREFIX)) return await hashingSlots.run(() => argon2Verify(hash, password));
+    if (BCRYPT_PATTERN.test(hash)) return await hashingSlots.run(() => bcryptVerify(password, hash));
   } catch {
     // A corrupt stored hash is a failed login, not a crash.
   }
@@ -30,6 +63,11 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
 /** Hashes in an older scheme are rewritten as argon2id after the next successful login. */
 export function needsRehash(hash: string): boolean {
   return !hash.startsWith(ARGON2ID_PREFIX);
+}
+
+/** Whether a stored hash is a legacy bcrypt one (the hashes `countLegacyPasswordHashes` counts). */
+export function isLegacyHash(hash: string): boolean {
+  return BCRYPT_PATTERN.test(hash);
 }
 
 /**
@@ -63,7 +101,7 @@ export function withPasswordCheckSlot<T>(work: () => Promise<T>): Promise<T> {
 
 /**
  * Password checks are deliberately expensive (argon2id: 19 MiB and tens of milliseconds each), and
- * libuv runs only four at a time. Without a limit, a burst of logins would queue behind each other
+ * only HASHING_THREADS run at a time. Without a limit, a burst of logins would queue behind each other
  * for seconds and hold their memory. Here a login waits only if the checks ahead of it should be
  * done within MAX_WAIT_MS (judged from how long checks have been taking lately); otherwise it is
  * refused at once with 429 and Retry-After (OWASP ASVS 5.0 15.2.2; checklist G-05). A quiet server
@@ -104,17 +142,26 @@ class Gate {
 const hashingGate = new Gate(CONCURRENT_CHECKS);
 
 /**
- * Checks a login's password with the same work whatever the account: every call runs one argon2id
- * and one bcrypt verification, in parallel, one of them real (or none, for an unknown user) and the
- * other against a throwaway hash of the same algorithm and cost. An unknown user, an argon2id user
- * and a legacy bcrypt user therefore take the same time (ASVS 5.0 6.3.8; Django's CVE-2016-2513
- * was a timing leak between hash kinds).
+ * Checks a login's password with the same work whatever the account (ASVS 5.0 6.3.8; Django's
+ * CVE-2016-2513 was a timing leak between hash kinds):
+ * - while legacy bcrypt hashes exist (`legacyHashesExist`), every call runs one argon2id and one
+ *   bcrypt verification, one of them real (or none, for an unknown user) and the other against a
+ *   throwaway hash of the same algorithm and cost, so an unknown user, an argon2id user and a
+ *   bcrypt user take the same time;
+ * - once none is left, every call runs one argon2id verification, real or against the dummy: the
+ *   bcrypt dummy was three quarters of every login's CPU, spent to hide accounts that no longer exist.
+ * A bcrypt hash met while the caller believed none was left (written by another process) is still
+ * checked with both; the caller then counts it again (AuthService).
  */
-export async function verifyLoginPassword(hash: string | undefined, password: string): Promise<boolean> {
+export async function verifyLoginPassword(hash: string | undefined, password: string, legacyHashesExist = true): Promise<boolean> {
   dummyArgon2 ??= argon2Hash(DUMMY_PASSWORD);
-  dummyBcrypt ??= bcryptHash(DUMMY_PASSWORD, LEGACY_BCRYPT_COST);
-  const legacy = hash !== undefined && BCRYPT_PATTERN.test(hash);
+  const legacy = hash !== undefined && isLegacyHash(hash);
   const argon2Target = hash !== undefined && !legacy ? hash : await dummyArgon2;
+  if (!legacyHashesExist && !legacy) {
+    const matches = await verifyPassword(argon2Target, password);
+    return hash !== undefined && matches;
+  }
+  dummyBcrypt ??= bcryptHash(DUMMY_PASSWORD, LEGACY_BCRYPT_COST);
   const bcryptTarget = legacy ? hash : await dummyBcrypt;
   const [argon2Ok, bcryptOk] = await Promise.all([
     verifyPassword(argon2Target, password),

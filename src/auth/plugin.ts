@@ -63,7 +63,10 @@ export default fp<AuthPluginOptions>(
       app.log.warn('login throttled');
       app.metrics?.loginThrottled.inc();
     });
-    app.decorate('auth', new AuthService(app.db, app.sessions, tokens, throttle, app.log));
+    const auth = new AuthService(app.db, app.sessions, tokens, throttle, app.log);
+    const legacyHashes = await auth.countLegacyHashes();
+    app.log.info({ legacyHashes }, legacyHashes > 0 ? 'legacy bcrypt password hashes remain' : 'no legacy bcrypt password hashes');
+    app.decorate('auth', auth);
 
     async function runIdentification(request: FastifyRequest, reply: FastifyReply): Promise<Identification> {
       // Whatever the outcome, this response depends on credentials: no cache may keep it (ASVS 8.2.1),

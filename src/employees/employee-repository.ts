@@ -93,6 +93,16 @@ export async function updatePasswordHash(db: Kysely<Database>, empNo: number, pa
   return result.numUpdatedRows > 0n;
 }
 
+/** How many password hashes are legacy bcrypt ones (`$2a$`, `$2b$`, `$2x$`, `$2y$`). */
+export async function countLegacyPasswordHashes(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('employees')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('count'))
+    .where('password', 'like', '$2%')
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
 /**
  * Rows per INSERT statement: 8 bound values each stays far below every engine's parameter limit
  * (SQLite's is 32766, PostgreSQL's 65535).
