@@ -364,7 +364,7 @@ describe('G-05 saturation', await serviceGate('redis'), () => {
   });
 
   it('G-05 answers logins beyond the hashing capacity at once with 429 and Retry-After instead of queueing them', async () => {
-    // Far more logins than the checks the server can finish within its 3 s waiting bound.
+    // Far more logins than the checks the server can finish within its 5 s waiting bound.
     const started = performance.now();
     const results = await Promise.all(
       Array.from({ length: 250 }, () =>
