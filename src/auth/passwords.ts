@@ -92,14 +92,6 @@ let dummyArgon2: Promise<string> | undefined;
 let dummyBcrypt: Promise<string> | undefined;
 
 /**
- * Runs a login (its throttle count, look-up and password check) in one of the limited slots, or
- * refuses it with 429 at once. The throttle is counted inside, so a refused login costs nothing.
- */
-export function withPasswordCheckSlot<T>(work: () => Promise<T>): Promise<T> {
-  return hashingGate.run(work);
-}
-
-/**
  * Password checks are deliberately expensive (argon2id: 19 MiB and tens of milliseconds each), and
  * only HASHING_THREADS run at a time. Without a limit, a burst of logins would queue behind each other
  * for seconds and hold their memory. Here a login waits only if the checks ahead of it should be
@@ -107,7 +99,12 @@ export function withPasswordCheckSlot<T>(work: () => Promise<T>): Promise<T> {
  * refused at once with 429 and Retry-After (OWASP ASVS 5.0 15.2.2; checklist G-05). A quiet server
  * takes a burst of dozens; a saturated one refuses early instead of answering late.
  */
-const CONCURRENT_CHECKS = 4;
+/**
+ * One check per hashing thread, so that the moving average below is one check's own time. The
+ * gate holds only the check, after the throttle has counted the attempt: a burst of guesses the
+ * throttle refuses (cheaply) never queues here.
+ */
+const CONCURRENT_CHECKS = HASHING_THREADS;
 /**
  * 5 s rather than 3: with one core left to requests, a login in the legacy mode (argon2id and
  * bcrypt, ~70 ms of one core) is served at about 14 a second on two cores, and a burst of 50
@@ -158,7 +155,12 @@ const hashingGate = new Gate(CONCURRENT_CHECKS);
  * A bcrypt hash met while the caller believed none was left (written by another process) is still
  * checked with both; the caller then counts it again (AuthService).
  */
-export async function verifyLoginPassword(hash: string | undefined, password: string, legacyHashesExist = true): Promise<boolean> {
+export function verifyLoginPassword(hash: string | undefined, password: string, legacyHashesExist = true): Promise<boolean> {
+  // Admitted, or refused with 429 at once, the same way whoever the account is.
+  return hashingGate.run(() => verifyEvenly(hash, password, legacyHashesExist));
+}
+
+async function verifyEvenly(hash: string | undefined, password: string, legacyHashesExist: boolean): Promise<boolean> {
   dummyArgon2 ??= argon2Hash(DUMMY_PASSWORD);
   const legacy = hash !== undefined && isLegacyHash(hash);
   const argon2Target = hash !== undefined && !legacy ? hash : await dummyArgon2;
