@@ -65,8 +65,18 @@ export interface SalariesTable {
   to_date: string;
 }
 
+/**
+ * MySQL/MariaDB only: every distinct last (`kind` 'l') and first ('f') name in `employees`, which
+ * lets a `%infix%` search find its few names before it touches the employees (name-index.ts).
+ */
+export interface EmployeeNamesTable {
+  kind: 'l' | 'f';
+  name: string;
+}
+
 export interface Database {
   employees: EmployeesTable;
+  employee_names: EmployeeNamesTable;
   employee_scopes: EmployeeScopesTable;
   departments: DepartmentsTable;
   dept_emp: DeptEmpTable;

@@ -99,6 +99,17 @@ for (const engine of ENGINES) {
       }
     });
 
+    if (engine === 'mysql') {
+      it("refills the search's name index with every distinct name of the loaded employees", async () => {
+        const rows = await testDb.db.selectFrom('employee_names').select(['kind', 'name']).execute();
+        const names = (kind: string) => rows.filter((row) => row.kind === kind).map((row) => row.name.toLowerCase()).sort();
+        const distinct = (values: string[]) => [...new Set(values.map((value) => value.toLowerCase()))].sort();
+        const everyone = [...generated.employees()];
+        assert.deepEqual(names('l'), distinct(everyone.map((employee) => employee.last_name)));
+        assert.deepEqual(names('f'), distinct(everyone.map((employee) => employee.first_name)));
+      });
+    }
+
     it('refuses a database that holds data, naming the tables, and leaves it as it was', async () => {
       await assert.rejects(loadSampleDatabase(testDb.url, tinyOptions()), (error) => {
         assert.ok(error instanceof DatabaseNotEmptyError);

@@ -7,10 +7,12 @@ import { SEED_EMPLOYEES, SEED_PASSWORD } from '../../src/database/seed.js';
 import {
   findEmployeeByEmail,
   findEmployeeByNumber,
+  findEmployeesByNamePatterns,
   findLoginState,
   insertEmployees,
   PUBLIC_EMPLOYEE_COLUMNS,
   setAccountDisabled,
+  updateEmployeeDetails,
   updatePasswordHash,
   upgradePasswordHash,
 } from '../../src/employees/employee-repository.js';
@@ -163,6 +165,31 @@ for (const engine of ENGINES) {
       it('left the sample employees as they were, plus the two inserted', async () => {
         const rows = await testDb.db.selectFrom('employees').select('emp_no').execute();
         assert.equal(rows.length, SEED_EMPLOYEES.length + 2);
+      });
+    });
+
+    describe('findEmployeesByNamePatterns', () => {
+      // A page of 1,000 makes MySQL narrow by its name index (name-index.ts) even on the small seed.
+      const search = async (lastName: string, firstName: string) =>
+        (await findEmployeesByNamePatterns(testDb.db, { lastName, firstName, limit: 1000, offset: 0 })).map((employee) => employee.emp_no);
+
+      it('finds an inserted name at once, and follows an update of it, whatever the case', async () => {
+        await insertEmployees(testDb.db, [{ ...newEmployee(600010, 'q.x.600010@example.com'), last_name: 'Qwyzzlekamp', first_name: 'Xantheqo' }]);
+        assert.deepEqual(await search('%yzzle%', '%'), [600010]);
+        assert.deepEqual(await search('%YZZLE%', '%antheq%'), [600010]);
+        assert.deepEqual(await search('%', 'xanTHEQO'), [600010]);
+        assert.deepEqual(await search('%yzzle%', '%Georgi%'), []);
+
+        const { emp_no: _, email: __, ...details } = GUENTER;
+        assert.equal(await updateEmployeeDetails(testDb.db, 600010, { ...details, last_name: 'Brobdingnag' }), true);
+        assert.deepEqual(await search('%yzzle%', '%'), []);
+        assert.deepEqual(await search('%dingna%', 'guenter'), [600010]);
+        assert.deepEqual(await search('%', 'guenter'), [GUENTER.emp_no, 600010]);
+      });
+
+      it('answers nobody for a pattern no name matches, and everyone for %', async () => {
+        assert.deepEqual(await search('%qxq%', '%'), []);
+        assert.equal((await search('%', '%')).length, SEED_EMPLOYEES.length + 3);
       });
     });
   });

@@ -24,6 +24,7 @@ import { Client as PgClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DatabaseTarget } from '../connection.js';
 import type { LoadProgress } from './progress.js';
+import { REFILL_EMPLOYEE_NAMES_SQL } from '../name-index.js';
 
 export type RowValue = string | number | null;
 export type Row = Readonly<Record<string, RowValue>>;
@@ -224,6 +225,10 @@ async function loadMysql(url: URL, plan: BulkPlan, progress: LoadProgress): Prom
       await connection.commit();
       written[table.table] = count;
       progress.finish();
+    }
+    // The search's name index (name-index.ts) follows the employees the load replaced.
+    if (plan.tables.some(({ table }) => table === 'employees')) {
+      for (const statement of REFILL_EMPLOYEE_NAMES_SQL) await connection.query(statement);
     }
     return written;
   } catch (error) {

@@ -10,6 +10,7 @@ import { departmentsAndHistoryMigration } from './2026_12_01_0001_departments_an
 import { employeeNameSearchIndexesMigration } from './2026_12_01_0002_employee_name_search_indexes.js';
 import { accountStatusMigration } from './2026_11_27_0003_account_status.js';
 import { exactEmailComparisonMigration } from './2026_12_02_0001_exact_email_comparison.js';
+import { employeeNameIndexMigration } from './2026_12_02_0002_employee_name_index.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_27_0001_employees': employeesMigration,
@@ -18,4 +19,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_01_0002_employee_name_search_indexes': employeeNameSearchIndexesMigration,
   '2026_11_27_0003_account_status': accountStatusMigration,
   '2026_12_02_0001_exact_email_comparison': exactEmailComparisonMigration,
+  '2026_12_02_0002_employee_name_index': employeeNameIndexMigration,
 };
