@@ -121,9 +121,9 @@ describe('logs', () => {
     const query = names.map((name, i) => `${name}=leak-${i}-x`).join('&');
     const url = `/api/me?page=2&${query};pw=leak-semicolon-x&q=a%3Db`;
     await app.inject({ method: 'GET', url, headers: { 'x-request-id': 'query-2' } });
-    const incoming = linesOf('query-2').find((line) => line.msg === 'incoming request') as { req: { url: string } };
+    const completed = linesOf('query-2').find((line) => line.msg === 'request completed') as { req: { url: string } };
     assert.equal(
-      incoming.req.url,
+      completed.req.url,
       `/api/me?page=2&${names.map((name) => `${name}=[redacted]`).join('&')};pw=[redacted]&q=a%3Db`,
     );
     assert.doesNotMatch(logs.text(), /leak-/);
