@@ -98,8 +98,7 @@ let dummyBcrypt: Promise<string> | undefined;
  * done within MAX_WAIT_MS (judged from how long checks have been taking lately); otherwise it is
  * refused at once with 429 and Retry-After (OWASP ASVS 5.0 15.2.2; checklist G-05). A quiet server
  * takes a burst of dozens; a saturated one refuses early instead of answering late.
- */
-/**
+ *
  * One check per hashing thread, so that the moving average below is one check's own time. The
  * gate holds only the check, after the throttle has counted the attempt: a burst of guesses the
  * throttle refuses (cheaply) never queues here.
