@@ -66,8 +66,9 @@ export interface SalariesTable {
 }
 
 /**
- * MySQL/MariaDB only: every distinct last (`kind` 'l') and first ('f') name in `employees`, which
- * lets a `%infix%` search find its few names before it touches the employees (name-index.ts).
+ * MySQL/MariaDB and SQLite only: every distinct last (`kind` 'l') and first ('f') name in
+ * `employees`, which lets a `%infix%` search find its few names before it touches the employees
+ * (name-index.ts).
  */
 export interface EmployeeNamesTable {
   kind: 'l' | 'f';

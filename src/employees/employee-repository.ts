@@ -8,7 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import { caseInsensitiveLike, dialectOf } from '../database/dialects.js';
 import { sqliteReadsOf } from '../database/sqlite-reads.js';
-import { addEmployeeNames } from '../database/name-index.js';
+import { addEmployeeNames, hasNameIndex } from '../database/name-index.js';
 import type { Database, EmployeeRow, EmployeesTable, NewEmployeeRow } from '../database/schema.js';
 
 /** An employee as the rest of the app may see it: no password hash, no account status. */
@@ -168,14 +168,15 @@ export interface NamePatternSearch {
  * Indexes (migration 2026_12_01_0002): PostgreSQL answers any pattern from trigram (pg_trgm) indexes;
  * SQLite's NOCASE (last_name, first_name, emp_no) index serves a literal prefix (`Gor%`); MySQL/MariaDB
  * use the (last_name, first_name) index for a prefix too. A pattern that starts with `%` scans the
- * table on SQLite and MySQL, stopping early once a page of matches is found in emp_no order; the
- * full-size timings are in docs/PERFORMANCE.md.
+ * table on SQLite and MySQL, stopping early once a page of matches is found in emp_no order, unless
+ * it is rare: then it goes through the names table (`narrowByNames`, name-index.ts). The full-size
+ * timings are in docs/PERFORMANCE.md.
  */
 export async function findEmployeesByNamePatterns(db: Kysely<Database>, search: NamePatternSearch): Promise<Employee[]> {
   // No stored name holds a NUL, and PostgreSQL refuses one in a parameter (22021).
   if (search.lastName.includes('\0') || search.firstName.includes('\0')) return [];
   const dialect = dialectOf(db);
-  const narrowing = dialect === 'mysql' ? await narrowByNames(db, search) : [];
+  const narrowing = hasNameIndex(dialect) ? await narrowByNames(db, dialect, search) : [];
   if (narrowing === 'nobody') return [];
   let query = db
     .selectFrom('employees')
@@ -186,7 +187,9 @@ export async function findEmployeesByNamePatterns(db: Kysely<Database>, search: 
     .limit(search.limit)
     .offset(search.offset);
   for (const { column, kind, pattern } of narrowing) {
-    query = query.where(column, 'in', (names) =>
+    // NOCASE on SQLite: the names compare as its LIKE does, and the NOCASE name indexes serve the IN.
+    const compared = dialect === 'sqlite' ? sql<string>`${sql.ref(column)} collate nocase` : sql<string>`${sql.ref(column)}`;
+    query = query.where(compared, 'in', (names) =>
       names.selectFrom('employee_names').select('name').where('kind', '=', kind).where(caseInsensitiveLike(dialect, 'name', pattern)),
     );
   }
@@ -225,20 +228,20 @@ interface NameNarrowing {
 
 /**
  * A plain scan in emp_no order stops at the first page of matches: cheap for a common pattern,
- * 40 to 130 ms on MySQL for a rare one, which must read the whole table. Past this many rows
- * expected to be read, the search goes through the names instead.
+ * 30 to 130 ms for a rare one, which must read the whole table. Past this many rows expected to be
+ * read, the search goes through the names instead.
  */
 const SCAN_ROWS_BUDGET = 20_000;
 /** A field whose pattern matches at least this share of its names would narrow little. */
 const NARROWING_SHARE = 0.5;
 
 /**
- * MySQL: how to narrow a search by `employee_names` (name-index.ts), from one look-up of how many of
+ * MySQL and SQLite: how to narrow a search by `employee_names` (name-index.ts), from one look-up of how many of
  * the distinct names each pattern matches. 'nobody' when a pattern matches no name at all; no
  * narrowing when the plain scan should find its page soon (the share of employees matching,
  * estimated from the names, is high enough); otherwise the fields to narrow by, as `IN (names)`.
  */
-async function narrowByNames(db: Kysely<Database>, search: NamePatternSearch): Promise<NameNarrowing[] | 'nobody'> {
+async function narrowByNames(db: Kysely<Database>, dialect: 'mysql' | 'sqlite', search: NamePatternSearch): Promise<NameNarrowing[] | 'nobody'> {
   const fields: NameNarrowing[] = [
     { column: 'last_name' as const, kind: 'l' as const, pattern: search.lastName },
     { column: 'first_name' as const, kind: 'f' as const, pattern: search.firstName },
@@ -248,7 +251,7 @@ async function narrowByNames(db: Kysely<Database>, search: NamePatternSearch): P
     .selectFrom('employee_names')
     .select((eb) => ['kind', eb.fn.countAll<number | string>().as('total')])
     .select(
-      sql<number | string>`sum(case when kind = 'l' then ${caseInsensitiveLike('mysql', 'name', search.lastName)} else ${caseInsensitiveLike('mysql', 'name', search.firstName)} end)`.as('matched'),
+      sql<number | string>`sum(case when kind = 'l' then ${caseInsensitiveLike(dialect, 'name', search.lastName)} else ${caseInsensitiveLike(dialect, 'name', search.firstName)} end)`.as('matched'),
     )
     .groupBy('kind')
     .execute();

@@ -99,7 +99,7 @@ for (const engine of ENGINES) {
       }
     });
 
-    if (engine === 'mysql') {
+    if (engine !== 'postgres') {
       it("refills the search's name index with every distinct name of the loaded employees", async () => {
         const rows = await testDb.db.selectFrom('employee_names').select(['kind', 'name']).execute();
         const names = (kind: string) => rows.filter((row) => row.kind === kind).map((row) => row.name.toLowerCase()).sort();

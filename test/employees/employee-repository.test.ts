@@ -169,7 +169,7 @@ for (const engine of ENGINES) {
     });
 
     describe('findEmployeesByNamePatterns', () => {
-      // A page of 1,000 makes MySQL narrow by its name index (name-index.ts) even on the small seed.
+      // A page of 1,000 makes MySQL and SQLite narrow by their name index (name-index.ts) even on the small seed.
       const search = async (lastName: string, firstName: string) =>
         (await findEmployeesByNamePatterns(testDb.db, { lastName, firstName, limit: 1000, offset: 0 })).map((employee) => employee.emp_no);
 

@@ -24,7 +24,7 @@ import { Client as PgClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DatabaseTarget } from '../connection.js';
 import type { LoadProgress } from './progress.js';
-import { REFILL_EMPLOYEE_NAMES_SQL } from '../name-index.js';
+import { refillEmployeeNamesSql } from '../name-index.js';
 
 export type RowValue = string | number | null;
 export type Row = Readonly<Record<string, RowValue>>;
@@ -228,7 +228,7 @@ async function loadMysql(url: URL, plan: BulkPlan, progress: LoadProgress): Prom
     }
     // The search's name index (name-index.ts) follows the employees the load replaced.
     if (plan.tables.some(({ table }) => table === 'employees')) {
-      for (const statement of REFILL_EMPLOYEE_NAMES_SQL) await connection.query(statement);
+      for (const statement of refillEmployeeNamesSql('mysql')) await connection.query(statement);
     }
     return written;
   } catch (error) {
@@ -330,6 +330,10 @@ function loadSqlite(file: string, plan: BulkPlan, progress: LoadProgress): BulkR
         progress.advance(count % PROGRESS_EVERY_ROWS);
         written[table.table] = count;
         progress.finish();
+      }
+      // The search's name index (name-index.ts) follows the employees the load replaced.
+      if (plan.tables.some(({ table }) => table === 'employees')) {
+        for (const statement of refillEmployeeNamesSql('sqlite')) database.prepare(statement).run();
       }
     });
     load();
