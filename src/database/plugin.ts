@@ -13,6 +13,7 @@ import { createDatabase } from './connection.js';
 import { isDatabaseOutage } from './errors.js';
 import { assertSchemaCurrent, prepareDatabase } from './open.js';
 import { retryWhileUnavailable, SchemaGate } from './readiness.js';
+import { shareSqliteReads } from './sqlite-reads.js';
 
 export interface DatabasePluginOptions {
   databaseUrl: string | undefined;
@@ -67,7 +68,10 @@ export default fp<DatabasePluginOptions>(
         },
       );
     }
-    app.decorate('db', handle.db.withPlugin(gate));
+    const db = handle.db.withPlugin(gate);
+    // The gated instance reads through the same side connections, behind the same gate.
+    shareSqliteReads(handle.db, db, () => gate.assertOpen());
+    app.decorate('db', db);
     app.decorate('dbDialect', handle.dialect);
     app.addHook('onClose', async () => {
       stop.abort();

@@ -23,8 +23,13 @@ export class SchemaGate implements KyselyPlugin {
     this.#open = true;
   }
 
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+  /** Throws DatabaseNotReadyError (503) while closed; also guards reads that bypass Kysely (sqlite-reads.ts). */
+  assertOpen(): void {
     if (!this.#open) throw new DatabaseNotReadyError('its schema has not been checked since this process started');
+  }
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.assertOpen();
     return args.node;
   }
 

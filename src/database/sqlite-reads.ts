@@ -81,13 +81,36 @@ export class SqliteReads {
   }
 }
 
-const readsByDatabase = new WeakMap<Kysely<any>, SqliteReads>();
+/** What the repositories use: `SqliteReads`, or a guarded view of it. */
+export type SqliteReader = Pick<SqliteReads, 'one' | 'all'>;
 
-export function registerSqliteReads(db: Kysely<any>, reads: SqliteReads): void {
+const readsByDatabase = new WeakMap<Kysely<any>, SqliteReader>();
+
+export function registerSqliteReads(db: Kysely<any>, reads: SqliteReader): void {
   readsByDatabase.set(db, reads);
 }
 
+/**
+ * Lets `to`, an instance derived from `from` (`withPlugin`), use `from`'s side connections, each
+ * read first passing `guard`: a Kysely plugin that refuses queries (the schema gate) must refuse
+ * these reads too, since they never pass through Kysely.
+ */
+export function shareSqliteReads(from: Kysely<any>, to: Kysely<any>, guard: () => void): void {
+  const reads = readsByDatabase.get(from);
+  if (!reads) return;
+  registerSqliteReads(to, {
+    one: (sql, parameters) => {
+      guard();
+      return reads.one(sql, parameters);
+    },
+    all: async (query) => {
+      guard();
+      return reads.all(query);
+    },
+  });
+}
+
 /** The side connections of a root SQLite database; undefined for other engines and for transactions. */
-export function sqliteReadsOf(db: Kysely<any>): SqliteReads | undefined {
+export function sqliteReadsOf(db: Kysely<any>): SqliteReader | undefined {
   return readsByDatabase.get(db);
 }

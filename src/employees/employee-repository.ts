@@ -247,14 +247,16 @@ async function narrowByNames(db: Kysely<Database>, dialect: 'mysql' | 'sqlite', 
     { column: 'first_name' as const, kind: 'f' as const, pattern: search.firstName },
   ].filter(({ pattern }) => !/^%*$/.test(pattern));
   if (fields.length === 0) return [];
-  const rows = await db
+  const counts = db
     .selectFrom('employee_names')
     .select((eb) => ['kind', eb.fn.countAll<number | string>().as('total')])
     .select(
       sql<number | string>`sum(case when kind = 'l' then ${caseInsensitiveLike(dialect, 'name', search.lastName)} else ${caseInsensitiveLike(dialect, 'name', search.firstName)} end)`.as('matched'),
     )
-    .groupBy('kind')
-    .execute();
+    .groupBy('kind');
+  // On SQLite through the side connections too: the search never waits for Kysely's one connection.
+  const reads = sqliteReadsOf(db);
+  const rows = reads ? await reads.all<{ kind: string; total: number; matched: number }>(counts.compile()) : await counts.execute();
   const shares = fields.map((field) => {
     const row = rows.find((each) => each.kind === field.kind);
     return row ? Number(row.matched) / Number(row.total) : 0;
