@@ -143,6 +143,15 @@ class Gate {
 const hashingGate = new Gate(CONCURRENT_CHECKS);
 
 /**
+ * Runs a password check (and what must go with it) in one of the limited slots, or refuses it with
+ * 429 at once. Callers enter at the same point for every account, after the throttle has counted
+ * the attempt and the account was looked up, so that no kind of account reaches the hash sooner.
+ */
+export function withPasswordCheckSlot<T>(work: () => Promise<T>): Promise<T> {
+  return hashingGate.run(work);
+}
+
+/**
  * Checks a login's password with the same work whatever the account (ASVS 5.0 6.3.8; Django's
  * CVE-2016-2513 was a timing leak between hash kinds):
  * - while legacy bcrypt hashes exist (`legacyHashesExist`), every call runs one argon2id and one
@@ -154,12 +163,7 @@ const hashingGate = new Gate(CONCURRENT_CHECKS);
  * A bcrypt hash met while the caller believed none was left (written by another process) is still
  * checked with both; the caller then counts it again (AuthService).
  */
-export function verifyLoginPassword(hash: string | undefined, password: string, legacyHashesExist = true): Promise<boolean> {
-  // Admitted, or refused with 429 at once, the same way whoever the account is.
-  return hashingGate.run(() => verifyEvenly(hash, password, legacyHashesExist));
-}
-
-async function verifyEvenly(hash: string | undefined, password: string, legacyHashesExist: boolean): Promise<boolean> {
+export async function verifyLoginPassword(hash: string | undefined, password: string, legacyHashesExist = true): Promise<boolean> {
   dummyArgon2 ??= argon2Hash(DUMMY_PASSWORD);
   const legacy = hash !== undefined && isLegacyHash(hash);
   const argon2Target = hash !== undefined && !legacy ? hash : await dummyArgon2;
