@@ -122,18 +122,17 @@ describe('C. authentication', await serviceGate('redis'), () => {
       return elapsed;
     };
     for (const name of Object.keys(cases)) for (let i = 0; i < 3; i++) await timed(name); // warm-up
-    // Interleaved rounds: each case once per round, the four side by side in a shuffled order, so
-    // that load on a shared CI machine hits every case alike (and a round costs one login's time).
+    // Interleaved rounds: each case once per round, in a shuffled order, so that load on a shared
+    // CI machine hits every case alike. One after another, not side by side: password checks queue
+    // for one hashing core (src/auth/passwords.ts), so side by side a case's time would be its place
+    // in the queue rather than its own. A uniform shuffle (Fisher–Yates), for the same reason.
     for (let round = 0; round < 40; round++) {
-      // A uniform shuffle (Fisher–Yates): `sort(() => Math.random() - 0.5)` leaves the first key first
-      // a third of the time, which matters once checks queue for one hashing core.
       const order = Object.keys(cases);
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(Math.random() * (i + 1));
         [order[i], order[j]] = [order[j]!, order[i]!];
       }
-      const elapsed = await Promise.all(order.map((name) => timed(name)));
-      order.forEach((name, index) => timings[name]!.push(elapsed[index]!));
+      for (const name of order) timings[name]!.push(await timed(name));
     }
     const medians = Object.fromEntries(Object.entries(timings).map(([name, values]) => [name, median(values)]));
     const overall = median(Object.values(timings).flat());
