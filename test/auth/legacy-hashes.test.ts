@@ -30,7 +30,7 @@ describe('legacy bcrypt hashes and equal login timing', () => {
     return { status: response.statusCode, ms: performance.now() - started };
   };
   /** Median times of the cases, interleaved one at a time so that machine load hits them alike. */
-  const timings = async (cases: Record<string, Record<string, string>>, rounds = 9) => {
+  const timings = async (cases: Record<string, Record<string, string>>, rounds = 15) => {
     const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
     for (const fields of Object.values(cases)) await attempt(fields); // warm-up
     for (let round = 0; round < rounds; round++) {
