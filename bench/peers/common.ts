@@ -13,6 +13,7 @@ export const PEER_USER = {
   password: 'password',
   me: {
     username: 'pranav.furedi.10198@gmail.com',
+    email: 'pranav.furedi.10198@gmail.com',
     emp_no: 10198,
     first_name: 'Pranav',
     last_name: 'Furedi',
