@@ -13,7 +13,7 @@ import { createDatabase } from './connection.js';
 import { isDatabaseOutage } from './errors.js';
 import { assertSchemaCurrent, prepareDatabase } from './open.js';
 import { retryWhileUnavailable, SchemaGate } from './readiness.js';
-import { shareSqliteReads } from './sqlite-reads.js';
+import { shareSqliteReads, warmSqliteReads } from './sqlite-reads.js';
 
 export interface DatabasePluginOptions {
   databaseUrl: string | undefined;
@@ -71,6 +71,7 @@ export default fp<DatabasePluginOptions>(
     const db = handle.db.withPlugin(gate);
     // The gated instance reads through the same side connections, behind the same gate.
     shareSqliteReads(handle.db, db, () => gate.assertOpen());
+    warmSqliteReads(handle.db);
     app.decorate('db', db);
     app.decorate('dbDialect', handle.dialect);
     app.addHook('onClose', async () => {
