@@ -8,7 +8,7 @@
  *   1  sessions + auth plugins: the `session` cookie through app.requireScopes('user:read')
  *      (SessionManager.validateToken: one GET, SHA-256 of the secret, the record's checks); the
  *      database plugin is registered (auth depends on it) but not queried; answers {emp_no, scopes}
- *   2  + @fastify/accepts and the app's own meRoute: the employee row through Kysely (SQLite),
+ *   2  + @fastify/accepts and the app's own /admin/me route (routes/admin.ts): the employee row through Kysely (SQLite),
  *      content negotiation, the response schema
  *   3  + the security plugin: helmet's headers, the cross-site guard's preHandler
  *   4  + request id (genReqId, the x-request-id header), rewriteUrl, the error handler, metrics
@@ -30,12 +30,12 @@ import metrics from '../src/observability/metrics.js';
 import { registerErrorHandling } from '../src/http/errors.js';
 import { escapeStrayPercents } from '../src/http/lenient-url.js';
 import { loggerOptions, requestIdHeader, requestIdOf, RequestLogController } from '../src/observability/logging.js';
-import { meRoute } from '../src/routes/admin.js';
+import adminRoutes from '../src/routes/admin.js';
 import { EmployeeJson, ErrorResponse, MessageResponse, SessionJson } from '../src/http/schemas.js';
 
 export const LADDER_LEVELS: Record<number, string> = {
   1: 'sessions + auth plugins (cookie → requireScopes)',
-  2: '+ meRoute: employee row via Kysely, negotiation',
+  2: '+ /admin/me route: employee row via Kysely, negotiation',
   3: '+ security plugin (helmet headers, cross-site guard)',
   4: '+ request id, rewriteUrl, error handler, metrics',
   5: '+ logger configured, LOG_LEVEL=warn',
@@ -71,7 +71,7 @@ export async function buildLadder(level: number, env: NodeJS.ProcessEnv): Promis
   });
   if (level >= 3) await app.register(security, { publicOrigin: undefined, corsOrigins: [], secretKey: env.SECRET_KEY! });
   if (level >= 2) {
-    await app.register(async (admin) => admin.get('/me', meRoute(admin)), { prefix: '/admin' });
+    await app.register(adminRoutes, { prefix: '/admin' });
   } else {
     app.get('/admin/me', { preHandler: app.requireScopes('user:read') }, async (request) => ({ emp_no: request.user.empNo, scopes: request.user.scopes }));
   }

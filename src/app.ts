@@ -21,12 +21,14 @@ import { openSessionStore, SESSIONS_SQLITE_FILE } from './sessions/open-store.js
 import auth from './auth/plugin.js';
 import pages from './pages/plugin.js';
 import security from './http/security.js';
+import apiAliases from './http/route-config.js';
 import rootRoutes from './routes/root.js';
 import authRoutes from './routes/auth.js';
 import adminRoutes from './routes/admin.js';
-import empRoutes from './routes/emp.js';
-import apiRoutes from './routes/api.js';
 import accountRoutes from './routes/account.js';
+import searchRoutes from './routes/emp/search.js';
+import recordRoutes from './routes/emp/records.js';
+import adminActionRoutes from './routes/emp/admin-actions.js';
 import { escapeStrayPercents } from './http/lenient-url.js';
 import { factoryOptions, http2Server, plainHttpWarning, transportOf } from './http/transport.js';
 import { loggerOptions, requestIdHeader, requestIdOf, RequestLogController } from './observability/logging.js';
@@ -113,12 +115,16 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
   await app.register(pages);
   await app.register(openapi);
 
+  // Before the routes: it derives the JSON-only /api twin of each route declaring `config.api`.
+  await app.register(apiAliases);
+  // The folder (and file) is the URL prefix.
   await app.register(rootRoutes);
   await app.register(authRoutes, { prefix: '/auth' });
   await app.register(accountRoutes, { prefix: '/auth' });
   await app.register(adminRoutes, { prefix: '/admin' });
-  await app.register(empRoutes, { prefix: '/emp' });
-  await app.register(apiRoutes, { prefix: '/api' });
+  await app.register(searchRoutes, { prefix: '/emp' });
+  await app.register(recordRoutes, { prefix: '/emp' });
+  await app.register(adminActionRoutes, { prefix: '/emp' });
 
   await app.ready();
   return app;

@@ -3,16 +3,49 @@
  *
  * Every JSON error body has a `detail` (the FastAPI shape the original series' clients expect);
  * validation errors add per-field `errors`. A 5xx body never carries internals: the real cause is
- * logged with the request id and the client sees a generic message.
+ * logged with the request id and the client sees a generic message. A browser's answer (a page, or
+ * the login page) is the pages room's: it registers `app.errorPage` (pages/error-page.ts), so this
+ * layer knows no template and no login notice.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SessionStoreUnavailableError } from '../sessions/store.js';
 import { isDatabaseOutage } from '../database/errors.js';
 import { wantsHtml } from './negotiation.js';
-import { redirectToLogin, type LoginNotice } from '../pages/notices.js';
-import { describeError } from '../pages/error-page.js';
 import { AppError, validationFailed, type FieldError } from '../errors.js';
 import { FORMAT_MESSAGES } from './schemas.js';
+
+export interface ErrorBody {
+  detail: string;
+  errors?: FieldError[];
+  error?: string;
+  error_description?: string;
+}
+
+/** A failure as classified here: what a JSON client gets, and what a page needs to say it. */
+export interface Failure {
+  status: number;
+  /** The error's stable code (`NOT_AUTHENTICATED`, `FST_ERR_VALIDATION`), when it has one. */
+  code: string | undefined;
+  body: ErrorBody;
+  headers: Record<string, string>;
+}
+
+/** Answers a browser's failed request: a page, or a redirect (the pages room registers it). */
+export type ErrorPageAnswer = (request: FastifyRequest, reply: FastifyReply, failure: Failure) => Promise<FastifyReply>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set by the pages plugin; without it a browser gets the JSON answer too. */
+    errorPage?: ErrorPageAnswer;
+  }
+}
+
+/**
+ * The one way to recognise an expected failure, for a route that answers one itself (a form shown
+ * again with its errors): a typed `AppError`, of the given status when one is named.
+ */
+export function isAppError(error: unknown, status?: number): error is AppError {
+  return error instanceof AppError && (status === undefined || error.statusCode === status);
+}
 
 /** Turns Fastify's ajv validation errors into "username is required"-style field errors. */
 function fieldErrors(error: FastifyError): FieldError[] {
@@ -24,13 +57,6 @@ function fieldErrors(error: FastifyError): FieldError[] {
     const message = missing ? 'is required' : (format ?? issue.message ?? 'is invalid');
     return { field, message };
   });
-}
-
-interface ErrorBody {
-  detail: string;
-  errors?: FieldError[];
-  error?: string;
-  error_description?: string;
 }
 
 /**
@@ -45,20 +71,30 @@ const OAUTH_ERROR_BY_CODE: Record<string, string> = {
   UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
 };
 
-function classify(error: FastifyError | Error): { status: number; body: ErrorBody; headers: Record<string, string> } {
+const RETRY_SOON = { 'retry-after': '5' };
+
+/**
+ * An outage a lower room typed itself: its error carries status 503, a code and a message that
+ * names the service (the session store's `SessionStoreUnavailableError`), so this layer need not
+ * know the class.
+ */
+function isTypedOutage(error: Error): boolean {
+  const { statusCode, code } = error as Partial<FastifyError>;
+  return statusCode === 503 && typeof code === 'string';
+}
+
+function classify(error: FastifyError | Error): Omit<Failure, 'code'> {
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return classify(validationFailed(fieldErrors(fastifyError)));
-  if (error instanceof AppError) {
+  if (isAppError(error)) {
     const body: ErrorBody = error.errors ? { detail: error.message, errors: error.errors } : { detail: error.message };
     const oauthError = OAUTH_ERROR_BY_CODE[error.code];
     if (oauthError) Object.assign(body, { error: oauthError, error_description: error.message });
     return { status: error.statusCode, body, headers: error.headers };
   }
-  if (error instanceof SessionStoreUnavailableError) {
-    return { status: 503, body: { detail: 'The session store is unavailable; try again shortly' }, headers: { 'retry-after': '5' } };
-  }
+  if (isTypedOutage(error)) return { status: 503, body: { detail: `${error.message}; try again shortly` }, headers: RETRY_SOON };
   if (isDatabaseOutage(error)) {
-    return { status: 503, body: { detail: 'The database is unavailable; try again shortly' }, headers: { 'retry-after': '5' } };
+    return { status: 503, body: { detail: 'The database is unavailable; try again shortly' }, headers: RETRY_SOON };
   }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
@@ -68,56 +104,24 @@ function classify(error: FastifyError | Error): { status: number; body: ErrorBod
   return { status: 500, body: { detail: 'Internal Server Error' }, headers: {} };
 }
 
-/** A browser that is not (or no longer) logged in goes to the login page, which says why. */
-const LOGIN_NOTICE_BY_CODE: Record<string, LoginNotice> = {
-  NOT_AUTHENTICATED: 'login-required',
-  SESSION_ENDED: 'session-ended',
-  LOGIN_INTERRUPTED: 'session-ended',
-  INVALID_TOKEN: 'invalid-token',
-  TOO_MANY_ATTEMPTS: 'throttled',
-};
+function answer(request: FastifyRequest, reply: FastifyReply, failure: Failure) {
+  const page = wantsHtml(request) ? request.server.errorPage : undefined;
+  if (page) return page(request, reply, failure);
+  reply.code(failure.status).headers(failure.headers);
+  return failure.body;
+}
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body, headers } = classify(error);
+    const failure = { ...classify(error), code: error.code };
     request.server.metrics?.countError(error);
-    const code = error instanceof AppError ? error.code : error.code;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code, status }, body.detail);
-
-    const html = wantsHtml(request);
-    const notice = LOGIN_NOTICE_BY_CODE[code];
-    // A page asked for before login is where the person goes after it (same-origin paths only).
-    if (html && notice) return redirectToLogin(reply, notice, request.method === 'GET' ? request.url : undefined);
-
-    reply.code(status).headers(headers);
-    if (html) return errorPage(request, reply, status, code, body, headers);
-    return body;
+    if (failure.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: failure.code, status: failure.status }, failure.body.detail);
+    return answer(request, reply, failure);
   });
 
   app.setNotFoundHandler(async (request, reply) => {
     const detail = `Not found: ${request.method} ${request.url.split('?')[0]}`;
-    reply.code(404);
-    if (wantsHtml(request)) return errorPage(request, reply, 404, 'NOT_FOUND_ROUTE', { detail }, {});
-    return { detail };
+    return answer(request, reply, { status: 404, code: 'NOT_FOUND_ROUTE', body: { detail }, headers: {} });
   });
-}
-
-/**
- * The error as a page that keeps the signed-in header (Home, Logout): who is asking is looked up
- * when the route had not got that far (an unknown address, a malformed parameter).
- */
-async function errorPage(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  status: number,
-  code: string | undefined,
-  body: ErrorBody,
-  headers: Record<string, string>,
-) {
-  if (!request.user && status < 500) {
-    const principal = await request.identify(reply).catch(() => null);
-    if (principal) request.user = principal;
-  }
-  return reply.page('error.njk', { status, ...body, ...describeError(status, code, body.detail, headers) });
 }

@@ -7,16 +7,10 @@
  * - the original series' `x-expected-format: application/json|text/html` decides when sent, read as
  *   the original's `html_req` reads it: the form field first, then the cookie, then the header (its
  *   login page posts it as a hidden field; its login flow left it in a cookie);
- * - routes registered with `config: { format: 'json' }` (the `/api/*` aliases) always answer JSON.
+ * - routes with `config: { format: 'json' }` (the `/api/*` aliases, http/route-config.ts) always
+ *   answer JSON.
  */
-import type { FastifyRequest } from 'fastify';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** 'json': this route always answers JSON, whatever the client's Accept says. */
-    format?: 'json';
-  }
-}
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const HTML = 'text/html';
 const JSON_TYPE = 'application/json';
@@ -57,4 +51,13 @@ export function prefersJson(request: FastifyRequest): boolean {
   const mode = request.headers['sec-fetch-mode'];
   if (typeof mode === 'string' && mode !== 'navigate' && mode !== 'nested-navigate') return true;
   return request.accepts().type([HTML, JSON_TYPE]) === JSON_TYPE;
+}
+
+/** Page or JSON: the page is rendered only for a browser. */
+export function pageOrJson<T>(
+  request: FastifyRequest,
+  page: () => FastifyReply | Promise<FastifyReply>,
+  json: () => T,
+): FastifyReply | Promise<FastifyReply> | T {
+  return wantsHtml(request) ? page() : json();
 }

@@ -39,8 +39,6 @@ declare module 'fastify' {
 }
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-/** Routes that set the session cookie: login CSRF is an attack too (CS-CSRF "Login Forms"). */
-const COOKIE_SETTING_ROUTES = new Set(['/auth/token', '/api/login']);
 
 function originOf(url: string): string | undefined {
   try {
@@ -126,7 +124,9 @@ export default fp<SecurityOptions>(
     app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
       if (!UNSAFE_METHODS.has(request.method)) return;
       const usesCookie = request.sessionCookie() !== undefined;
-      if (!usesCookie && !COOKIE_SETTING_ROUTES.has(request.routeOptions.url ?? '')) return;
+      // A route that sets the session cookie (`config.setsSession`, http/route-config.ts) is guarded
+      // even without one: login CSRF is an attack too (CS-CSRF "Login Forms").
+      if (!usesCookie && request.routeOptions.config?.setsSession !== true) return;
 
       const fetchSite = request.headers['sec-fetch-site'];
       const origin = request.headers.origin;

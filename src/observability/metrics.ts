@@ -7,8 +7,8 @@
  * What is measured, and where (docs/OPERATIONS.md says what to alert on):
  * - every request, by method, route pattern (never the raw URL: one series per route, not per
  *   employee searched) and status code: a counter and a latency histogram (onResponse hook);
- * - login outcomes on POST /auth/token and /api/login, observed from the response (this plugin
- *   does not reach into the login code);
+ * - login outcomes on the routes that declare `setsSession` (POST /auth/token, /api/login), observed
+ *   from the response (this plugin does not reach into the login code);
  * - throttled login attempts, counted by the throttle itself through `app.metrics.loginThrottled`;
  * - session store and database outages, counted by the central error handler through
  *   `app.metrics.countError`;
@@ -31,8 +31,8 @@ import { isDatabaseOutage } from '../database/errors.js';
 export const METRICS_PATH = '/metrics';
 /** The route label of a request that matched no route (404s for any URL share one series). */
 export const UNMATCHED_ROUTE = 'unmatched';
-/** The routes that log in (routes/auth.ts and its /api alias). */
-const LOGIN_ROUTES = new Set(['/auth/token', '/api/login']);
+/** The routes that log in declare it (`config.setsSession`, http/route-config.ts), aliases included. */
+const logsIn = (request: FastifyRequest) => request.routeOptions.config?.setsSession === true;
 /** Seconds; from a static file (about a millisecond) to a login's argon2 check and a slow search. */
 const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** The separate listener only ever answers one small GET; it need not wait for slow clients. */
@@ -191,7 +191,7 @@ export default fp<MetricsOptions>(
     // The login routes' errors never reach onResponse; keep their codes for the outcome.
     const loginErrors = new WeakMap<FastifyRequest, string>();
     app.addHook('onError', async (request, _reply, error) => {
-      if (LOGIN_ROUTES.has(request.routeOptions.url ?? '')) loginErrors.set(request, String(error.code ?? ''));
+      if (logsIn(request)) loginErrors.set(request, String(error.code ?? ''));
     });
 
     app.addHook('onResponse', async (request, reply) => {
@@ -199,7 +199,7 @@ export default fp<MetricsOptions>(
       const labels = { method: request.method, route, status_code: String(reply.statusCode) };
       requests.inc(labels);
       latency.observe(labels, reply.elapsedTime / 1000);
-      if (request.method === 'POST' && LOGIN_ROUTES.has(route)) {
+      if (request.method === 'POST' && logsIn(request)) {
         const outcome = loginOutcomeOf(reply, loginErrors.get(request));
         if (outcome) logins.inc({ outcome });
       }

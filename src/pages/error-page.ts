@@ -2,6 +2,10 @@
  * What an error page tells a person: what happened, what would be needed, and (in the template)
  * where to go from here. The JSON face of the same error keeps its `detail`; this is the page's.
  */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Failure } from '../http/errors.js';
+import { redirectToLogin, type LoginNotice } from './notices.js';
+
 export interface ErrorPage {
   heading: string;
   explanation: string;
@@ -38,4 +42,32 @@ export function describeError(status: number, code: string | undefined, detail: 
   // A 404 from a service names what is missing ("No employee with number 7"): that is the explanation.
   const explanation = known?.explanation || detail || 'Please try again, or go back to the home page.';
   return { heading, explanation: status >= 500 && !known ? 'The problem has been logged. Please try again in a moment.' : explanation, needs: neededScopes(headers) };
+}
+
+/** A browser that is not (or no longer) logged in goes to the login page, which says why. */
+const LOGIN_NOTICE_BY_CODE: Record<string, LoginNotice> = {
+  NOT_AUTHENTICATED: 'login-required',
+  SESSION_ENDED: 'session-ended',
+  LOGIN_INTERRUPTED: 'session-ended',
+  INVALID_TOKEN: 'invalid-token',
+  TOO_MANY_ATTEMPTS: 'throttled',
+};
+
+/**
+ * A failed request from a browser (registered as `app.errorPage`, used by http/errors.ts): to the
+ * login page when logging in would help, else the error as a page that keeps the signed-in header
+ * (Home, Logout); who is asking is looked up when the route had not got that far (an unknown
+ * address, a malformed parameter).
+ */
+export async function answerWithErrorPage(request: FastifyRequest, reply: FastifyReply, failure: Failure): Promise<FastifyReply> {
+  const { status, code, body, headers } = failure;
+  const notice = code === undefined ? undefined : LOGIN_NOTICE_BY_CODE[code];
+  // A page asked for before login is where the person goes after it (same-origin paths only).
+  if (notice) return redirectToLogin(reply, notice, request.method === 'GET' ? request.url : undefined);
+  reply.code(status).headers(headers);
+  if (!request.user && status < 500) {
+    const principal = await request.identify(reply).catch(() => null);
+    if (principal) request.user = principal;
+  }
+  return reply.page('error.njk', { status, ...body, ...describeError(status, code, body.detail, headers) });
 }

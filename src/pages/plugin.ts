@@ -10,6 +10,7 @@ import nunjucks from 'nunjucks';
 import type { FastifyReply } from 'fastify';
 import { STATIC_DIR, TEMPLATES_DIR } from '../paths.js';
 import { hasScopes, SCOPE_NAMES, type ScopeName } from '../auth/scopes.js';
+import { answerWithErrorPage } from './error-page.js';
 
 export const APP_TITLE = 'Employees Portal';
 
@@ -89,6 +90,8 @@ export default fp(
       const can = Object.fromEntries(SCOPE_NAMES.map((scope) => [scope, user ? hasScopes(user.scopes, [scope]) : false]));
       return this.type('text/html; charset=utf-8').view(template, { user, can, csrfToken: this.request.csrfToken(), ...data });
     });
+    // Errors are answered centrally (http/errors.ts); what a browser sees of one is a page, so ours.
+    app.decorate('errorPage', answerWithErrorPage);
   },
   { name: 'pages', fastify: '5.x' },
 );

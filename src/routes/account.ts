@@ -1,94 +1,42 @@
 /**
  * A person's own account: their live sessions (list, end one, end all) and their password.
- * Served under /auth (pages and JSON) and /api (JSON only).
+ * Served under /auth (pages and JSON) and, JSON only, under /api (`config.api`).
  */
-import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type FastifyPluginAsyncTypebox, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Session } from '../sessions/session-manager.js';
-import type { Principal } from '../auth/auth-service.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { wantsHtml } from '../http/negotiation.js';
-import { errorRef, securedBy } from '../http/schemas.js';
+import { isAppError } from '../http/errors.js';
+import { loginClient } from '../http/login-client.js';
+import { sessionJson } from '../http/session-json.js';
 import { redirectToLogin } from '../pages/notices.js';
 import { askToConfirm, needsConfirmation } from '../pages/confirm.js';
-import { loginClient } from './auth.js';
-
-export function sessionJson(session: Session, current: Principal | undefined) {
-  return {
-    id: session.id,
-    client: session.client ?? 'Unknown client',
-    created_at: session.createdAt.toISOString(),
-    last_seen_at: session.lastSeenAt.toISOString(),
-    expires_at: session.expiresAt.toISOString(),
-    current: current?.sessionId === session.id,
-  };
-}
-
-const COMMON_ERRORS = {
-  401: errorRef('Not authenticated, or the token is invalid, expired or revoked'),
-  403: errorRef('Cross-site request refused'),
-  503: errorRef('The session store or the database is unavailable'),
-};
+import { ChangePasswordSchema, EndAllMySessionsSchema, EndMySessionSchema, MySessionsSchema } from './schemas/account.js';
 
 /** After ending the session this request came through: the cookie goes, a browser goes to the login page. */
-function leave(reply: FastifyReply, request: FastifyRequest, notice: 'logged-out' | 'password-changed', json: unknown) {
+function leave<T>(reply: FastifyReply, request: FastifyRequest, notice: 'logged-out' | 'password-changed', json: T) {
   reply.clearSessionCookie();
   if (wantsHtml(request)) return redirectToLogin(reply, notice);
   return json;
 }
 
-export function registerAccountRoutes(app: FastifyInstance, config: FastifyContextConfig = {}) {
-  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const own = { preHandler: app.requireUser };
 
-  typed.get(
-    '/sessions',
-    {
-      config,
-      preHandler: app.requireUser,
-      schema: {
-        tags: ['auth'],
-        summary: 'My live sessions',
-        security: securedBy(),
-        response: {
-          200: {
-            description: 'The sessions, oldest first, or the My sessions page',
-            content: {
-              'application/json': { schema: Type.Object({ sessions: Type.Array(Type.Ref('Session')) }) },
-              'text/html': { schema: Type.String() },
-            },
-          },
-          ...COMMON_ERRORS,
-        },
-      },
-    },
-    async (request, reply) => {
-      const sessions = (await app.auth.listSessions(request.user.empNo)).map((s) => sessionJson(s, request.user));
-      if (wantsHtml(request)) {
-        // People look for "this one" first; the JSON keeps the documented oldest-first order.
-        const currentFirst = [...sessions].sort((a, b) => Number(b.current) - Number(a.current));
-        return reply.page('sessions.njk', { sessions: currentFirst, ended: (request.query as { ended?: string }).ended });
-      }
-      return { sessions };
-    },
-  );
+  app.get('/sessions', { ...own, config: { api: '/api/sessions' }, schema: MySessionsSchema }, async (request, reply) => {
+    const sessions = (await app.auth.listSessions(request.user.empNo)).map((s) => sessionJson(s, request.user));
+    if (wantsHtml(request)) {
+      // People look for "this one" first; the JSON keeps the documented oldest-first order.
+      const currentFirst = [...sessions].sort((a, b) => Number(b.current) - Number(a.current));
+      // `ended` is the page's own notice after ending one (not part of the API).
+      const { ended } = request.query as { ended?: string };
+      return reply.page('sessions.njk', { sessions: currentFirst, ended });
+    }
+    return { sessions };
+  });
 
-  typed.post(
+  app.post(
     '/sessions/:session_id/end',
-    {
-      config,
-      preHandler: app.requireUser,
-      schema: {
-        tags: ['auth'],
-        summary: 'End one of my sessions',
-        security: securedBy(),
-        params: Type.Object({ session_id: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$' }) }),
-        response: {
-          200: Type.Ref('MessageResponse'),
-          303: Type.Null({ description: 'Browser: back to My sessions (or to the login page for the current one)' }),
-          404: errorRef('No such session of yours'),
-          ...COMMON_ERRORS,
-        },
-      },
-    },
+    { ...own, config: { api: '/api/sessions/:session_id/end' }, schema: EndMySessionSchema },
     async (request, reply) => {
       const current = request.params.session_id === request.user.sessionId;
       if (needsConfirmation(request)) {
@@ -103,89 +51,43 @@ export function registerAccountRoutes(app: FastifyInstance, config: FastifyConte
       }
       await app.auth.endOwnSession(request.user.empNo, request.params.session_id);
       const message = { message: 'Session ended' };
-      if (request.params.session_id === request.user.sessionId) return leave(reply, request, 'logged-out', message);
+      if (current) return leave(reply, request, 'logged-out', message);
       if (wantsHtml(request)) return reply.redirect('/auth/sessions?ended=1', 303);
       return message;
     },
   );
 
-  typed.post(
-    '/sessions/end-all',
-    {
-      config,
-      preHandler: app.requireUser,
-      schema: {
-        tags: ['auth'],
-        summary: 'End all my sessions, this one included',
-        security: securedBy(),
-        response: {
-          200: Type.Object({ message: Type.String(), ended: Type.Integer() }),
-          303: Type.Null({ description: 'Browser: to the login page' }),
-          ...COMMON_ERRORS,
-        },
-      },
-    },
-    async (request, reply) => {
-      if (needsConfirmation(request)) {
-        return askToConfirm(request, reply, {
-          question: 'End all your sessions?',
-          consequence: 'You are logged out everywhere, here included, and every access token of yours stops working.',
-          confirmLabel: 'End all my sessions',
-          cancelUrl: '/auth/sessions',
-        });
+  app.post('/sessions/end-all', { ...own, config: { api: '/api/sessions/end-all' }, schema: EndAllMySessionsSchema }, async (request, reply) => {
+    if (needsConfirmation(request)) {
+      return askToConfirm(request, reply, {
+        question: 'End all your sessions?',
+        consequence: 'You are logged out everywhere, here included, and every access token of yours stops working.',
+        confirmLabel: 'End all my sessions',
+        cancelUrl: '/auth/sessions',
+      });
+    }
+    const ended = await app.auth.endAllSessions(request.user.empNo);
+    request.log.info({ sessionsEnded: ended }, 'ended all own sessions');
+    return leave(reply, request, 'logged-out', { message: 'All your sessions have ended', ended });
+  });
+
+  app.get('/password', { ...own, config: { api: '/api/password' }, schema: { hide: true } }, async (request, reply) => {
+    if (wantsHtml(request)) return reply.page('password.njk', {});
+    return { change: 'POST current_password and new_password (10 to 64 characters, at most 72 bytes)' };
+  });
+
+  app.post('/password', { ...own, config: { api: '/api/password' }, schema: ChangePasswordSchema }, async (request, reply) => {
+    const { current_password: current, new_password: next } = request.body;
+    try {
+      const ended = await app.auth.changePassword(request.user.empNo, current, next, loginClient(request));
+      return leave(reply, request, 'password-changed', { message: 'Password changed. Please log in again', ended });
+    } catch (error) {
+      if (isAppError(error, 422) && error.errors && wantsHtml(request)) {
+        return reply.code(422).page('password.njk', { errors: error.errors, failed: true });
       }
-      const ended = await app.auth.endAllSessions(request.user.empNo);
-      request.log.info({ sessionsEnded: ended }, 'ended all own sessions');
-      return leave(reply, request, 'logged-out', { message: 'All your sessions have ended', ended });
-    },
-  );
+      throw error;
+    }
+  });
+};
 
-  typed.get(
-    '/password',
-    { config, preHandler: app.requireUser, schema: { hide: true } },
-    async (request, reply) => {
-      if (wantsHtml(request)) return reply.page('password.njk', {});
-      return { change: 'POST current_password and new_password (10 to 64 characters, at most 72 bytes)' };
-    },
-  );
-
-  typed.post(
-    '/password',
-    {
-      config,
-      preHandler: app.requireUser,
-      schema: {
-        tags: ['auth'],
-        summary: 'Change my password',
-        description: 'Checks the current password, stores the new one, and ends every session of yours, this one included.',
-        security: securedBy(),
-        consumes: ['application/x-www-form-urlencoded'],
-        body: Type.Object({
-          current_password: Type.String({ minLength: 1, maxLength: 1024 }),
-          new_password: Type.String({ maxLength: 1024 }),
-        }),
-        response: {
-          200: Type.Object({ message: Type.String(), ended: Type.Integer() }),
-          303: Type.Null({ description: 'Browser: to the login page' }),
-          422: errorRef('The current password is wrong, or the new one does not fit the rules'),
-          429: errorRef('Too many wrong current passwords: see Retry-After'),
-          ...COMMON_ERRORS,
-        },
-      },
-    },
-    async (request, reply) => {
-      const { current_password: current, new_password: next } = request.body;
-      try {
-        const ended = await app.auth.changePassword(request.user.empNo, current, next, loginClient(request));
-        return leave(reply, request, 'password-changed', { message: 'Password changed. Please log in again', ended });
-      } catch (error) {
-        const errors = (error as { statusCode?: number; errors?: unknown }).statusCode === 422 ? (error as { errors?: unknown }).errors : undefined;
-        if (errors && wantsHtml(request)) return reply.code(422).page('password.njk', { errors, failed: true });
-        throw error;
-      }
-    },
-  );
-}
-
-const accountRoutes: FastifyPluginAsyncTypebox = async (app) => registerAccountRoutes(app);
 export default accountRoutes;

@@ -1,0 +1,27 @@
+/** Where a login (or a password change, which counts against the same throttle) comes from. */
+import type { FastifyRequest } from 'fastify';
+import type { LoginClient } from '../auth/auth-service.js';
+import { clientLabel } from './client-label.js';
+import { wantsHtml } from './negotiation.js';
+
+/** The client address (as the trusted proxy settings resolve it) and a label for "My sessions". */
+export function loginClient(request: FastifyRequest): LoginClient {
+  return { address: request.ip, label: clientLabel(request.headers['user-agent'], loginChannel(request)) };
+}
+
+/**
+ * How a login was made, for "My sessions": the login page, Swagger UI (its calls come from /docs,
+ * and the Referrer-Policy sends same-origin referers), or nothing to add (a program).
+ */
+function loginChannel(request: FastifyRequest): string | undefined {
+  if (request.url.startsWith('/auth/password')) return undefined;
+  const referer = request.headers.referer;
+  let from: string | undefined;
+  try {
+    from = referer ? new URL(referer).pathname : undefined;
+  } catch {
+    from = undefined;
+  }
+  if (from?.startsWith('/docs')) return 'Swagger UI';
+  return wantsHtml(request) ? 'login page' : undefined;
+}

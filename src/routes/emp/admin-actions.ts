@@ -1,0 +1,93 @@
+/**
+ * /emp: what an administrator does to another person's access: their scopes, their sessions, and
+ * whether they may log in at all. Each answers a page (or a redirect to one) to a browser and JSON to
+ * a program, and JSON only under /api/emp (`config.api`). Permissions are preHandlers, so they run
+ * before anything is read or written; the "may manage" rule itself is the services'.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { getEmployee } from '../../employees/employee-service.js';
+import { changeEmployeeScopes, getEmployeeScopes } from '../../employees/scope-service.js';
+import { splitScopeNames } from '../../employees/scope-names.js';
+import { manageRefusal } from '../../employees/management.js';
+import { wantsHtml } from '../../http/negotiation.js';
+import { sessionJson } from '../../http/session-json.js';
+import { askToConfirm, needsConfirmation } from '../../pages/confirm.js';
+import {
+  AccountStateSchema,
+  ChangeScopesSchema,
+  EmployeeSessionsSchema,
+  EndEmployeeSessionsSchema,
+  ScopesSchema,
+  targetOf,
+} from '../schemas/employees.js';
+
+const adminActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const config = { api: true } as const;
+  const reader = { config, preHandler: app.requireScopes('admin:read') };
+  const writer = { config, preHandler: app.requireScopes('admin:write') };
+  const backToRecord = (empNo: number, saved: string) => `/emp/admin-get-update/${empNo}?saved=${saved}`;
+
+  app.get('/scopes/:emp_no', { ...reader, schema: ScopesSchema }, async (request, reply) => {
+    const empNo = targetOf(request.params);
+    const scopes = await getEmployeeScopes(app.db, empNo);
+    // A browser sees them where they are shown and changed: on the employee's page.
+    if (wantsHtml(request)) return reply.redirect(`/emp/admin-get-update/${empNo}#access-heading`, 303);
+    return { emp_no: empNo, scopes };
+  });
+
+  app.post('/scopes/:emp_no', { ...writer, schema: ChangeScopesSchema }, async (request, reply) => {
+    const requested = splitScopeNames(request.body.scopes);
+    const empNo = targetOf(request.params);
+    const now = await changeEmployeeScopes(app.db, request.user, empNo, requested);
+    request.log.info({ target: empNo, scopes: now }, 'changed scopes');
+    if (wantsHtml(request)) return reply.redirect(backToRecord(empNo, 'scopes'), 303);
+    return { emp_no: empNo, scopes: now };
+  });
+
+  app.get('/sessions/:emp_no', { ...reader, schema: EmployeeSessionsSchema }, async (request, reply) => {
+    const empNo = targetOf(request.params);
+    const employee = await getEmployee(app.db, empNo);
+    const sessions = (await app.auth.listSessions(empNo)).map((session) => sessionJson(session, request.user));
+    if (wantsHtml(request)) {
+      const refusal = await manageRefusal(app.db, request.user, empNo);
+      return reply.page('employee-sessions.njk', { employee, sessions, manageRefusal: refusal });
+    }
+    return { emp_no: empNo, sessions };
+  });
+
+  app.post('/sessions/:emp_no/end-all', { ...writer, schema: EndEmployeeSessionsSchema }, async (request, reply) => {
+    const empNo = targetOf(request.params);
+    if (needsConfirmation(request)) {
+      const employee = await getEmployee(app.db, empNo);
+      return askToConfirm(request, reply, {
+        question: `End all sessions of ${employee.first_name} ${employee.last_name}?`,
+        consequence: 'They are logged out everywhere at once, and every access token of theirs stops working. They can log in again.',
+        confirmLabel: 'End all their sessions',
+        cancelUrl: `/emp/admin-get-update/${employee.emp_no}`,
+      });
+    }
+    const ended = await app.auth.endSessionsOf(request.user, empNo);
+    if (wantsHtml(request)) return reply.redirect(backToRecord(empNo, 'sessions'), 303);
+    return { emp_no: empNo, ended };
+  });
+
+  app.post('/account/:emp_no', { ...writer, schema: AccountStateSchema }, async (request, reply) => {
+    const { disabled } = request.body;
+    const empNo = targetOf(request.params);
+    if (disabled && needsConfirmation(request)) {
+      const employee = await getEmployee(app.db, empNo);
+      return askToConfirm(request, reply, {
+        question: `Disable the login of ${employee.first_name} ${employee.last_name}?`,
+        consequence: 'They cannot log in until it is enabled again, and every session and token of theirs ends now.',
+        confirmLabel: 'Disable login',
+        cancelUrl: `/emp/admin-get-update/${employee.emp_no}`,
+        fields: { disabled: 'true' },
+      });
+    }
+    const ended = await app.auth.setDisabled(request.user, empNo, disabled);
+    if (wantsHtml(request)) return reply.redirect(backToRecord(empNo, 'account'), 303);
+    return { emp_no: empNo, disabled, sessions_ended: ended };
+  });
+};
+
+export default adminActionRoutes;
