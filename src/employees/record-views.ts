@@ -71,3 +71,16 @@ export async function getMaintenanceRecord(
     scopeDescriptions: SCOPE_DESCRIPTIONS,
   };
 }
+
+/**
+ * The page of an employee's sessions: the employee (404 when there is none) and, asked of the
+ * may-manage rule, why the actor may not end them, if they may not.
+ */
+export async function getManagedEmployee(
+  db: Kysely<Database>,
+  actor: ScopedPerson,
+  empNo: number,
+): Promise<{ employee: Employee; manageRefusal: ManageRefusal | undefined }> {
+  const employee = await getEmployee(db, empNo);
+  return { employee, manageRefusal: await manageRefusal(db, actor, empNo) };
+}

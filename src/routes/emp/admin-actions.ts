@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getEmployee } from '../../employees/employee-service.js';
 import { changeEmployeeScopes, getEmployeeScopes } from '../../employees/scope-service.js';
 import { splitScopeNames } from '../../employees/scope-names.js';
-import { manageRefusal } from '../../employees/management.js';
+import { getManagedEmployee } from '../../employees/record-views.js';
 import { wantsHtml } from '../../http/negotiation.js';
 import { sessionJson } from '../../http/session-json.js';
 import { askToConfirm, needsConfirmation } from '../../pages/confirm.js';
@@ -46,12 +46,14 @@ const adminActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/sessions/:emp_no', { ...reader, schema: EmployeeSessionsSchema }, async (request, reply) => {
     const empNo = targetOf(request.params);
-    const employee = await getEmployee(app.db, empNo);
-    const sessions = (await app.auth.listSessions(empNo)).map((session) => sessionJson(session, request.user));
+    const listed = async () => (await app.auth.listSessions(empNo)).map((session) => sessionJson(session, request.user));
+    // The employee first: an unknown number is a 404, not an empty list.
     if (wantsHtml(request)) {
-      const refusal = await manageRefusal(app.db, request.user, empNo);
-      return reply.page('employee-sessions.njk', { employee, sessions, manageRefusal: refusal });
+      const { employee, manageRefusal } = await getManagedEmployee(app.db, request.user, empNo);
+      return reply.page('employee-sessions.njk', { employee, sessions: await listed(), manageRefusal });
     }
+    await getEmployee(app.db, empNo);
+    const sessions = await listed();
     return { emp_no: empNo, sessions };
   });
 
