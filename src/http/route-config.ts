@@ -49,11 +49,11 @@ export default fp(
   async (app: FastifyInstance) => {
     app.addHook('onRoute', (route: RouteOptions) => {
       const api = route.config?.api;
-      if (api === undefined) return;
-      const url = apiAliasPath(route.url, api);
+      // Fastify adds a HEAD route for each GET, the twin's too: its own HEAD is not copied.
+      if (api === undefined || route.method === 'HEAD') return;
       const { api: _api, ...config } = route.config ?? {};
-      // HEAD is added by Fastify for each GET, the alias's too.
-      if (route.method === 'HEAD' || (Array.isArray(route.method) && route.method.length === 1 && route.method[0] === 'HEAD')) return;
+      const url = apiAliasPath(route.url, api);
+      // Without `api`, the twin does not come back through this hook for a twin of its own.
       app.route({ ...route, url, config: { ...config, format: 'json', aliasOf: route.url } });
     });
   },

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { prefersJson, wantsHtml } from '../http/negotiation.js';
 import { isAppError } from '../http/errors.js';
 import { loginClient } from '../http/login-client.js';
-import { ALREADY_LOGGED_IN, showLoginPage } from '../http/login-page.js';
+import { ALREADY_LOGGED_IN, showLoginPage } from '../pages/login-page.js';
 import { AppError } from '../errors.js';
 import { bearerToken } from '../auth/plugin.js';
 import { getSignedInEmployee } from '../employees/record-views.js';

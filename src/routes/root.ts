@@ -1,7 +1,7 @@
 /** /: the login page (the same as /auth/login), and the probes a load balancer or orchestrator asks. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { checkReadiness } from '../http/readiness.js';
-import { showLoginPage } from '../http/login-page.js';
+import { showLoginPage } from '../pages/login-page.js';
 import { LoginPageSchema } from './schemas/auth.js';
 import { HealthSchema, ReadinessSchema } from './schemas/operations.js';
 

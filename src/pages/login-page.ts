@@ -4,8 +4,8 @@
  * saying why they are here.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { wantsHtml } from './negotiation.js';
-import { safeNextPath, takeLoginNotice } from '../pages/notices.js';
+import { wantsHtml } from '../http/negotiation.js';
+import { safeNextPath, takeLoginNotice } from './notices.js';
 
 export const ALREADY_LOGGED_IN = 'Already logged in';
 
