@@ -22,7 +22,7 @@ import { AppError, INVALID_CREDENTIALS, notFound, validationFailed } from '../er
 import { hashPassword, isLegacyHash, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from './passwords.js';
 import { disableLogin, replacePassword } from './account-actions.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
-import { narrowScopes } from './scopes.js';
+import { narrowScopes } from '../identity/scopes.js';
 import { assertMayManage } from '../employees/management.js';
 import type { CountedAttempt, LoginThrottle } from './throttle.js';
 import { isDatabaseOutage } from '../database/errors.js';

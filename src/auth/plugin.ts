@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AuthService, type Principal } from './auth-service.js';
 import { AccessTokens, InvalidTokenError } from './tokens.js';
-import { hasScopes, type ScopeName } from './scopes.js';
+import { hasScopes, type ScopeName } from '../identity/scopes.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 import { forbidden, invalidToken, notAuthenticated, sessionEnded } from '../errors.js';
 

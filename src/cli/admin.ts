@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../database/open.js';
-import { isScopeName, SCOPE_NAMES, splitScopeNames, type ScopeName } from '../employees/scope-names.js';
+import { isScopeName, SCOPE_NAMES, splitScopeNames, type ScopeName } from '../identity/scopes.js';
 import { findScopes, grantScopes, revokeScopes, setScopes } from '../employees/scope-repository.js';
 import { SessionStoreUnavailableError } from '../sessions/store.js';
 import {

@@ -7,7 +7,7 @@ import { hash as argon2Hash, type Algorithm } from '@node-rs/argon2';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import type { Kysely } from 'kysely';
 import { insertEmployees, normaliseEmail } from '../employees/employee-repository.js';
-import type { ScopeName } from '../employees/scope-names.js';
+import type { ScopeName } from '../identity/scopes.js';
 import { grantScopesInBulk } from '../employees/scope-repository.js';
 import { isUniqueViolation } from './dialects.js';
 import { insertHistory, insertMissingDepartments } from '../employees/history-repository.js';

@@ -22,7 +22,7 @@ import {
   type EmployeeDetails,
 } from './employee-repository.js';
 import { grantScopes } from './scope-repository.js';
-import type { ScopeName } from './scope-names.js';
+import type { ScopeName } from '../identity/scopes.js';
 import {
   validateEmployeeUpdate,
   validateEmpNo,
@@ -33,7 +33,7 @@ import {
   type FormInput,
 } from './validation.js';
 import { assertMayManage } from './management.js';
-import type { ScopedPerson } from '../auth/scopes.js';
+import type { ScopedPerson } from '../identity/management.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 /** The most rows one search returns: the original returned all matches, 300,000 for `%`/`%` (bug 17). */

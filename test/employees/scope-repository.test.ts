@@ -4,7 +4,7 @@ import type { NewEmployeeRow } from '../../src/database/schema.js';
 import { SEED_EMPLOYEES, SEED_SCOPES } from '../../src/database/seed.js';
 import { insertEmployees } from '../../src/employees/employee-repository.js';
 import { findScopes, grantScopes, revokeScopes, setScopes } from '../../src/employees/scope-repository.js';
-import { SCOPE_NAMES } from '../../src/employees/scope-names.js';
+import { SCOPE_NAMES } from '../../src/identity/scopes.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 
 /** Employees with no seed scopes of interest, so each test owns one. */

@@ -14,7 +14,7 @@
  * computes one of each per load and every employee shares it (see `SampleDataOptions.passwords`).
  */
 import type { Insertable } from 'kysely';
-import type { ScopeName } from '../../employees/scope-names.js';
+import type { ScopeName } from '../../identity/scopes.js';
 import type {
   DepartmentsTable,
   DeptEmpTable,
