@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../database/open.js';
+import { seedIfEmpty } from '../sample-data/seed.js';
 import { isScopeName, SCOPE_NAMES, splitScopeNames, type ScopeName } from '../identity/scopes.js';
 import { findScopes, grantScopes, revokeScopes, setScopes } from '../employees/scope-repository.js';
 import { SessionStoreUnavailableError } from '../sessions/store.js';
@@ -520,7 +521,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (needs.config) io.config = config;
     if (needs.db) {
       try {
-        const database = await openDatabase(config.DATABASE_URL, { dataDir: config.DATA_DIR, seed: config.SEED_SAMPLE_DATA });
+        const database = await openDatabase(config.DATABASE_URL, { dataDir: config.DATA_DIR, seed: config.SEED_SAMPLE_DATA ? seedIfEmpty : undefined });
         closers.push(() => database.close());
         io.db = database.db;
       } catch (error) {

@@ -21,7 +21,7 @@ import type { FastifyInstance } from 'fastify';
 import { runAdmin } from '../../src/cli/admin.js';
 import { openSessions, SESSIONS_SQLITE_FILE, type OpenedSessions } from '../../src/cli/resources.js';
 import { pipedSecretInput } from '../../src/cli/secret-input.js';
-import { SEED_EMPLOYEES } from '../../src/database/seed.js';
+import { SEED_EMPLOYEES } from '../../src/sample-data/seed.js';
 import { findPasswordHash, setAccountDisabled, updatePasswordHash } from '../../src/employees/employee-repository.js';
 import { verifyPassword } from '../../src/auth/passwords.js';
 import { Readable } from 'node:stream';

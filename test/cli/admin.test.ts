@@ -387,7 +387,7 @@ describe('the admin script run by node, with a password piped on stdin', () => {
       stdout: 'Set the password of behai_nguyen@hotmail.com (500222). Ended 2 sessions and their tokens.\n',
       stderr: '',
     });
-    const database = await openDatabase(databaseUrl, { dataDir, seed: false });
+    const database = await openDatabase(databaseUrl, { dataDir });
     try {
       const employee = await findEmployeeByEmail(database.db, 'behai_nguyen@hotmail.com');
       assert.equal(await verifyPassword(employee?.password ?? '', 'piped-password-1'), true);

@@ -9,11 +9,11 @@ import type { Kysely } from 'kysely';
 import { insertEmployees, normaliseEmail } from '../employees/employee-repository.js';
 import type { ScopeName } from '../identity/scopes.js';
 import { grantScopesInBulk } from '../employees/scope-repository.js';
-import { isUniqueViolation } from './dialects.js';
+import { isUniqueViolation } from '../database/dialects.js';
 import { insertHistory, insertMissingDepartments } from '../employees/history-repository.js';
-import { DEPARTMENTS } from './departments.js';
+import { DEPARTMENTS } from '../database/departments.js';
 import { seedHistory } from './seed-history.js';
-import type { Database, EmployeeRow, NewEmployeeRow } from './schema.js';
+import type { Database, EmployeeRow, NewEmployeeRow } from '../database/schema.js';
 
 export const SEED_PASSWORD = 'password';
 
