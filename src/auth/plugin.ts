@@ -59,7 +59,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export default fp<AuthPluginOptions>(
   async (app, options) => {
     const tokens = new AccessTokens(options.secretKey, options.accessTokenTtlSeconds);
-    const throttle = new LoginThrottle(app.sessionStore, options.throttle, () => {
+    const throttle = new LoginThrottle(app.counterStore, options.throttle, () => {
       app.log.warn('login throttled');
       app.metrics?.loginThrottled.inc();
     });
