@@ -5,7 +5,7 @@
 import { createEmployee } from '../employees/employee-service.js';
 import { findEmployeeNumberByEmail, isAccountDisabled, normaliseEmail, setAccountDisabled } from '../employees/employee-repository.js';
 import { validateNewEmployee } from '../employees/validation.js';
-import { AppError, type FieldError } from '../errors.js';
+import { isAppError, type FieldError } from '../errors.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import { disableLogin, replacePassword, SessionsNotEndedError } from '../identity/account-actions.js';
 import { accountRecords } from '../employees/account-records.js';
@@ -67,7 +67,7 @@ export async function runEmployeesCommand(command: EmployeesCommand, io: AdminIo
     return EXIT.OK;
   } catch (error) {
     // A create that raced this one to the email, or a rule the checks above did not reach.
-    if (error instanceof AppError && error.errors) return refuse(io.stderr, error.errors);
+    if (isAppError(error) && error.errors) return refuse(io.stderr, error.errors);
     throw error;
   }
 }
