@@ -121,7 +121,7 @@ export const LEGACY_BCRYPT_EMAILS: readonly string[] = SEED_EMPLOYEES.filter((em
 /** What everyone the original did not list could do (its `'*'` entry). */
 const DEFAULT_SEED_SCOPES: readonly ScopeName[] = ['user:read'];
 
-/** The original's hard-coded MOCK_USER_SCOPES (behaviour notes §5.3), now rows of employee_scopes. */
+/** The original's hard-coded MOCK_USER_SCOPES, now rows of employee_scopes. */
 const LISTED_SEED_SCOPES: Readonly<Record<string, readonly ScopeName[]>> = {
   'moss.shanbhogue.10045@gmail.com': [],
   'behai_nguyen@hotmail.com': ['user:read', 'user:write'],
