@@ -19,7 +19,7 @@ import type { EmployeeRow } from '../database/schema.js';
 import { findScopes } from '../employees/scope-repository.js';
 import { SessionsEndedError, type Session, type SessionManager } from '../sessions/session-manager.js';
 import { AppError, INVALID_CREDENTIALS, notFound, validationFailed } from '../errors.js';
-import { hashPassword, isLegacyHash, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from './passwords.js';
+import { hashPassword, isLegacyHash, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from '../identity/passwords.js';
 import { disableLogin, replacePassword } from '../identity/account-actions.js';
 import { accountRecords } from '../employees/account-records.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';

@@ -5,7 +5,7 @@
  * hash: every result is an `Employee`.
  */
 import type { Kysely } from 'kysely';
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword } from '../identity/passwords.js';
 import { escapeLikeLiteral, isTransactionConflict, isUniqueViolation } from '../database/dialects.js';
 import type { Database } from '../database/schema.js';
 import { inTransaction } from '../database/transaction.js';

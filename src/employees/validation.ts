@@ -14,7 +14,7 @@
  * (updates), then the hire date against the birth date. That is the original's order (WTForms lists
  * a subclass's fields after its base class's), so the same blank form gives the same list.
  */
-import { MAX_PASSWORD_BYTES } from '../auth/passwords.js';
+import { MAX_PASSWORD_BYTES } from '../identity/passwords.js';
 import type { FieldError } from '../errors.js';
 import { EMP_NO_MESSAGE, parseEmpNo } from './employee-number.js';
 import { normaliseEmail } from './employee-repository.js';

@@ -7,7 +7,7 @@
  * hands its writers in as `AccountRecords` (employees/account-records.ts), so this rule stays below
  * both the auth and the employees rooms.
  */
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword } from './passwords.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 
 /** Where an account's password hash and disabled flag are written; each answers false when there is no such employee. */

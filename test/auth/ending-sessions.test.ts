@@ -23,7 +23,7 @@ import { openSessions, SESSIONS_SQLITE_FILE, type OpenedSessions } from '../../s
 import { pipedSecretInput } from '../../src/cli/secret-input.js';
 import { SEED_EMPLOYEES } from '../../src/sample-data/seed.js';
 import { findPasswordHash, setAccountDisabled, updatePasswordHash } from '../../src/employees/employee-repository.js';
-import { verifyPassword } from '../../src/auth/passwords.js';
+import { verifyPassword } from '../../src/identity/passwords.js';
 import { Readable } from 'node:stream';
 import { API, FORM, form, login, STORE_KINDS, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { serviceGate } from '../helpers/services.js';

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { planAdmin, runAdmin } from '../../src/cli/admin.js';
 import { openSessions } from '../../src/cli/resources.js';
 import { loadConfig } from '../../src/config.js';
-import { verifyPassword } from '../../src/auth/passwords.js';
+import { verifyPassword } from '../../src/identity/passwords.js';
 import { openDatabase } from '../../src/database/open.js';
 import { findEmployeeByEmail } from '../../src/employees/employee-repository.js';
 import { findScopes } from '../../src/employees/scope-repository.js';

@@ -141,7 +141,7 @@ describe('C. authentication', await serviceGate('redis'), () => {
     for (const [name, value] of Object.entries(medians)) {
       assert.ok(Math.abs(value - overall) / overall < 0.25, `${name}: median ${value.toFixed(1)} ms against ${overall.toFixed(1)} ms overall (${JSON.stringify(medians)})`);
     }
-    // [GB] The dummy hashes have the real ones' algorithm and cost (src/auth/passwords.ts): every
+    // [GB] The dummy hashes have the real ones' algorithm and cost (src/identity/passwords.ts): every
     // argon2id hash uses the library defaults and every bcrypt hash cost 10.
     const hashes = (await app.db.selectFrom('employees').select('password').execute()).map((row) => row.password);
     for (const hash of hashes) assert.match(hash, /^(\$argon2id\$v=19\$m=19456,t=2,p=1\$|\$2[aby]\$10\$)/);
