@@ -124,7 +124,7 @@ describe('C. authentication', await serviceGate('redis'), () => {
     for (const name of Object.keys(cases)) for (let i = 0; i < 3; i++) await timed(name); // warm-up
     // Interleaved rounds: each case once per round, in a shuffled order, so that load on a shared
     // CI machine hits every case alike. One after another, not side by side: password checks queue
-    // for one hashing core (src/auth/passwords.ts), so side by side a case's time would be its place
+    // for one hashing core (src/identity/passwords.ts), so side by side a case's time would be its place
     // in the queue rather than its own. A uniform shuffle (Fisher–Yates), for the same reason.
     for (let round = 0; round < 40; round++) {
       const order = Object.keys(cases);

@@ -24,7 +24,7 @@ import { Client as PgClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DatabaseTarget } from '../../database/connection.js';
 import type { LoadProgress } from './progress.js';
-import { refillEmployeeNamesSql } from '../name-index.js';
+import { refillEmployeeNamesSql } from '../../database/name-index.js';
 
 export type RowValue = string | number | null;
 export type Row = Readonly<Record<string, RowValue>>;
