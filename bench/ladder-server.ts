@@ -32,6 +32,7 @@ import { escapeStrayPercents } from '../src/http/lenient-url.js';
 import { loggerOptions, requestIdHeader, requestIdOf, RequestLogController } from '../src/observability/logging.js';
 import adminRoutes from '../src/routes/admin.js';
 import { EmployeeJson, ErrorResponse, MessageResponse, SessionJson } from '../src/http/schemas.js';
+import { seedIfEmpty } from '../src/sample-data/seed.js';
 
 export const LADDER_LEVELS: Record<number, string> = {
   1: 'sessions + auth plugins (cookie → requireScopes)',
@@ -60,7 +61,7 @@ export async function buildLadder(level: number, env: NodeJS.ProcessEnv): Promis
   if (level >= 4) await app.register(requestIdHeader);
   if (level >= 2) await app.register(accepts);
   if (level >= 4) registerErrorHandling(app);
-  await app.register(database, { databaseUrl: undefined, dataDir: env.DATA_DIR!, seed: true });
+  await app.register(database, { databaseUrl: undefined, dataDir: env.DATA_DIR!, seed: seedIfEmpty });
   const store = new RedisSessionStore({ url: env.REDIS_URL!, keyPrefix: env.SESSION_KEY_PREFIX || 'starsessions.' });
   await app.register(sessions, { store, idleTimeoutSeconds: 1800, absoluteTimeoutSeconds: 28_800, cookieSecure: false });
   if (level >= 4) await app.register(metrics, { sessionStore: app.sessionStore, token: undefined, port: undefined, host: '127.0.0.1' });

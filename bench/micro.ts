@@ -19,6 +19,7 @@ import { jwtVerify, SignJWT } from 'jose';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
 import { openDatabase } from '../src/database/open.js';
+import { seedIfEmpty } from '../src/sample-data/seed.js';
 import { findEmployeeByNumber, PUBLIC_EMPLOYEE_COLUMNS } from '../src/employees/employee-repository.js';
 import { AccessTokens } from '../src/auth/tokens.js';
 import { decodeSessionRecord } from '../src/sessions/record-codec.js';
@@ -51,7 +52,7 @@ function fakeResponse(): ServerResponse {
 const work = mkdtempSync(join(tmpdir(), 'ep-micro-'));
 try {
   // --- The employee row of /admin/me: Kysely on better-sqlite3 as the app runs it, and cached statements.
-  const db = await openDatabase(undefined, { dataDir: work, seed: true });
+  const db = await openDatabase(undefined, { dataDir: work, seed: seedIfEmpty });
   await time('findEmployeeByNumber via Kysely (as the app: compile + prepare each call)', () => findEmployeeByNumber(db.db, 10198));
   const raw = new SqliteDatabase(join(work, 'employees.sqlite'));
   const text = `select ${PUBLIC_EMPLOYEE_COLUMNS.map((c) => `"${c}"`).join(', ')} from "employees" where "emp_no" = ?`;

@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { SEED_PASSWORD } from '../src/database/seed.js';
+import { SEED_PASSWORD } from '../src/sample-data/seed.js';
 import { login, prepareEntry, startApp } from './lib/app.js';
 import { runLoad } from './lib/load.js';
 import { exitOf, freePort, startProcess, treeCpuSeconds } from './lib/processes.js';

@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Request } from 'autocannon';
 import { createDatabase } from '../src/database/connection.js';
-import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_PASSWORD } from '../src/database/seed.js';
+import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_PASSWORD } from '../src/sample-data/seed.js';
 import { login, prepareEntry, startApp, type AppEntry, type Login, type RunningApp } from './lib/app.js';
 import { fullSizeDataset, installDataset, loaderAvailable, type Dataset } from './lib/dataset.js';
 import { serverDatabase, type ServerDatabase, type ServerEngine } from './lib/engines.js';

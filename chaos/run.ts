@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareEntry } from '../bench/lib/app.js';
-import { SEED_PASSWORD } from '../src/database/seed.js';
+import { SEED_PASSWORD } from '../src/sample-data/seed.js';
 import { Cleanup } from './lib/cleanup.js';
 import { chaosPeople } from './lib/people.js';
 import { reasons, scenarioTable, summaryTable } from './lib/report.js';

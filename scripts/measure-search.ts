@@ -12,8 +12,8 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/database/connection.js';
-import { Random } from '../src/database/full-size/random.js';
-import { FIRST_NAMES, LAST_NAMES } from '../src/database/full-size/names.js';
+import { Random } from '../src/sample-data/full-size/random.js';
+import { FIRST_NAMES, LAST_NAMES } from '../src/sample-data/full-size/names.js';
 import { findEmployeeByEmail } from '../src/employees/employee-repository.js';
 import { searchEmployees, type SearchRequest } from '../src/employees/employee-service.js';
 

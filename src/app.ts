@@ -16,6 +16,7 @@ import { registerErrorHandling } from './http/errors.js';
 import { SCHEMA_FORMATS } from './http/schemas.js';
 import openapi from './http/openapi.js';
 import database from './database/plugin.js';
+import { seedIfEmpty } from './sample-data/seed.js';
 import sessions from './sessions/plugin.js';
 import { openSessionStore, SESSIONS_SQLITE_FILE } from './sessions/open-store.js';
 import auth from './auth/plugin.js';
@@ -74,7 +75,7 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
   await app.register(database, {
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
-    seed: config.SEED_SAMPLE_DATA,
+    seed: config.SEED_SAMPLE_DATA ? seedIfEmpty : undefined,
     prepare: options.prepareDatabase ?? true,
   });
   await app.register(sessions, {

@@ -26,6 +26,14 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * The one way to recognise an expected failure, optionally of one status (422: a form to show
+ * again with its field errors). Anything else, a driver's error or a bug, is not one.
+ */
+export function isAppError(error: unknown, statusCode?: number): error is AppError {
+  return error instanceof AppError && (statusCode === undefined || error.statusCode === statusCode);
+}
+
 export const NOT_AUTHENTICATED = 'Not authenticated';
 export const INVALID_CREDENTIALS = 'Incorrect username or password';
 export const NOT_ENOUGH_PERMISSIONS = 'Not enough permissions';

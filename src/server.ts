@@ -10,6 +10,7 @@ import { isPrimary, superviseWorkers, workerCount } from './cluster.js';
 import { createDatabase } from './database/connection.js';
 import { isDatabaseOutage } from './database/errors.js';
 import { prepareDatabase } from './database/open.js';
+import { seedIfEmpty } from './sample-data/seed.js';
 import { retryWhileUnavailable } from './database/readiness.js';
 import { ConfigError, loadConfig, type ResolvedConfig } from './config.js';
 import { resolveSecretKey } from './secret-key.js';
@@ -62,7 +63,7 @@ async function startPrimary(config: ResolvedConfig, workers: number): Promise<vo
     dataDir: config.DATA_DIR,
     onConnectionError: (error) => log.warn({ err: error }, 'database connection lost'),
   });
-  const migrate = () => prepareDatabase(handle.db, { seed: config.SEED_SAMPLE_DATA });
+  const migrate = () => prepareDatabase(handle.db, { seed: config.SEED_SAMPLE_DATA ? seedIfEmpty : undefined });
   try {
     await migrate();
     await handle.db.destroy();

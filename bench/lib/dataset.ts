@@ -25,7 +25,7 @@ export interface Dataset {
 
 const LOADER = 'src/cli/db-load.ts';
 /** Everything whose change can change the loaded file. */
-const KEY_SOURCES = ['src/database/full-size', 'src/database/migrations', 'src/database/seed.ts', 'src/database/schema.ts', 'src/database/dialects.ts', LOADER];
+const KEY_SOURCES = ['src/sample-data/full-size', 'src/database/migrations', 'src/sample-data/seed.ts', 'src/database/schema.ts', 'src/database/dialects.ts', LOADER];
 
 function filesUnder(root: string, path: string): string[] {
   const full = join(root, path);

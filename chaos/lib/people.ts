@@ -1,5 +1,5 @@
 /** Who the chaos clients are: sample employees, each client a different one, so a wrong identity shows. */
-import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_SCOPES } from '../../src/database/seed.js';
+import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_SCOPES } from '../../src/sample-data/seed.js';
 import type { Person } from './http.js';
 
 /**

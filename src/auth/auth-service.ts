@@ -19,10 +19,11 @@ import type { EmployeeRow } from '../database/schema.js';
 import { findScopes } from '../employees/scope-repository.js';
 import { SessionsEndedError, type Session, type SessionManager } from '../sessions/session-manager.js';
 import { AppError, INVALID_CREDENTIALS, notFound, validationFailed } from '../errors.js';
-import { hashPassword, isLegacyHash, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from './passwords.js';
-import { disableLogin, replacePassword } from './account-actions.js';
+import { hashPassword, isLegacyHash, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from '../identity/passwords.js';
+import { disableLogin, replacePassword } from '../identity/account-actions.js';
+import { accountRecords } from '../employees/account-records.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
-import { narrowScopes } from './scopes.js';
+import { narrowScopes } from '../identity/scopes.js';
 import { assertMayManage } from '../employees/management.js';
 import type { CountedAttempt, LoginThrottle } from './throttle.js';
 import { isDatabaseOutage } from '../database/errors.js';
@@ -248,7 +249,7 @@ export class AuthService {
     await this.throttle.succeeded(employee.email, client.address, empNo);
     const checked = validateNewPassword(newPassword, 'new_password');
     if (!checked.ok) throw validationFailed(checked.errors);
-    const ended = await replacePassword(this.db, this.sessions, empNo, checked.value);
+    const ended = await replacePassword(accountRecords(this.db), this.sessions, empNo, checked.value);
     this.log.info({ empNo, sessionsEnded: ended }, 'password changed');
     return ended;
   }
@@ -261,7 +262,7 @@ export class AuthService {
   async setDisabled(actor: Principal, empNo: number, disabled: boolean): Promise<number> {
     await assertMayManage(this.db, actor, empNo);
     let ended = 0;
-    if (disabled) ended = await disableLogin(this.db, this.sessions, empNo);
+    if (disabled) ended = await disableLogin(accountRecords(this.db), this.sessions, empNo);
     else await setAccountDisabled(this.db, empNo, false);
     this.log.info({ target: empNo, disabled, sessionsEnded: ended }, disabled ? 'account disabled' : 'account enabled');
     return ended;

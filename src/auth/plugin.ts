@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AuthService, type Principal } from './auth-service.js';
 import { AccessTokens, InvalidTokenError } from './tokens.js';
-import { hasScopes, type ScopeName } from './scopes.js';
+import { hasScopes, type ScopeName } from '../identity/scopes.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 import { forbidden, invalidToken, notAuthenticated, sessionEnded } from '../errors.js';
 
@@ -59,7 +59,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export default fp<AuthPluginOptions>(
   async (app, options) => {
     const tokens = new AccessTokens(options.secretKey, options.accessTokenTtlSeconds);
-    const throttle = new LoginThrottle(app.sessionStore, options.throttle, () => {
+    const throttle = new LoginThrottle(app.counterStore, options.throttle, () => {
       app.log.warn('login throttled');
       app.metrics?.loginThrottled.inc();
     });

@@ -2,7 +2,7 @@
  * Login throttling, per account and per client address (OWASP ASVS 2.2.1: at most 100 failed
  * attempts an hour on one account; CS-Auth "Login Throttling").
  *
- * Counters live in the session store (Redis when configured), so every login route and every app
+ * Counters live in the session store (`CounterStore`: Redis when configured), so every login route and every app
  * instance share them. An attempt is counted BEFORE its password is checked, with an atomic
  * increment: checking first and counting after would let a burst of parallel guesses all pass the
  * check (Devise's CVE-2019-5421). A success then resets the account's counter and gives the
@@ -17,7 +17,7 @@
  * letters, or anything a database collation might one day equate) brings a fresh set of guesses.
  */
 import { createHash } from 'node:crypto';
-import type { SessionStore } from '../sessions/store.js';
+import type { CounterStore } from '../sessions/counter-store.js';
 import { AppError } from '../errors.js';
 import { normaliseEmail } from '../employees/employee-repository.js';
 
@@ -58,7 +58,7 @@ export interface CountedAttempt {
 
 export class LoginThrottle {
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: CounterStore,
     private readonly options: ThrottleOptions,
     private readonly onThrottled: () => void = () => {},
   ) {}

@@ -5,9 +5,10 @@
 import { createEmployee } from '../employees/employee-service.js';
 import { findEmployeeNumberByEmail, isAccountDisabled, normaliseEmail, setAccountDisabled } from '../employees/employee-repository.js';
 import { validateNewEmployee } from '../employees/validation.js';
-import { AppError, type FieldError } from '../errors.js';
+import { isAppError, type FieldError } from '../errors.js';
 import type { SessionManager } from '../sessions/session-manager.js';
-import { disableLogin, replacePassword, SessionsNotEndedError } from '../auth/account-actions.js';
+import { disableLogin, replacePassword, SessionsNotEndedError } from '../identity/account-actions.js';
+import { accountRecords } from '../employees/account-records.js';
 import { count, describeError, EXIT, findEmployee, required, type AdminIo, type Output } from './io.js';
 import { readNewPassword } from './secret-input.js';
 
@@ -66,7 +67,7 @@ export async function runEmployeesCommand(command: EmployeesCommand, io: AdminIo
     return EXIT.OK;
   } catch (error) {
     // A create that raced this one to the email, or a rule the checks above did not reach.
-    if (error instanceof AppError && error.errors) return refuse(io.stderr, error.errors);
+    if (isAppError(error) && error.errors) return refuse(io.stderr, error.errors);
     throw error;
   }
 }
@@ -81,7 +82,7 @@ export async function runPasswordCommand(command: PasswordCommand, io: AdminIo):
   const password = await readNewPassword(required(io, 'secrets'), io.stderr, `${email} (${empNo})`);
   if (!password.ok) return password.code;
   return withSessionsEnded(io, email, async () => {
-    const ended = await replacePassword(required(io, 'db'), sessions, empNo, password.password);
+    const ended = await replacePassword(accountRecords(required(io, 'db')), sessions, empNo, password.password);
     io.stdout.write(`Set the password of ${email} (${empNo}). Ended ${count(ended, 'session')} and their tokens.\n`);
   });
 }
@@ -103,7 +104,7 @@ export async function runAccountCommand(command: AccountCommand, io: AdminIo): P
   await storeAnswers(sessions, empNo);
   return withSessionsEnded(io, email, async () => {
     // Ending the sessions again is harmless, and covers a session opened in the moment before an earlier disable.
-    const ended = await disableLogin(db, sessions, empNo);
+    const ended = await disableLogin(accountRecords(db), sessions, empNo);
     const what = wasDisabled ? `The login of ${email} (${empNo}) was already disabled.` : `Disabled the login of ${email} (${empNo}).`;
     io.stdout.write(`${what} Ended ${count(ended, 'session')} and their tokens.\n`);
   });

@@ -1,6 +1,6 @@
 /**
  * `npm run db:load -- --size full|tiny|small [--yes] [--seed N]`: fills the configured database
- * with the sample data (`database/full-size/load.ts`). It reads the configuration as the server and
+ * with the sample data (`sample-data/full-size/load.ts`). It reads the configuration as the server and
  * `npm run admin` do: `.env` if present, then the environment, through the one config schema.
  *
  * Progress goes to stderr, the summary to stdout. Exit status: 0 loaded, 1 the database holds data
@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { isDatabaseOutage } from '../database/errors.js';
-import { DATA_SIZES, DEFAULT_SEED } from '../database/full-size/generate.js';
-import { DatabaseNotEmptyError, isLoadSize, LOAD_SIZES, loadSampleDatabase, type LoadSize, type LoadSummary } from '../database/full-size/load.js';
-import { progressOn, type ProgressStream } from '../database/full-size/progress.js';
-import { SEED_EMPLOYEES } from '../database/seed.js';
+import { DATA_SIZES, DEFAULT_SEED } from '../sample-data/full-size/generate.js';
+import { DatabaseNotEmptyError, isLoadSize, LOAD_SIZES, loadSampleDatabase, type LoadSize, type LoadSummary } from '../sample-data/full-size/load.js';
+import { progressOn, type ProgressStream } from '../sample-data/full-size/progress.js';
+import { SEED_EMPLOYEES } from '../sample-data/seed.js';
 
 export const EXIT = { OK: 0, NOT_EMPTY: 1, USAGE: 64, UNAVAILABLE: 69, SOFTWARE: 70, CONFIG: 78 } as const;
 

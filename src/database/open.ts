@@ -3,11 +3,17 @@ import { createDatabase, type CreateDatabaseOptions, type DatabaseHandle } from 
 import { DatabaseNotReadyError } from './errors.js';
 import { migrateToLatest, pendingMigrations } from './migrate.js';
 import type { Database } from './schema.js';
-import { seedIfEmpty } from './seed.js';
+
+/**
+ * Fills an empty database with sample data (`seedIfEmpty`, sample-data/seed.ts). Handed in by the
+ * caller rather than imported: the seed writes through the employees room's repositories, which
+ * sit above this room.
+ */
+export type Seeder = (db: Kysely<Database>) => Promise<unknown>;
 
 export interface OpenDatabaseOptions extends CreateDatabaseOptions {
-  /** Insert the sample employees when the employees table is empty. */
-  seed: boolean;
+  /** Run after migrating: inserts the sample employees when the employees table is empty. */
+  seed?: Seeder | undefined;
 }
 
 export interface OpenedDatabase extends DatabaseHandle {
@@ -31,10 +37,10 @@ export async function openDatabase(databaseUrl: string | undefined, options: Ope
   return { ...handle, close: () => handle.db.destroy() };
 }
 
-/** Migrates to the latest schema and, if asked, seeds an empty database. */
-export async function prepareDatabase(db: Kysely<Database>, { seed }: { seed: boolean }): Promise<void> {
+/** Migrates to the latest schema and, given a seeder, seeds an empty database. */
+export async function prepareDatabase(db: Kysely<Database>, { seed }: { seed?: Seeder | undefined }): Promise<void> {
   await migrateToLatest(db);
-  if (seed) await seedIfEmpty(db);
+  if (seed) await seed(db);
 }
 
 /**

@@ -11,15 +11,15 @@ import type { Kysely } from 'kysely';
 import type { Database, DialectName } from './schema.js';
 import { createDatabase } from './connection.js';
 import { isDatabaseOutage } from './errors.js';
-import { assertSchemaCurrent, prepareDatabase } from './open.js';
+import { assertSchemaCurrent, prepareDatabase, type Seeder } from './open.js';
 import { retryWhileUnavailable, SchemaGate } from './readiness.js';
 import { shareSqliteReads, warmSqliteReads } from './sqlite-reads.js';
 
 export interface DatabasePluginOptions {
   databaseUrl: string | undefined;
   dataDir: string;
-  /** Fill an empty database with the sample employees (only when `prepare`). */
-  seed: boolean;
+  /** Fills an empty database with the sample employees (only when `prepare`); none: no seeding. */
+  seed?: Seeder | undefined;
   /**
    * Migrate (and seed) here. False in a cluster worker: the primary migrates once, and the worker
    * only waits until the schema is current, so that a worker never needs the database to start.

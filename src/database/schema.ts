@@ -19,7 +19,7 @@ export interface EmployeesTable {
   disabled: ColumnType<number, number | undefined, number>;
 }
 
-/** One row per scope an employee holds (names: employees/scope-names.ts). */
+/** One row per scope an employee holds (names: identity/scopes.ts). */
 export interface EmployeeScopesTable {
   emp_no: number;
   scope: string;

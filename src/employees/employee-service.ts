@@ -5,7 +5,7 @@
  * hash: every result is an `Employee`.
  */
 import type { Kysely } from 'kysely';
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword } from '../identity/passwords.js';
 import { escapeLikeLiteral, isTransactionConflict, isUniqueViolation } from '../database/dialects.js';
 import type { Database } from '../database/schema.js';
 import { inTransaction } from '../database/transaction.js';
@@ -22,7 +22,7 @@ import {
   type EmployeeDetails,
 } from './employee-repository.js';
 import { grantScopes } from './scope-repository.js';
-import type { ScopeName } from './scope-names.js';
+import type { ScopeName } from '../identity/scopes.js';
 import {
   validateEmployeeUpdate,
   validateEmpNo,
@@ -33,17 +33,17 @@ import {
   type FormInput,
 } from './validation.js';
 import { assertMayManage } from './management.js';
-import type { ScopedPerson } from '../auth/scopes.js';
+import type { ScopedPerson } from '../identity/management.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
-/** The most rows one search returns: the original returned all matches, 300,000 for `%`/`%` (bug 17). */
+/** The most rows one search returns: the original returned all matches, 300,000 for `%`/`%`, in one answer. */
 export const MAX_PAGE_SIZE = 100;
 /** 100 million rows in at the largest page size: far past the sample database's 300,000. */
 export const MAX_PAGE = 1_000_000;
 
 export const DUPLICATE_EMAIL_MESSAGE = "Can't accept this email. Please specify another";
 
-/** What a new employee may do: read their own record, as everyone not listed could in the original (§5.3). */
+/** What a new employee may do: read their own record, as everyone the original did not list could (its `'*'` entry). */
 export const NEW_EMPLOYEE_SCOPES: readonly ScopeName[] = ['user:read'];
 
 /** The number given to the first employee of an empty table: the sample database's first. */
@@ -75,7 +75,7 @@ export interface SearchResult {
 /**
  * Employees whose last and first names match the partial names, ignoring case on every engine, a
  * page at a time in employee-number order. `%` is the only wildcard: `_` and everything else match
- * themselves (the original let `_` match any character: bug 17).
+ * themselves (the original let `_` match any character, since it passed the names to LIKE as typed).
  */
 export async function searchEmployees(db: Kysely<Database>, request: SearchRequest): Promise<SearchResult> {
   const { page = 1, size = DEFAULT_PAGE_SIZE } = request;
@@ -106,7 +106,7 @@ export async function getEmployee(db: Kysely<Database>, empNo: number): Promise<
 /**
  * An administrator updating an employee's details from the maintenance form; returns the updated
  * employee. Email and password are ignored, as in the original: they cannot be changed here. An
- * unknown number is a 404 (the original reported success: bug 15).
+ * unknown number is a 404 (the original reported success, having updated nothing).
  *
  * The number is read and the actor's right to act on that person checked (`assertMayManage`: only
  * someone whose every scope the actor holds; their own record too, as `user:write` allows) before
@@ -125,7 +125,7 @@ export async function updateEmployee(db: Kysely<Database>, actor: ScopedPerson, 
 
 /**
  * An employee saving their own record: only their own number, checked before anything is
- * written (the original wrote first and checked afterwards: bug 2), and only as an update, never
+ * written (the original wrote first and checked afterwards, so a refused save had already happened), and only as an update, never
  * an insert.
  */
 export async function saveOwnRecord(db: Kysely<Database>, actorEmpNo: number, input: FormInput): Promise<Employee> {

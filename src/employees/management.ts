@@ -1,19 +1,18 @@
 /**
  * Whether an actor may act on an employee, with what that needs from the database: the employee
- * (404 when there is none) and the scopes they hold. The rule itself is `mayManage` (auth/scopes.ts);
- * every action on another person goes through here: updating their record (employee-service.ts),
- * changing their scopes (scope-service.ts), ending their sessions and disabling their login
- * (auth/auth-service.ts).
+ * (404 when there is none) and the scopes they hold. The rule itself is `mayManage`
+ * (identity/management.ts); every action on another person goes through here: updating their
+ * record (employee-service.ts), changing their scopes (scope-service.ts), ending their sessions and
+ * disabling their login (auth/auth-service.ts).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../database/schema.js';
 import { forbidden, notFound } from '../errors.js';
-import { mayManage, type ManageOptions, type ScopedPerson } from '../auth/scopes.js';
+import { mayManage, manageRefusalOf, type ManageOptions, type ManageRefusal, type ScopedPerson } from '../identity/management.js';
 import { findEmployeeByNumber } from './employee-repository.js';
 import { findScopes } from './scope-repository.js';
 
-/** Why an action on an employee would be refused: it is the actor's own account, or the employee holds scopes the actor lacks. */
-export type ManageRefusal = 'own-account' | 'holds-more';
+export type { ManageRefusal };
 
 /**
  * The same rule as `assertMayManage`, asked rather than enforced: why `actor` may not act on
@@ -27,8 +26,7 @@ export async function manageRefusal(
   options: ManageOptions = {},
 ): Promise<ManageRefusal | undefined> {
   if (!(await findEmployeeByNumber(db, empNo))) throw notFound(`No employee with number ${empNo}`);
-  if (mayManage(actor, { empNo, scopes: await findScopes(db, empNo) }, options)) return undefined;
-  return actor.empNo === empNo ? 'own-account' : 'holds-more';
+  return manageRefusalOf(actor, { empNo, scopes: await findScopes(db, empNo) }, options);
 }
 
 /**

@@ -5,7 +5,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database/schema.js';
 import { notAuthenticated } from '../errors.js';
-import { hasScopes, SCOPE_DESCRIPTIONS, type ScopedPerson } from '../auth/scopes.js';
+import { hasScopes, SCOPE_DESCRIPTIONS } from '../identity/scopes.js';
+import type { ScopedPerson } from '../identity/management.js';
 import { findEmployeeByNumber, isAccountDisabled, type Employee } from './employee-repository.js';
 import { getEmployee } from './employee-service.js';
 import { getCurrentJob, getHistory, type CurrentJob, type EmployeeHistory } from './history-service.js';

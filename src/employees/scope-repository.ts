@@ -10,7 +10,7 @@ import { dialectOf, skipDuplicateKeys } from '../database/dialects.js';
 import type { Database } from '../database/schema.js';
 import { inTransaction } from '../database/transaction.js';
 import { isPossibleEmpNo } from './employee-repository.js';
-import type { ScopeName } from './scope-names.js';
+import type { ScopeName } from '../identity/scopes.js';
 
 export interface ScopeGrant {
   emp_no: number;

@@ -10,11 +10,11 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../database/schema.js';
 import { inTransaction } from '../database/transaction.js';
 import { forbidden, validationFailed } from '../errors.js';
-import { hasScopes, type ScopedPerson } from '../auth/scopes.js';
+import type { ScopedPerson } from '../identity/management.js';
 import { getEmployee } from './employee-service.js';
 import { assertMayManage } from './management.js';
 import { findScopes, setScopes } from './scope-repository.js';
-import { isScopeName, SCOPE_NAMES, type ScopeName } from './scope-names.js';
+import { hasScopes, isScopeName, SCOPE_NAMES, type ScopeName } from '../identity/scopes.js';
 
 export type Actor = ScopedPerson;
 

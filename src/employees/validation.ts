@@ -1,6 +1,7 @@
 /**
  * Validation of the employee maintenance form and of the name search, with the original series'
- * rules and messages (its WTForms forms, §7.2 and §6 of the behaviour notes), minus its bugs.
+ * rules and messages (its WTForms forms), minus its bugs: where its message and its check
+ * disagreed, they now agree.
  *
  * Input is what a form posts: a plain object whose values are strings (a JSON client may send a
  * number, e.g. for `empNo`, which must then be a whole number). Keys are the form's camelCase
@@ -13,7 +14,7 @@
  * (updates), then the hire date against the birth date. That is the original's order (WTForms lists
  * a subclass's fields after its base class's), so the same blank form gives the same list.
  */
-import { MAX_PASSWORD_BYTES } from '../auth/passwords.js';
+import { MAX_PASSWORD_BYTES } from '../identity/passwords.js';
 import type { FieldError } from '../errors.js';
 import { EMP_NO_MESSAGE, parseEmpNo } from './employee-number.js';
 import { normaliseEmail } from './employee-repository.js';
@@ -23,7 +24,7 @@ export const EMPLOYEE_MESSAGES = {
   invalidEmpNo: EMP_NO_MESSAGE,
   emailLength: 'Please enter up to 255 characters',
   email: 'Please enter a valid email address',
-  // The original said "between 10 and 32" but checked 1..32 (bug 14); rule and message now agree.
+  // The original said "between 10 and 32" but checked 1..32; rule and message now agree.
   password: 'Please enter between 10 and 64 characters',
   passwordBytes: 'Please enter at most 72 bytes: each letter outside plain ASCII (é, ß, 日) takes 2 to 4',
   birthDate: 'For birth date, please enter a date in format dd/mm/yyyy. E.g. 25/2/1999',

@@ -10,7 +10,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseOutage } from '../database/errors.js';
 import { wantsHtml } from './negotiation.js';
-import { AppError, validationFailed, type FieldError } from '../errors.js';
+import { AppError, isAppError, validationFailed, type FieldError } from '../errors.js';
 import { FORMAT_MESSAGES } from './schemas.js';
 
 export interface ErrorBody {
@@ -39,13 +39,8 @@ declare module 'fastify' {
   }
 }
 
-/**
- * The one way to recognise an expected failure, for a route that answers one itself (a form shown
- * again with its errors): a typed `AppError`, of the given status when one is named.
- */
-export function isAppError(error: unknown, status?: number): error is AppError {
-  return error instanceof AppError && (status === undefined || error.statusCode === status);
-}
+/** Routes recognise an expected failure the one way there is (src/errors.ts). */
+export { isAppError };
 
 /** Turns Fastify's ajv validation errors into "username is required"-style field errors. */
 function fieldErrors(error: FastifyError): FieldError[] {

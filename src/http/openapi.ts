@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { EmployeeJson, ErrorResponse, MessageResponse, SessionJson } from './schemas.js';
-import { SCOPE_DESCRIPTIONS } from '../auth/scopes.js';
+import { SCOPE_DESCRIPTIONS } from '../identity/scopes.js';
 
 /** The hash of the one inline <style> element Swagger UI (@fastify/swagger-ui 6.1's bundle) inserts. */
 const SWAGGER_UI_STYLE_HASH = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";

@@ -23,7 +23,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fp from 'fastify-plugin';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SessionStoreUnavailableError } from '../sessions/store.js';
 import { isDatabaseOutage } from '../database/errors.js';
@@ -113,97 +113,160 @@ export function loginOutcomeOf(reply: FastifyReply, errorCode: string | undefine
   return undefined;
 }
 
+/** The app's metrics, registered in its own registry, each series at zero from the start. */
+function createMetrics(store: CountableStore) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const labelNames = ['method', 'route', 'status_code'] as const;
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status code',
+    labelNames,
+    registers,
+  });
+  const latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from request to response, by method, route pattern and status code',
+    labelNames,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers,
+  });
+  const logins = new Counter({
+    name: 'auth_logins_total',
+    help: 'Login attempts by outcome: success, failure (wrong username or password), error (5xx)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const loginThrottled = new Counter({
+    name: 'auth_login_throttled_total',
+    help: 'Login attempts refused by the throttle (429) before any password was checked',
+    registers,
+  });
+  const storeErrors = new Counter({
+    name: 'session_store_errors_total',
+    help: 'Requests that failed because the session store was unavailable (answered 503)',
+    labelNames: ['store'] as const,
+    registers,
+  });
+  const databaseErrors = new Counter({
+    name: 'database_errors_total',
+    help: 'Requests that failed because the database was unavailable (answered 503)',
+    registers,
+  });
+  // Zero from the start, so that rate() and alerts see the series before the first event.
+  for (const outcome of ['success', 'failure', 'error'] as const) logins.inc({ outcome }, 0);
+  storeErrors.inc({ store: store.kind }, 0);
+  if (typeof store.countLive === 'function') addLiveSessionsGauge(registry, store);
+  return { registry, requests, latency, logins, loginThrottled, storeErrors, databaseErrors };
+}
+
+type Metrics = ReturnType<typeof createMetrics>;
+
+function addLiveSessionsGauge(registry: Registry, store: CountableStore): void {
+  new Gauge({
+    name: 'sessions_live',
+    help: 'Sessions alive now (counted by the session store at scrape time)',
+    labelNames: ['store'] as const,
+    registers: [registry],
+    async collect() {
+      try {
+        this.set({ store: store.kind }, await store.countLive!());
+      } catch {
+        // The store is down: report no sample rather than a stale one (the outage has its own metric).
+        this.reset();
+      }
+    },
+  });
+}
+
+/** Every request by route and status, and the login routes' outcomes, from the responses alone. */
+function observeRequests(app: FastifyInstance, { requests, latency, logins }: Metrics): void {
+  // The login routes' errors never reach onResponse; keep their codes for the outcome.
+  const loginErrors = new WeakMap<FastifyRequest, string>();
+  app.addHook('onError', async (request, _reply, error) => {
+    if (logsIn(request)) loginErrors.set(request, String(error.code ?? ''));
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+    const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+    requests.inc(labels);
+    latency.observe(labels, reply.elapsedTime / 1000);
+    if (request.method === 'POST' && logsIn(request)) {
+      const outcome = loginOutcomeOf(reply, loginErrors.get(request));
+      if (outcome) logins.inc({ outcome });
+    }
+  });
+}
+
+/** A scrape of `registry`, refused with 401 when a token is configured and not presented. */
+function scraper(registry: Registry, token: string | undefined): (authorization: string | undefined) => Promise<Scrape> {
+  return async (authorization): Promise<Scrape> => {
+    if (token !== undefined && !tokenMatches(authorization, token)) {
+      return {
+        status: 401,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' },
+        body: JSON.stringify({ detail: 'Not authenticated' }),
+      };
+    }
+    return { status: 200, headers: { 'content-type': registry.contentType }, body: await registry.metrics() };
+  };
+}
+
+/**
+ * The separate listener of METRICS_PORT: `listen()` starts it (once) and gives its address, or null
+ * when no port is configured; it closes with the app.
+ */
+function metricsListener(app: FastifyInstance, options: MetricsOptions, scrape: ReturnType<typeof scraper>): () => Promise<AddressInfo | null> {
+  let server: Server | undefined;
+  async function listen(): Promise<AddressInfo | null> {
+    if (options.port === undefined) return null;
+    if (server) return server.address() as AddressInfo;
+    const listener = createServer((req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
+        res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end('{"detail":"Not found"}');
+        return;
+      }
+      scrape(req.headers.authorization).then(
+        (result) => res.writeHead(result.status, result.headers).end(result.body),
+        (error: unknown) => {
+          app.log.error({ err: error }, 'metrics scrape failed');
+          res.writeHead(500).end();
+        },
+      );
+    });
+    listener.requestTimeout = METRICS_LISTENER_TIMEOUT_MS;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(options.port, options.host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    server = listener;
+    const address = listener.address() as AddressInfo;
+    app.log.info({ address: address.address, port: address.port }, 'metrics listening');
+    return address;
+  }
+
+  app.addHook('onClose', async () => {
+    if (!server) return;
+    const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+    server.closeAllConnections();
+    await closing;
+  });
+  return listen;
+}
+
 export default fp<MetricsOptions>(
   async (app, options) => {
     const store = options.sessionStore;
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
-    const registers = [registry];
-
-    const labelNames = ['method', 'route', 'status_code'] as const;
-    const requests = new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered, by method, route pattern and status code',
-      labelNames,
-      registers,
-    });
-    const latency = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time from request to response, by method, route pattern and status code',
-      labelNames,
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers,
-    });
-    const logins = new Counter({
-      name: 'auth_logins_total',
-      help: 'Login attempts by outcome: success, failure (wrong username or password), error (5xx)',
-      labelNames: ['outcome'] as const,
-      registers,
-    });
-    const loginThrottled = new Counter({
-      name: 'auth_login_throttled_total',
-      help: 'Login attempts refused by the throttle (429) before any password was checked',
-      registers,
-    });
-    const storeErrors = new Counter({
-      name: 'session_store_errors_total',
-      help: 'Requests that failed because the session store was unavailable (answered 503)',
-      labelNames: ['store'] as const,
-      registers,
-    });
-    const databaseErrors = new Counter({
-      name: 'database_errors_total',
-      help: 'Requests that failed because the database was unavailable (answered 503)',
-      registers,
-    });
-    // Zero from the start, so that rate() and alerts see the series before the first event.
-    for (const outcome of ['success', 'failure', 'error'] as const) logins.inc({ outcome }, 0);
-    storeErrors.inc({ store: store.kind }, 0);
-
-    if (typeof store.countLive === 'function') {
-      new Gauge({
-        name: 'sessions_live',
-        help: 'Sessions alive now (counted by the session store at scrape time)',
-        labelNames: ['store'] as const,
-        registers,
-        async collect() {
-          try {
-            this.set({ store: store.kind }, await store.countLive!());
-          } catch {
-            // The store is down: report no sample rather than a stale one (the outage has its own metric).
-            this.reset();
-          }
-        },
-      });
-    }
-
-    async function scrape(authorization: string | undefined): Promise<Scrape> {
-      if (options.token !== undefined && !tokenMatches(authorization, options.token)) {
-        return {
-          status: 401,
-          headers: { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' },
-          body: JSON.stringify({ detail: 'Not authenticated' }),
-        };
-      }
-      return { status: 200, headers: { 'content-type': registry.contentType }, body: await registry.metrics() };
-    }
-
-    // The login routes' errors never reach onResponse; keep their codes for the outcome.
-    const loginErrors = new WeakMap<FastifyRequest, string>();
-    app.addHook('onError', async (request, _reply, error) => {
-      if (logsIn(request)) loginErrors.set(request, String(error.code ?? ''));
-    });
-
-    app.addHook('onResponse', async (request, reply) => {
-      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
-      const labels = { method: request.method, route, status_code: String(reply.statusCode) };
-      requests.inc(labels);
-      latency.observe(labels, reply.elapsedTime / 1000);
-      if (request.method === 'POST' && logsIn(request)) {
-        const outcome = loginOutcomeOf(reply, loginErrors.get(request));
-        if (outcome) logins.inc({ outcome });
-      }
-    });
+    const metrics = createMetrics(store);
+    observeRequests(app, metrics);
+    const scrape = scraper(metrics.registry, options.token);
 
     if (options.port === undefined) {
       app.get(METRICS_PATH, { schema: { hide: true } }, async (request, reply) => {
@@ -212,55 +275,15 @@ export default fp<MetricsOptions>(
       });
     }
 
-    let server: Server | undefined;
-    async function listen(): Promise<AddressInfo | null> {
-      if (options.port === undefined) return null;
-      if (server) return server.address() as AddressInfo;
-      const listener = createServer((req, res) => {
-        const path = (req.url ?? '').split('?')[0];
-        if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
-          res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end('{"detail":"Not found"}');
-          return;
-        }
-        scrape(req.headers.authorization).then(
-          (result) => res.writeHead(result.status, result.headers).end(result.body),
-          (error: unknown) => {
-            app.log.error({ err: error }, 'metrics scrape failed');
-            res.writeHead(500).end();
-          },
-        );
-      });
-      listener.requestTimeout = METRICS_LISTENER_TIMEOUT_MS;
-      await new Promise<void>((resolve, reject) => {
-        listener.once('error', reject);
-        listener.listen(options.port, options.host, () => {
-          listener.off('error', reject);
-          resolve();
-        });
-      });
-      server = listener;
-      const address = listener.address() as AddressInfo;
-      app.log.info({ address: address.address, port: address.port }, 'metrics listening');
-      return address;
-    }
-
-    app.addHook('onClose', async () => {
-      if (!server) return;
-      const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-      server.closeAllConnections();
-      await closing;
-    });
-
     app.decorate('metrics', {
-      registry,
-      loginThrottled,
+      registry: metrics.registry,
+      loginThrottled: metrics.loginThrottled,
       countError(error: unknown) {
-        if (error instanceof SessionStoreUnavailableError) storeErrors.inc({ store: store.kind });
-        else if (isDatabaseOutage(error)) databaseErrors.inc();
+        if (error instanceof SessionStoreUnavailableError) metrics.storeErrors.inc({ store: store.kind });
+        else if (isDatabaseOutage(error)) metrics.databaseErrors.inc();
       },
-      listen,
+      listen: metricsListener(app, options, scrape),
     } satisfies AppMetrics);
   },
   { name: 'metrics', fastify: '5.x' },
 );
-

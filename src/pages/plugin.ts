@@ -9,7 +9,7 @@ import fastifyStatic from '@fastify/static';
 import nunjucks from 'nunjucks';
 import type { FastifyReply } from 'fastify';
 import { STATIC_DIR, TEMPLATES_DIR } from '../paths.js';
-import { hasScopes, SCOPE_NAMES, type ScopeName } from '../auth/scopes.js';
+import { hasScopes, SCOPE_NAMES, type ScopeName } from '../identity/scopes.js';
 import { answerWithErrorPage } from './error-page.js';
 
 export const APP_TITLE = 'Employees Portal';

@@ -5,7 +5,7 @@
 import { preparePrivateDatabaseFile } from '../private-files.js';
 import { RedisSessionStore } from './redis-store.js';
 import { SqliteSessionStore } from './sqlite-store.js';
-import type { SessionStore } from './store.js';
+import type { SessionStoreBackend } from './store.js';
 
 export interface OpenSessionStoreOptions {
   /** Set → Redis; unset or empty → SQLite at `sqlitePath`. */
@@ -20,7 +20,7 @@ export interface OpenSessionStoreOptions {
 /** The embedded store's file name under DATA_DIR (the app and the admin command line share it). */
 export const SESSIONS_SQLITE_FILE = 'sessions.sqlite';
 
-export function openSessionStore(options: OpenSessionStoreOptions): SessionStore {
+export function openSessionStore(options: OpenSessionStoreOptions): SessionStoreBackend {
   const { redisUrl, keyPrefix, sqlitePath, onError } = options;
   if (redisUrl) {
     return new RedisSessionStore({ url: redisUrl, keyPrefix, onError });

@@ -11,14 +11,15 @@
  */
 import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
-import type { SessionStore } from './store.js';
+import type { CounterStore } from './counter-store.js';
+import type { SessionStore, SessionStoreBackend } from './store.js';
 import { SessionManager } from './session-manager.js';
 
 export const SESSION_COOKIE_NAME = 'session';
 
 /** The plugin takes ownership of `store`: it is closed with the app. */
 export interface SessionPluginOptions {
-  store: SessionStore;
+  store: SessionStoreBackend;
   idleTimeoutSeconds: number;
   absoluteTimeoutSeconds: number;
   cookieSecure: boolean;
@@ -28,6 +29,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     sessions: SessionManager;
     sessionStore: SessionStore;
+    /** The login throttle's counters: the same store and connection as `sessionStore`. */
+    counterStore: CounterStore;
   }
   interface FastifyRequest {
     /** The raw `session` cookie as the client sent it, or undefined. Not validated. */
@@ -55,6 +58,7 @@ export default fp<SessionPluginOptions>(
     } as const;
 
     app.decorate('sessionStore', options.store);
+    app.decorate('counterStore', options.store);
     app.decorate(
       'sessions',
       new SessionManager(options.store, {

@@ -2,8 +2,9 @@
  * What every session store shares: the key prefix default, the TTL rule, and the one serialization
  * of a record, so that Redis and SQLite hold byte-for-byte the same value.
  *
- * Keys are single letters because issue #4 budgets < 256 bytes per session in Redis (key + value);
- * a record encodes to about 98 bytes this way instead of about 128 with the long names:
+ * Keys are single letters because a session is to stay under 256 bytes in Redis, key and value
+ * (docs/PERFORMANCE.md, targets); a record encodes to about 98 bytes this way instead of about
+ * 128 with the long names:
  *
  *   h → secretHash   (SHA-256 of the secret, base64url, 43 chars)
  *   e → empNo

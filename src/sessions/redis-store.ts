@@ -18,7 +18,8 @@ import {
   encodeSessionRecord,
   newGeneration,
 } from './record-codec.js';
-import { SessionStoreUnavailableError, type CounterState, type SessionRecord, type SessionStore } from './store.js';
+import type { CounterState, CounterStore } from './counter-store.js';
+import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from './store.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 1500;
 const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
@@ -72,7 +73,7 @@ export interface RedisSessionStoreOptions {
   onError?: (err: Error) => void;
 }
 
-export class RedisSessionStore implements SessionStore {
+export class RedisSessionStore implements SessionStore, CounterStore {
   readonly kind = 'redis';
   readonly keyPrefix: string;
   /** The underlying connection, owned by this store (exposed for tests and health checks). */

@@ -25,7 +25,7 @@ const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 export const SESSION_TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/;
 /** Activity is written back at most this often, so that busy sessions do not cost a write per request. */
 const LAST_SEEN_MAX_STALENESS_SECONDS = 60;
-/** Keeps a record small (issue #4 budgets < 256 bytes a session). */
+/** Keeps a record small: under 256 bytes a session in Redis (docs/PERFORMANCE.md, targets). */
 const MAX_CLIENT_LABEL_LENGTH = 40;
 /** A fresh 128-bit id colliding is astronomically unlikely; repeated collisions mean a broken RNG or store. */
 const CREATE_MAX_ATTEMPTS = 3;

@@ -20,7 +20,8 @@ import {
   encodeSessionRecord,
   newGeneration,
 } from './record-codec.js';
-import { SessionStoreUnavailableError, type CounterState, type SessionRecord, type SessionStore } from './store.js';
+import type { CounterState, CounterStore } from './counter-store.js';
+import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from './store.js';
 
 const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60_000;
 /** How long a statement waits for another connection's write lock before failing. */
@@ -35,7 +36,7 @@ export interface SqliteSessionStoreOptions {
   onError?: (err: Error) => void;
 }
 
-export class SqliteSessionStore implements SessionStore {
+export class SqliteSessionStore implements SessionStore, CounterStore {
   readonly kind = 'sqlite';
   readonly keyPrefix: string;
   private readonly db: Database.Database;

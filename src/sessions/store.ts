@@ -6,7 +6,11 @@
  * Any failure to reach the backing server is thrown as `SessionStoreUnavailableError`, which the
  * HTTP layer answers with 503: a store outage must never look like "no session" (fail closed)
  * nor like a crash (500).
+ *
+ * The login throttle's counters are another interface, `CounterStore` (counter-store.ts), which the
+ * same two stores implement over the same connection: `SessionStoreBackend` is both.
  */
+import type { CounterStore } from './counter-store.js';
 
 export interface SessionRecord {
   /** SHA-256 of the session secret (base64url). Only the hash is stored: a leaked store cannot be replayed as cookies. */
@@ -56,25 +60,13 @@ export interface SessionStore {
   generation(empNo: number): Promise<string>;
   /** Gives the owner a new generation, remembered for `ttlSeconds`. */
   bumpGeneration(empNo: number, ttlSeconds: number): Promise<void>;
-  /**
-   * Adds one to a named counter, atomically, across every app instance sharing the store. The
-   * counter is forgotten `windowSeconds` after its first increment (a fixed window).
-   */
-  increment(name: string, windowSeconds: number): Promise<CounterState>;
-  /** Takes one off a counter (never below zero, never reviving an expired one). */
-  decrement(name: string): Promise<void>;
-  /** Forgets a counter. */
-  resetCounter(name: string): Promise<void>;
   /** Resolves when the backing server answers; throws SessionStoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface CounterState {
-  count: number;
-  /** Seconds until the counter's window ends. */
-  resetInSeconds: number;
-}
+/** What `openSessionStore` gives: one connection serving the sessions and the throttle's counters. */
+export type SessionStoreBackend = SessionStore & CounterStore;
 
 export class SessionStoreUnavailableError extends Error {
   readonly code = 'SESSION_STORE_UNAVAILABLE';

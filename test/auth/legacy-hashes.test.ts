@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { API, FORM, form, login, OTHER_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { captureLogs, type LogCapture } from '../helpers/logs.js';
-import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_PASSWORD } from '../../src/database/seed.js';
+import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_PASSWORD } from '../../src/sample-data/seed.js';
 
 const UNKNOWN = { username: 'nobody.at.all@example.com', password: 'a wrong password' };
 const ARGON2_WRONG = { username: OTHER_USER.username, password: 'a wrong password' };

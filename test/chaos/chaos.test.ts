@@ -15,7 +15,7 @@ import { chaosPeople } from '../../chaos/lib/people.js';
 import { scenarioTable, summaryTable } from '../../chaos/lib/report.js';
 import { failed, runScenario } from '../../chaos/lib/runner.js';
 import { SCENARIOS, type Timing } from '../../chaos/lib/scenarios.js';
-import { SEED_PASSWORD } from '../../src/database/seed.js';
+import { SEED_PASSWORD } from '../../src/sample-data/seed.js';
 import { canConnect } from '../helpers/processes.js';
 import { serviceGate } from '../helpers/services.js';
 

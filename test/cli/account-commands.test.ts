@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { verifyPassword } from '../../src/auth/passwords.js';
+import { verifyPassword } from '../../src/identity/passwords.js';
 import { findEmployeeByEmail, findHighestEmployeeNumber, isAccountDisabled, setAccountDisabled } from '../../src/employees/employee-repository.js';
 import { findScopes } from '../../src/employees/scope-repository.js';
 import { ENGINES, gateFor } from '../helpers/databases.js';

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { planAdmin, runAdmin } from '../../src/cli/admin.js';
 import { openSessions } from '../../src/cli/resources.js';
 import { loadConfig } from '../../src/config.js';
-import { verifyPassword } from '../../src/auth/passwords.js';
+import { verifyPassword } from '../../src/identity/passwords.js';
 import { openDatabase } from '../../src/database/open.js';
 import { findEmployeeByEmail } from '../../src/employees/employee-repository.js';
 import { findScopes } from '../../src/employees/scope-repository.js';
@@ -387,7 +387,7 @@ describe('the admin script run by node, with a password piped on stdin', () => {
       stdout: 'Set the password of behai_nguyen@hotmail.com (500222). Ended 2 sessions and their tokens.\n',
       stderr: '',
     });
-    const database = await openDatabase(databaseUrl, { dataDir, seed: false });
+    const database = await openDatabase(databaseUrl, { dataDir });
     try {
       const employee = await findEmployeeByEmail(database.db, 'behai_nguyen@hotmail.com');
       assert.equal(await verifyPassword(employee?.password ?? '', 'piped-password-1'), true);

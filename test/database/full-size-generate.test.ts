@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { FOREVER, isoOf } from '../../src/database/full-size/calendar.js';
-import { DATA_SIZES, DEFAULT_SEED, DEPARTMENTS, SAMPLE_COLUMNS, SAMPLE_TABLES, SampleData, type SampleTable } from '../../src/database/full-size/generate.js';
-import { FIRST_NAMES, LAST_NAMES } from '../../src/database/full-size/names.js';
-import { Random } from '../../src/database/full-size/random.js';
-import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_SCOPES } from '../../src/database/seed.js';
+import { FOREVER, isoOf } from '../../src/sample-data/full-size/calendar.js';
+import { DATA_SIZES, DEFAULT_SEED, DEPARTMENTS, SAMPLE_COLUMNS, SAMPLE_TABLES, SampleData, type SampleTable } from '../../src/sample-data/full-size/generate.js';
+import { FIRST_NAMES, LAST_NAMES } from '../../src/sample-data/full-size/names.js';
+import { Random } from '../../src/sample-data/full-size/random.js';
+import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_SCOPES } from '../../src/sample-data/seed.js';
 
 /** Stand-ins for the two password hashes: the one input the generator does not make itself. */
 const PASSWORDS = { argon2id: '$argon2id$test', bcrypt: '$2b$10$test' };

@@ -3,7 +3,7 @@
  * same bulk paths as `full`, on 2,000 employees, so the suite stays quick. The full 300,024-row
  * load is measured by hand (docs/PERFORMANCE.md), never run here.
  */
-import { seedHistory } from '../../src/database/seed-history.js';
+import { seedHistory } from '../../src/sample-data/seed-history.js';
 import { DEPARTMENTS } from '../../src/database/departments.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -16,10 +16,10 @@ import { verify as bcryptVerify } from '@node-rs/bcrypt';
 import { sql, type Kysely } from 'kysely';
 import { formatSummary, planLoad } from '../../src/cli/db-load.js';
 import type { Database } from '../../src/database/schema.js';
-import { DATA_SIZES, SAMPLE_TABLES, SampleData, type SampleTable } from '../../src/database/full-size/generate.js';
-import { DatabaseNotEmptyError, loadSampleDatabase, type LoadOptions } from '../../src/database/full-size/load.js';
-import { progressOn } from '../../src/database/full-size/progress.js';
-import { SEED_EMPLOYEES, SEED_PASSWORD } from '../../src/database/seed.js';
+import { DATA_SIZES, SAMPLE_TABLES, SampleData, type SampleTable } from '../../src/sample-data/full-size/generate.js';
+import { DatabaseNotEmptyError, loadSampleDatabase, type LoadOptions } from '../../src/sample-data/full-size/load.js';
+import { progressOn } from '../../src/sample-data/full-size/progress.js';
+import { SEED_EMPLOYEES, SEED_PASSWORD } from '../../src/sample-data/seed.js';
 import { findEmployeeByEmail, PUBLIC_EMPLOYEE_COLUMNS } from '../../src/employees/employee-repository.js';
 import { searchEmployees } from '../../src/employees/employee-service.js';
 import { findScopes } from '../../src/employees/scope-repository.js';

@@ -1,4 +1,4 @@
-import { seedHistory } from '../../src/database/seed-history.js';
+import { seedHistory } from '../../src/sample-data/seed-history.js';
 import { DEPARTMENTS } from '../../src/database/departments.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +11,7 @@ import {
   SEED_PASSWORD,
   SEED_SCOPES,
   seedIfEmpty,
-} from '../../src/database/seed.js';
+} from '../../src/sample-data/seed.js';
 import { PUBLIC_EMPLOYEE_COLUMNS } from '../../src/employees/employee-repository.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { verify as argon2Verify } from '@node-rs/argon2';
 import { isUniqueViolation } from '../../src/database/dialects.js';
 import type { NewEmployeeRow } from '../../src/database/schema.js';
-import { SEED_EMPLOYEES, SEED_PASSWORD } from '../../src/database/seed.js';
+import { SEED_EMPLOYEES, SEED_PASSWORD } from '../../src/sample-data/seed.js';
 import {
   findEmployeeByEmail,
   findEmployeeByNumber,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verify as argon2Verify } from '@node-rs/argon2';
 import type { NewEmployeeRow } from '../../src/database/schema.js';
-import { SEED_EMPLOYEES } from '../../src/database/seed.js';
+import { SEED_EMPLOYEES } from '../../src/sample-data/seed.js';
 import { findEmployeeByEmail, insertEmployees, PUBLIC_EMPLOYEE_COLUMNS } from '../../src/employees/employee-repository.js';
 import {
   createEmployee,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NewEmployeeRow } from '../../src/database/schema.js';
-import { SEED_EMPLOYEES, SEED_SCOPES } from '../../src/database/seed.js';
+import { SEED_EMPLOYEES, SEED_SCOPES } from '../../src/sample-data/seed.js';
 import { insertEmployees } from '../../src/employees/employee-repository.js';
 import { findScopes, grantScopes, revokeScopes, setScopes } from '../../src/employees/scope-repository.js';
-import { SCOPE_NAMES } from '../../src/employees/scope-names.js';
+import { SCOPE_NAMES } from '../../src/identity/scopes.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 
 /** Employees with no seed scopes of interest, so each test owns one. */

@@ -27,7 +27,7 @@ const MSG = {
   searchFirstName: 'Please enter at most 14 characters of the first name, not counting %. E.g. an, or %An',
 };
 
-/** The original series' round-trip record (behaviour notes §7.1). */
+/** The original series' round-trip record: the form it posted and read back. */
 const NEW_FORM = {
   email: 'behai_nguyen_1@hotmail.com',
   password: ',[(/V(w8#);("KG5~$',

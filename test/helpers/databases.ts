@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { createDatabase } from '../../src/database/connection.js';
 import { openDatabase } from '../../src/database/open.js';
+import { seedIfEmpty } from '../../src/sample-data/seed.js';
 import type { Database, DialectName } from '../../src/database/schema.js';
 import { SERVICE_URLS, serviceGate } from './services.js';
 
@@ -76,7 +77,7 @@ export async function createTestDatabase(engine: DialectName, { seed = true }: {
   }
 
   try {
-    const opened = await openDatabase(url, { dataDir, seed });
+    const opened = await openDatabase(url, { dataDir, seed: seed ? seedIfEmpty : undefined });
     return {
       url,
       db: opened.db,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 import { serviceGate } from '../helpers/services.js';
-import { LEGACY_BCRYPT_EMAILS, SEED_PASSWORD } from '../../src/database/seed.js';
+import { LEGACY_BCRYPT_EMAILS, SEED_PASSWORD } from '../../src/sample-data/seed.js';
 import { findEmployeeByEmail } from '../../src/employees/employee-repository.js';
 import { FORM, form, login, OTHER_USER, SEED_USER, SEED_USER_ME, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 

@@ -124,7 +124,7 @@ describe('C. authentication', await serviceGate('redis'), () => {
     for (const name of Object.keys(cases)) for (let i = 0; i < 3; i++) await timed(name); // warm-up
     // Interleaved rounds: each case once per round, in a shuffled order, so that load on a shared
     // CI machine hits every case alike. One after another, not side by side: password checks queue
-    // for one hashing core (src/auth/passwords.ts), so side by side a case's time would be its place
+    // for one hashing core (src/identity/passwords.ts), so side by side a case's time would be its place
     // in the queue rather than its own. A uniform shuffle (Fisher–Yates), for the same reason.
     for (let round = 0; round < 40; round++) {
       const order = Object.keys(cases);
@@ -141,7 +141,7 @@ describe('C. authentication', await serviceGate('redis'), () => {
     for (const [name, value] of Object.entries(medians)) {
       assert.ok(Math.abs(value - overall) / overall < 0.25, `${name}: median ${value.toFixed(1)} ms against ${overall.toFixed(1)} ms overall (${JSON.stringify(medians)})`);
     }
-    // [GB] The dummy hashes have the real ones' algorithm and cost (src/auth/passwords.ts): every
+    // [GB] The dummy hashes have the real ones' algorithm and cost (src/identity/passwords.ts): every
     // argon2id hash uses the library defaults and every bcrypt hash cost 10.
     const hashes = (await app.db.selectFrom('employees').select('password').execute()).map((row) => row.password);
     for (const hash of hashes) assert.match(hash, /^(\$argon2id\$v=19\$m=19456,t=2,p=1\$|\$2[aby]\$10\$)/);

@@ -46,7 +46,7 @@ function forge(header: Record<string, unknown>, payload: Record<string, unknown>
   return `${signingInput}.${signature}`;
 }
 
-/** The README's implication table, written out here rather than imported from src/auth/scopes.ts. */
+/** The README's implication table, written out here rather than imported from src/identity/scopes.ts. */
 const IMPLIES: Record<string, string[]> = {
   'user:read': ['user:read'],
   'user:write': ['user:write', 'user:read'],

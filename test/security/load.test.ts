@@ -18,7 +18,7 @@ import type { FastifyInstance } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
 import { testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
-import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_SCOPES } from '../../src/database/seed.js';
+import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_SCOPES } from '../../src/sample-data/seed.js';
 import { portOf } from './support.js';
 
 const CLIENTS = 300;

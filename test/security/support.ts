@@ -22,7 +22,7 @@ const person = (username: string, empNo: number): Person => ({ username, passwor
 export const U1 = person('behai_nguyen@hotmail.com', 500222);
 /** U2: argon2id, user:read. */
 export const U2 = person('pranav.furedi.10198@gmail.com', 10198);
-/** UB: the seed's legacy bcrypt users (LEGACY_BCRYPT_EMP_NOS in src/database/seed.ts), user:read. */
+/** UB: the seed's legacy bcrypt users (LEGACY_BCRYPT_EMP_NOS in src/sample-data/seed.ts), user:read. */
 export const UB = [
   person('georgi.facello.10001@gmail.com', 10001),
   person('bezalel.simmel.10002@gmail.com', 10002),

@@ -47,9 +47,6 @@ class SpyStore implements SessionStore {
   destroy: SessionStore['destroy'] = (...args) => (this.calls++, this.inner.destroy(...args));
   listByOwner: SessionStore['listByOwner'] = (...args) => (this.calls++, this.inner.listByOwner(...args));
   destroyByOwner: SessionStore['destroyByOwner'] = (...args) => (this.calls++, this.inner.destroyByOwner(...args));
-  increment: SessionStore['increment'] = (...args) => (this.calls++, this.inner.increment(...args));
-  decrement: SessionStore['decrement'] = (...args) => (this.calls++, this.inner.decrement(...args));
-  resetCounter: SessionStore['resetCounter'] = (...args) => (this.calls++, this.inner.resetCounter(...args));
   generation: SessionStore['generation'] = async (...args) => {
     this.calls++;
     if (this.failGeneration) throw new SessionStoreUnavailableError(new Error('connection lost'));

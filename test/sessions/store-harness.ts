@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { RedisSessionStore } from '../../src/sessions/redis-store.js';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
-import type { SessionRecord, SessionStore } from '../../src/sessions/store.js';
+import type { SessionRecord, SessionStoreBackend } from '../../src/sessions/store.js';
 import { SERVICE_URLS, serviceGate } from '../helpers/services.js';
 import { sessionCensus, type SessionCensus } from '../helpers/session-census.js';
 
@@ -41,9 +41,9 @@ export interface StoreHarness {
   readonly kind: StoreKind;
   readonly keyPrefix: string;
   /** The store under test; replaced by `reopen()`. */
-  readonly store: SessionStore;
+  readonly store: SessionStoreBackend;
   /** Closes the store and opens a new one over the same data (a restart, or another instance). */
-  reopen(): Promise<SessionStore>;
+  reopen(): Promise<SessionStoreBackend>;
   /** The live entry exactly as the backend holds it, read behind the store's back. */
   peek(id: string): Promise<StoredEntry | undefined>;
   /** Writes an entry behind the store's back (corrupt values, already-expired rows). */

@@ -1,9 +1,9 @@
 /**
  * Which OAuth2 scopes each employee holds: one row per (employee, scope). The original series
- * hard-coded them in a dictionary (bug 10); a table lets an administrator change them
+ * hard-coded them in a dictionary, so changing a grant took a release; a table lets an administrator change them
  * (`npm run admin -- scopes ...`) without a release.
  *
- * No CHECK on the scope names: the list of valid names (employees/scope-names.ts) may grow, and
+ * No CHECK on the scope names: the list of valid names (identity/scopes.ts) may grow, and
  * a migration is frozen history. Writers take only known names (the `ScopeName` type), and the
  * authorisation rules ignore a stored name they do not know.
  *

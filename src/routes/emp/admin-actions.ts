@@ -7,7 +7,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getEmployee } from '../../employees/employee-service.js';
 import { changeEmployeeScopes, getEmployeeScopes } from '../../employees/scope-service.js';
-import { splitScopeNames } from '../../employees/scope-names.js';
+import { splitScopeNames } from '../../identity/scopes.js';
 import { getManagedEmployee } from '../../employees/record-views.js';
 import { wantsHtml } from '../../http/negotiation.js';
 import { sessionJson } from '../../http/session-json.js';

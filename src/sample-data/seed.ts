@@ -7,13 +7,13 @@ import { hash as argon2Hash, type Algorithm } from '@node-rs/argon2';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import type { Kysely } from 'kysely';
 import { insertEmployees, normaliseEmail } from '../employees/employee-repository.js';
-import type { ScopeName } from '../employees/scope-names.js';
+import type { ScopeName } from '../identity/scopes.js';
 import { grantScopesInBulk } from '../employees/scope-repository.js';
-import { isUniqueViolation } from './dialects.js';
+import { isUniqueViolation } from '../database/dialects.js';
 import { insertHistory, insertMissingDepartments } from '../employees/history-repository.js';
-import { DEPARTMENTS } from './departments.js';
+import { DEPARTMENTS } from '../database/departments.js';
 import { seedHistory } from './seed-history.js';
-import type { Database, EmployeeRow, NewEmployeeRow } from './schema.js';
+import type { Database, EmployeeRow, NewEmployeeRow } from '../database/schema.js';
 
 export const SEED_PASSWORD = 'password';
 
@@ -121,7 +121,7 @@ export const LEGACY_BCRYPT_EMAILS: readonly string[] = SEED_EMPLOYEES.filter((em
 /** What everyone the original did not list could do (its `'*'` entry). */
 const DEFAULT_SEED_SCOPES: readonly ScopeName[] = ['user:read'];
 
-/** The original's hard-coded MOCK_USER_SCOPES (behaviour notes §5.3), now rows of employee_scopes. */
+/** The original's hard-coded MOCK_USER_SCOPES, now rows of employee_scopes. */
 const LISTED_SEED_SCOPES: Readonly<Record<string, readonly ScopeName[]>> = {
   'moss.shanbhogue.10045@gmail.com': [],
   'behai_nguyen@hotmail.com': ['user:read', 'user:write'],

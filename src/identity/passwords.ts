@@ -96,7 +96,7 @@ let dummyBcrypt: Promise<string> | undefined;
  * only HASHING_THREADS run at a time. Without a limit, a burst of logins would queue behind each other
  * for seconds and hold their memory. Here a login waits only if the checks ahead of it should be
  * done within MAX_WAIT_MS (judged from how long checks have been taking lately); otherwise it is
- * refused at once with 429 and Retry-After (OWASP ASVS 5.0 15.2.2; checklist G-05). A quiet server
+ * refused at once with 429 and Retry-After (OWASP ASVS 5.0 15.2.2; docs/SECURITY.md G-05). A quiet server
  * takes a burst of dozens; a saturated one refuses early instead of answering late.
  *
  * One check per hashing thread, so that the moving average below is one check's own time. The

@@ -1,13 +1,30 @@
 /**
- * OAuth2 scopes: what each one allows, what each one implies, and the one permission check.
+ * OAuth2 scopes: the names an employee can hold (the original series' APP_SCOPES), what each one
+ * allows and implies, and the one permission check. Storage (employees/scope-repository.ts), the
+ * command line, the pages and the authorisation rules all share this one list.
  *
  * The check is "required ⊆ closure(granted)": the order of grants never matters and an unknown
  * grant is simply ignored. (The original walked the grants in order and answered differently for
- * ['super:*', 'user:read'] than for ['user:read', 'super:*']: bug 9 of its behaviour notes.)
+ * ['super:*', 'user:read'] than for ['user:read', 'super:*'].)
  */
-import { isScopeName, SCOPE_NAMES, type ScopeName } from '../employees/scope-names.js';
+export const SCOPE_NAMES = ['user:read', 'user:write', 'admin:read', 'admin:write', 'super:*'] as const;
 
-export { isScopeName, SCOPE_NAMES, type ScopeName };
+export type ScopeName = (typeof SCOPE_NAMES)[number];
+
+export function isScopeName(value: string): value is ScopeName {
+  return (SCOPE_NAMES as readonly string[]).includes(value);
+}
+
+/**
+ * Scope names as a client or a person may write a list of them: an array (a JSON array, or a form
+ * field repeated, one box ticked per name), and within each item names separated by spaces
+ * (OAuth2's own `scope` syntax, RFC 6749 §3.3) or commas. Empty items are dropped; the names are
+ * not checked here (`isScopeName`).
+ */
+export function splitScopeNames(value: string | readonly string[] | undefined): string[] {
+  const items = value === undefined ? [] : typeof value === 'string' ? [value] : value;
+  return items.flatMap((item) => item.split(/[\s,]+/)).filter((name) => name !== '');
+}
 
 export const SCOPE_DESCRIPTIONS: Record<ScopeName, string> = {
   'user:read': 'Read your own information',
@@ -54,30 +71,3 @@ export function narrowScopes(granted: readonly string[], requested: string | und
   return [...new Set(asked)].filter((scope): scope is ScopeName => closure.has(scope as ScopeName));
 }
 
-/** Someone, as far as permissions go: their number and the scopes they hold (or a login carries). */
-export interface ScopedPerson {
-  empNo: number;
-  scopes: readonly string[];
-}
-
-/** How an action treats a person acting on themself. */
-export interface ManageOptions {
-  /**
-   * 'refused' (the default) for what would let someone raise or lock out themself: changing their
-   * scopes, disabling their login, ending their sessions as an administrator (they have their own
-   * routes for that). 'allowed' where the person already has that right over themself: updating
-   * their record's details, which `user:write` (implied by `admin:write`) allows on their own.
-   */
-  self?: 'refused' | 'allowed';
-}
-
-/**
- * The one rule for every action on another person's account (their record, scopes, sessions,
- * login): the actor must hold every scope the person holds, so the grant system is no ladder
- * (an `admin:write` can neither edit, demote, disable nor log out a `super:*`), and acting on
- * oneself is governed by `options.self`.
- */
-export function mayManage(actor: ScopedPerson, target: ScopedPerson, options: ManageOptions = {}): boolean {
-  if (actor.empNo === target.empNo) return options.self === 'allowed';
-  return hasScopes(actor.scopes, target.scopes);
-}

@@ -2,12 +2,19 @@
  * Two account rules, shared by the app (AuthService) and the admin command line: a new password
  * ends every session and token of the person (ASVS 5.0 7.4.3: whoever knew the old password is
  * out), and so does disabling the login. Who may do either is the caller's check.
+ *
+ * The account's columns live in the employees table, which only the employees room queries; it
+ * hands its writers in as `AccountRecords` (employees/account-records.ts), so this rule stays below
+ * both the auth and the employees rooms.
  */
-import type { Kysely } from 'kysely';
 import { hashPassword } from './passwords.js';
-import type { Database } from '../database/schema.js';
-import { setAccountDisabled, updatePasswordHash } from '../employees/employee-repository.js';
 import type { SessionManager } from '../sessions/session-manager.js';
+
+/** Where an account's password hash and disabled flag are written; each answers false when there is no such employee. */
+export interface AccountRecords {
+  updatePasswordHash(empNo: number, passwordHash: string): Promise<boolean>;
+  setAccountDisabled(empNo: number, disabled: boolean): Promise<boolean>;
+}
 
 export class SessionsNotEndedError extends Error {
   constructor(
@@ -25,18 +32,18 @@ export class SessionsNotEndedError extends Error {
  * worst leave sessions alive with the new password in force (reported as SessionsNotEndedError),
  * never end sessions while the old password still works.
  */
-export async function replacePassword(db: Kysely<Database>, sessions: SessionManager, empNo: number, password: string): Promise<number> {
-  const updated = await updatePasswordHash(db, empNo, await hashPassword(password));
+export async function replacePassword(accounts: AccountRecords, sessions: SessionManager, empNo: number, password: string): Promise<number> {
+  const updated = await accounts.updatePasswordHash(empNo, await hashPassword(password));
   if (!updated) throw new Error(`No employee with number ${empNo}`);
   return endAll(sessions, empNo, 'The password was changed');
 }
 
 /**
  * Disables an employee's login and ends every session of theirs; returns how many ended. (Enabling
- * is `setAccountDisabled(db, empNo, false)` alone: no session exists to end.)
+ * is `accounts.setAccountDisabled(empNo, false)` alone: no session exists to end.)
  */
-export async function disableLogin(db: Kysely<Database>, sessions: SessionManager, empNo: number): Promise<number> {
-  if (!(await setAccountDisabled(db, empNo, true))) throw new Error(`No employee with number ${empNo}`);
+export async function disableLogin(accounts: AccountRecords, sessions: SessionManager, empNo: number): Promise<number> {
+  if (!(await accounts.setAccountDisabled(empNo, true))) throw new Error(`No employee with number ${empNo}`);
   return endAll(sessions, empNo, 'The login was disabled');
 }
 

@@ -14,7 +14,7 @@
  * computes one of each per load and every employee shares it (see `SampleDataOptions.passwords`).
  */
 import type { Insertable } from 'kysely';
-import type { ScopeName } from '../../employees/scope-names.js';
+import type { ScopeName } from '../../identity/scopes.js';
 import type {
   DepartmentsTable,
   DeptEmpTable,
@@ -23,10 +23,10 @@ import type {
   NewEmployeeRow,
   SalariesTable,
   TitlesTable,
-} from '../schema.js';
+} from '../../database/schema.js';
 import { SEED_EMPLOYEES, SEED_SCOPES, sampleEmail, seedPasswordHash, type SeedEmployee, type SeedPasswordHashes } from '../seed.js';
 import { addYears, dayOf, FOREVER, isoOf } from './calendar.js';
-import { DEPARTMENTS as SAMPLE_DEPARTMENTS } from '../departments.js';
+import { DEPARTMENTS as SAMPLE_DEPARTMENTS } from '../../database/departments.js';
 import { FIRST_NAMES, LAST_NAMES } from './names.js';
 import { Random } from './random.js';
 

@@ -22,9 +22,9 @@ import SqliteDatabase from 'better-sqlite3';
 import { createConnection, escape as mysqlEscape, type Connection as MysqlConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
 import { Client as PgClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { DatabaseTarget } from '../connection.js';
+import type { DatabaseTarget } from '../../database/connection.js';
 import type { LoadProgress } from './progress.js';
-import { refillEmployeeNamesSql } from '../name-index.js';
+import { refillEmployeeNamesSql } from '../../database/name-index.js';
 
 export type RowValue = string | number | null;
 export type Row = Readonly<Record<string, RowValue>>;

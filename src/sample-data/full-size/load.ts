@@ -7,10 +7,10 @@
  * through each engine's bulk path (`bulk-load.ts`).
  */
 import { sql, type Kysely } from 'kysely';
-import { createDatabase, parseDatabaseUrl } from '../connection.js';
-import { analyzeTables } from '../dialects.js';
-import { migrateToLatest } from '../migrate.js';
-import type { Database } from '../schema.js';
+import { createDatabase, parseDatabaseUrl } from '../../database/connection.js';
+import { analyzeTables } from '../../database/dialects.js';
+import { migrateToLatest } from '../../database/migrate.js';
+import type { Database } from '../../database/schema.js';
 import { hashSeedPassword, seedIfEmpty } from '../seed.js';
 import { bulkLoad } from './bulk-load.js';
 import { DATA_SIZES, SAMPLE_COLUMNS, SAMPLE_TABLES, SampleData, type GeneratedSize, type SampleTable } from './generate.js';

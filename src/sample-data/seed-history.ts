@@ -8,8 +8,8 @@
  * users see a manager they can also look up.
  */
 import type { Insertable } from 'kysely';
-import type { DeptEmpTable, DeptManagerTable, SalariesTable, TitlesTable } from './schema.js';
-import { DEPARTMENTS } from './departments.js';
+import type { DeptEmpTable, DeptManagerTable, SalariesTable, TitlesTable } from '../database/schema.js';
+import { DEPARTMENTS } from '../database/departments.js';
 import { addYears, dayOf, FOREVER, isoOf } from './full-size/calendar.js';
 import { Random } from './full-size/random.js';
 
