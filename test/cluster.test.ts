@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { freePort, pollUntil, spawnServer, startPrivatePostgres, type PrivatePostgres, type ServerProcess } from './helpers/processes.js';
+import { freePort, pollUntil, startPrivatePostgres, type PrivatePostgres } from '../support/private-servers.js';
+import { spawnServer, type ServerProcess } from './helpers/processes.js';
 import { isReachable } from './helpers/services.js';
 import { restartDelayMs } from '../src/cluster.js';
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { sessionIdOf, startBaseline, type Baseline } from '../../bench/baseline.js';
 import { encodeSessionRecord } from '../../src/sessions/record-codec.js';
-import { REDIS_SERVER_BINARY, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { REDIS_SERVER_BINARY, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
 
 const hasRedisServer = spawnSync(REDIS_SERVER_BINARY, ['--version']).status === 0;
 const gate = hasRedisServer || process.env.CI === 'true' ? {} : { skip: `${REDIS_SERVER_BINARY} is not installed` };

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { pollUntil, spawnServer, startPrivatePostgres, type PrivatePostgres, type ServerProcess } from '../helpers/processes.js';
+import { pollUntil, startPrivatePostgres, type PrivatePostgres } from '../../support/private-servers.js';
+import { spawnServer, type ServerProcess } from '../helpers/processes.js';
 import { isReachable } from '../helpers/services.js';
 import { SEED_USER } from '../helpers/app.js';
 

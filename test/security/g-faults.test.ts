@@ -27,7 +27,7 @@ import { hash as argon2Hash } from '@node-rs/argon2';
 import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
 import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
-import { freePort, killProcess, pollUntil, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from '../helpers/processes.js';
+import { freePort, killProcess, pollUntil, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from '../../support/private-servers.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import {
   ADMIN,

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
 import { testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
 import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_SCOPES } from '../../src/database/seed.js';
 import { portOf } from './support.js';
 

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/sessions/redis-client.js';
 import { serviceGate } from '../helpers/services.js';
-import { pollUntil, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { pollUntil, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
 import { API, FORM, form, login, SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 
 const run = promisify(execFile);
