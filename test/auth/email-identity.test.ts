@@ -13,10 +13,10 @@ import { API, FORM, form, testEnvironment, type TestEnvironment } from '../helpe
 import { findEmployeeByEmail, findEmployeeNumberByEmail } from '../../src/employees/employee-repository.js';
 import { LoginThrottle } from '../../src/auth/throttle.js';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
+import { INCORRECT } from '../helpers/messages.js';
 
 const PASSWORD = 'password';
 const LIMIT = 10;
-const INCORRECT = { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' };
 
 /** Spellings NFKC and lower-casing fold into `local.rest`: each names that same person. */
 function equivalentSpellings(email: string): string[] {

@@ -28,6 +28,7 @@ import { Readable } from 'node:stream';
 import { API, FORM, form, login, STORE_KINDS, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { serviceGate } from '../helpers/services.js';
 import { sessionCensus, type CensusSource } from '../helpers/session-census.js';
+import { INCORRECT } from '../helpers/messages.js';
 
 const ROUNDS = 5;
 const CLI_ROUNDS = 2;
@@ -58,7 +59,7 @@ type Outcome = { status: number; body?: unknown; cookie?: string; token?: string
 
 /** What a refused racing login answers, whole. */
 const REFUSALS: Record<number, unknown> = {
-  400: { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' },
+  400: INCORRECT,
   409: {
     detail: 'All sessions of this account were ended while logging in; log in again',
     error: 'invalid_grant',

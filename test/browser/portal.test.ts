@@ -11,11 +11,10 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserGate, launchBrowser, screenshotPath } from '../helpers/browser.js';
-import { SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { ADMIN, U1, USER_READ as READER } from '../helpers/people.js';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core');
-const ADMIN = { username: 'kyoichi.maliniak.10005@gmail.com', password: 'password' }; // admin:read, admin:write
-const READER = { username: 'nidapan.samarati.262556@gmail.com', password: 'password' }; // user:read only
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
 
@@ -129,7 +128,7 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
         await checkCurrentPage(page, `${label}-login`);
         await logIn(page, ADMIN);
         // A second session, so My sessions lists two.
-        await withContext({ viewport }, async (other) => logIn(other, SEED_USER));
+        await withContext({ viewport }, async (other) => logIn(other, U1));
         await checkPages(page, label, ADMIN_PAGES);
 
         await page.goto(`${baseUrl}/emp/admin-get-update/10399`);
@@ -224,7 +223,7 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
 
   it('echoes an impossible date as typed and marks every invalid field', async () => {
     await withContext({ viewport: DESKTOP }, async (page) => {
-      await logIn(page, SEED_USER);
+      await logIn(page, U1);
       await page.goto(`${baseUrl}/emp/own-get-update/500222`);
       await page.getByLabel('Birth date (dd/mm/yyyy)').fill('2099-13-45');
       await page.getByLabel('First name').fill('');
@@ -243,7 +242,7 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
     const context = await browser.newContext({ viewport: PHONE, javaScriptEnabled: false });
     try {
       const page = await context.newPage();
-      await logIn(page, SEED_USER);
+      await logIn(page, U1);
       await page.goto(`${baseUrl}/auth/sessions`);
       await page.getByRole('button', { name: 'End all my sessions' }).click();
       await page.getByRole('heading', { name: 'End all your sessions?' }).waitFor();
@@ -271,7 +270,7 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
       page.on('console', (message) => {
         if (message.type() === 'error') console.push(message.text());
       });
-      await logIn(page, SEED_USER);
+      await logIn(page, U1);
       await page.goto(`${baseUrl}/docs/`);
       await page.locator('#operations-auth-post_auth_logout').waitFor();
       const favicon = await page.request.get(`${baseUrl}/static/favicon.svg`);

@@ -10,6 +10,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp, type BuildOptions } from '../../src/app.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config.js';
+import { U1 } from './people.js';
 import { SERVICE_URLS } from './services.js';
 
 export type StoreKind = 'sqlite' | 'redis';
@@ -70,21 +71,6 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<void
   }
 }
 
-export const SEED_USER = { username: 'behai_nguyen@hotmail.com', password: 'password', empNo: 500222 };
-/** What GET /admin/me answers for SEED_USER (written out here, not imported from the seed, on purpose). */
-export const SEED_USER_ME = {
-  username: 'behai_nguyen@hotmail.com',
-  email: 'behai_nguyen@hotmail.com',
-  emp_no: 500222,
-  first_name: 'Be Hai',
-  last_name: 'Doe',
-  birth_date: '1978-12-09',
-  gender: 'M',
-  hire_date: '2022-11-01',
-  scopes: ['user:read', 'user:write'],
-};
-export const OTHER_USER = { username: 'pranav.furedi.10198@gmail.com', password: 'password', empNo: 10198 };
-
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 export const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 export const API = { accept: 'application/json' };
@@ -101,7 +87,7 @@ export function sessionCookieOf(response: LightMyRequestResponse) {
 /** Logs in as a program and returns the session cookie value and the access token. */
 export async function login(
   app: FastifyInstance,
-  user: { username: string; password: string } = SEED_USER,
+  user: { username: string; password: string } = U1,
 ): Promise<{ cookie: string; token: string }> {
   const response = await app.inject({
     method: 'POST',

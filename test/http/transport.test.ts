@@ -10,9 +10,10 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { parseTrustProxy, readTlsFiles } from '../../src/http/transport.js';
-import { API, FORM, form, SEED_USER, SEED_USER_ME, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, FORM, form, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { captureLogs } from '../helpers/logs.js';
 import { makeSelfSignedCertificate, type SelfSignedCertificate } from '../helpers/tls.js';
+import { U1, U1_ME } from '../helpers/people.js';
 
 interface Answer {
   status: number;
@@ -50,7 +51,7 @@ function https2(session: ClientHttp2Session, method: string, path: string, heade
   });
 }
 
-const LOGIN_BODY = form({ username: SEED_USER.username, password: SEED_USER.password });
+const LOGIN_BODY = form({ username: U1.username, password: U1.password });
 
 function cookiesOf(answer: Answer): string[] {
   const header = answer.headers['set-cookie'];
@@ -94,7 +95,7 @@ describe('HTTPS from certificate files', () => {
       assert.match(cookie, /; Secure(;|$)/);
       const me = await https2(session, 'GET', '/admin/me', { ...API, cookie: cookie.split(';')[0]! });
       assert.equal(me.status, 200);
-      assert.deepEqual(JSON.parse(me.body), SEED_USER_ME);
+      assert.deepEqual(JSON.parse(me.body), U1_ME);
     } finally {
       session.close();
     }

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SessionStoreUnavailableError } from '../../src/sessions/store.js';
 import metrics from '../../src/observability/metrics.js';
-import { API, BROWSER, FORM, form, login, SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { U1 } from '../helpers/people.js';
+import { NOT_AUTHENTICATED } from '../helpers/messages.js';
 
 interface Sample {
   name: string;
@@ -78,16 +80,16 @@ describe('metrics', () => {
   it('counts logins by outcome, for programs and browsers alike', async () => {
     const before = await scrape(app);
     const attempt = (password: string, headers: Record<string, string>, url = '/auth/token') =>
-      app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: form({ username: SEED_USER.username, password }) });
-    assert.equal((await attempt(SEED_USER.password, API)).statusCode, 200);
-    assert.equal((await attempt(SEED_USER.password, BROWSER)).statusCode, 303);
-    assert.equal((await attempt(SEED_USER.password, {}, '/api/login')).statusCode, 200);
+      app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: form({ username: U1.username, password }) });
+    assert.equal((await attempt(U1.password, API)).statusCode, 200);
+    assert.equal((await attempt(U1.password, BROWSER)).statusCode, 303);
+    assert.equal((await attempt(U1.password, {}, '/api/login')).statusCode, 200);
     assert.equal((await attempt('wrong-password', API)).statusCode, 400);
     assert.equal((await attempt('wrong-password', BROWSER)).statusCode, 400);
     // Not login attempts: a malformed form, and a session that is already logged in.
     assert.equal((await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: 'username=x' })).statusCode, 422);
     const { cookie } = await login(app);
-    const again = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, cookies: { session: cookie }, payload: form({ username: SEED_USER.username, password: SEED_USER.password }) });
+    const again = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, cookies: { session: cookie }, payload: form({ username: U1.username, password: U1.password }) });
     assert.deepEqual(again.json(), { message: 'Already logged in' });
 
     const samples = await scrape(app);
@@ -142,7 +144,7 @@ describe('metrics of outages', () => {
       method: 'POST',
       url: '/auth/token',
       headers: FORM,
-      payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+      payload: form({ username: U1.username, password: U1.password }),
     });
     assert.equal(token.statusCode, 503);
     const samples = await scrape(app);
@@ -210,7 +212,7 @@ describe('protecting /metrics', () => {
       const response = await app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} });
       assert.equal(response.statusCode, 401, String(authorization));
       assert.equal(response.headers['www-authenticate'], 'Bearer');
-      assert.deepEqual(response.json(), { detail: 'Not authenticated' });
+      assert.deepEqual(response.json(), NOT_AUTHENTICATED);
     }
     const samples = await scrape(app, { authorization: `Bearer ${token}` });
     assert.ok(valueOf(samples, 'auth_login_throttled_total') !== undefined);

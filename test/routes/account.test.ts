@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
 import { API, BROWSER, FORM, form, login, sessionCookieOf, STORE_KINDS, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { INCORRECT } from '../helpers/messages.js';
 
 const BEHAI = { username: 'behai_nguyen@hotmail.com', password: 'password' };
 const NIDAPAN = { username: 'nidapan.samarati.262556@gmail.com', password: 'password' };
@@ -155,7 +156,7 @@ for (const store of STORE_KINDS) {
       assert.equal((await me({ cookie: victim.cookie })).statusCode, 401);
       const refused = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(BEHAI) });
       assert.equal(refused.statusCode, 400);
-      assert.deepEqual(refused.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
+      assert.deepEqual(refused.json(), INCORRECT);
 
       await app.inject({ method: 'POST', url: '/emp/account/500222', headers: API, cookies: { session: admin.cookie }, payload: { disabled: false } });
       await login(app, BEHAI);

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { findEmployeeByNumber } from '../../src/employees/employee-repository.js';
+import { NOT_AUTHENTICATED, NOT_ENOUGH_PERMISSIONS } from '../helpers/messages.js';
 
 const PASSWORD = 'password';
 const USERS = {
@@ -20,7 +21,6 @@ const USERS = {
 } as const;
 type Who = keyof typeof USERS;
 
-const FORBIDDEN = { detail: 'Not enough permissions' };
 const EMP_NO_MESSAGE = 'Employee number must be a whole number from 1 to 2147483647, in digits only';
 /** 10011 (mary, super:*) as `Number()` or a schema's type coercion would also read it. */
 const SPELLINGS_OF_10011 = ['+10011', '10011.0', '0x271b', ' 10011', '10011 ', '1.0011e4', '１００１１'];
@@ -58,7 +58,7 @@ for (const engine of ENGINES) {
       it('refuses My Info to someone without user:read, naming the scope it needs', async () => {
         const response = await get('moss', '/admin/me');
         assert.equal(response.statusCode, 403);
-        assert.deepEqual(response.json(), FORBIDDEN);
+        assert.deepEqual(response.json(), NOT_ENOUGH_PERMISSIONS);
         assert.equal(response.headers['www-authenticate'], 'Bearer error="insufficient_scope", scope="user:read"');
       });
 
@@ -194,7 +194,7 @@ for (const engine of ENGINES) {
       it('refuses search to someone without admin:read', async () => {
         const response = await get('behai', '/emp/search/%nas%/%An');
         assert.equal(response.statusCode, 403);
-        assert.deepEqual(response.json(), FORBIDDEN);
+        assert.deepEqual(response.json(), NOT_ENOUGH_PERMISSIONS);
       });
 
       it('sends the search form on to the results, and shows them as a page', async () => {
@@ -401,7 +401,7 @@ for (const engine of ENGINES) {
         const before = await findEmployeeByNumber(app.db, 10399);
         const response = await post('behai', '/emp/user-save', { ...OWN, empNo: '10399', firstName: 'Hacked' });
         assert.equal(response.statusCode, 403);
-        assert.deepEqual(response.json(), FORBIDDEN);
+        assert.deepEqual(response.json(), NOT_ENOUGH_PERMISSIONS);
         assert.deepEqual(await findEmployeeByNumber(app.db, 10399), before);
       });
 
@@ -425,7 +425,7 @@ for (const engine of ENGINES) {
         const fields = { empNo: '10011', birthDate: '7/11/1953', firstName: 'Hijacked', lastName: 'Sluis', gender: 'F', hireDate: '22/1/1990' };
         const json = await post('kyoichi', '/emp/admin-save', fields);
         assert.equal(json.statusCode, 403);
-        assert.deepEqual(json.json(), FORBIDDEN);
+        assert.deepEqual(json.json(), NOT_ENOUGH_PERMISSIONS);
         const page = await post('kyoichi', '/emp/admin-save', { ...fields, firstName: '' }, BROWSER);
         assert.equal(page.statusCode, 403);
         assert.match(page.body, /<h1 id="error-heading">You are not allowed to do this<\/h1>/);
@@ -638,7 +638,7 @@ for (const engine of ENGINES) {
         assert.ok(search.json().items.length > 0);
         const unauthenticated = await app.inject({ method: 'GET', url: '/api/me', headers: BROWSER });
         assert.equal(unauthenticated.statusCode, 401);
-        assert.deepEqual(unauthenticated.json(), { detail: 'Not authenticated' });
+        assert.deepEqual(unauthenticated.json(), NOT_AUTHENTICATED);
       });
 
       it('log in and out as JSON', async () => {

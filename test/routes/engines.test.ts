@@ -9,7 +9,8 @@ import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../help
 import { serviceGate } from '../helpers/services.js';
 import { LEGACY_BCRYPT_EMAILS, SEED_PASSWORD } from '../../src/database/seed.js';
 import { findEmployeeByEmail } from '../../src/employees/employee-repository.js';
-import { FORM, form, login, OTHER_USER, SEED_USER, SEED_USER_ME, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { U1, U1_ME, U2 } from '../helpers/people.js';
 
 for (const engine of ENGINES) {
   const gate = (await gateFor(engine)).skip || (await serviceGate('redis')).skip;
@@ -34,17 +35,17 @@ for (const engine of ENGINES) {
       for (const credentials of [{ cookies: { session: cookie } }, { headers: { authorization: `Bearer ${token}` } }]) {
         const response = await app.inject({ method: 'GET', url: '/admin/me', ...credentials });
         assert.equal(response.statusCode, 200);
-        assert.deepEqual(response.json(), SEED_USER_ME);
+        assert.deepEqual(response.json(), U1_ME);
       }
     });
 
     it('finds the login name whatever its case, and refuses a wrong password', async () => {
-      await login(app, { username: OTHER_USER.username.toUpperCase(), password: OTHER_USER.password });
+      await login(app, { username: U2.username.toUpperCase(), password: U2.password });
       const response = await app.inject({
         method: 'POST',
         url: '/auth/token',
         headers: FORM,
-        payload: form({ username: SEED_USER.username, password: 'Password' }),
+        payload: form({ username: U1.username, password: 'Password' }),
       });
       assert.equal(response.statusCode, 400);
     });

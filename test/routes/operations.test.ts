@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { U1 } from '../helpers/people.js';
+import { INCORRECT, STORE_UNAVAILABLE } from '../helpers/messages.js';
 
 describe('operations and documentation', () => {
   let env: TestEnvironment;
@@ -95,7 +97,7 @@ describe('operations and documentation', () => {
       method: 'POST',
       url: '/auth/token',
       headers: FORM,
-      payload: form({ username: SEED_USER.username, password: 'x'.repeat(100_000) }),
+      payload: form({ username: U1.username, password: 'x'.repeat(100_000) }),
     });
     assert.equal(response.statusCode, 413);
     assert.ok(response.json().detail);
@@ -106,7 +108,7 @@ describe('operations and documentation', () => {
       method: 'POST',
       url: '/auth/token',
       headers: FORM,
-      payload: form({ username: SEED_USER.username, password: 'x'.repeat(2000) }),
+      payload: form({ username: U1.username, password: 'x'.repeat(2000) }),
     });
     assert.equal(response.statusCode, 422);
     assert.equal(response.json().errors[0].field, 'password');
@@ -120,7 +122,7 @@ describe('operations and documentation', () => {
       payload: form({ username: "x'or'1'='1@gmail.com", password: "' OR 1=1 --" }),
     });
     assert.equal(response.statusCode, 400);
-    assert.deepEqual(response.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
+    assert.deepEqual(response.json(), INCORRECT);
   });
 });
 
@@ -148,12 +150,12 @@ describe('when the Redis session store is down', await serviceGate('redis'), () 
     const started = Date.now();
     const me = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: `${'a'.repeat(22)}.${'b'.repeat(22)}` } });
     assert.equal(me.statusCode, 503);
-    assert.deepEqual(me.json(), { detail: 'The session store is unavailable; try again shortly' });
+    assert.deepEqual(me.json(), STORE_UNAVAILABLE);
     const token = await app.inject({
       method: 'POST',
       url: '/auth/token',
       headers: FORM,
-      payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+      payload: form({ username: U1.username, password: U1.password }),
     });
     assert.equal(token.statusCode, 503);
     assert.ok(Date.now() - started < 5000, 'answered quickly');
@@ -183,7 +185,7 @@ describe('two app instances sharing one Redis', await serviceGate('redis'), () =
     const { cookie, token } = await login(first);
     const byCookie = await second.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
     assert.equal(byCookie.statusCode, 200);
-    assert.equal(byCookie.json().emp_no, SEED_USER.empNo);
+    assert.equal(byCookie.json().emp_no, U1.empNo);
     const byToken = await second.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
     assert.equal(byToken.statusCode, 200);
 

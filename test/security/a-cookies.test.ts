@@ -13,7 +13,9 @@ import { Redis } from 'ioredis';
 import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
 import { API, BROWSER, FORM, form, login, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { captureLogs, type LogCapture } from '../helpers/logs.js';
-import { me, NOT_AUTHENTICATED, portOf, rawRequest, sessionKey, setCookieLines, U1, U1_ME } from './support.js';
+import { me, portOf, rawRequest, sessionKey, setCookieLines } from './support.js';
+import { U1, U1_ME } from '../helpers/people.js';
+import { NOT_AUTHENTICATED } from '../helpers/messages.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 const CLEARING_COOKIE = 'session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax';

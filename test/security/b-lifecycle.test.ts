@@ -16,22 +16,9 @@ import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
 import { API, BROWSER, FORM, form, login, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import {
-  ADMIN,
-  CROSS_SITE_REFUSED,
-  decodeJwt,
-  INVALID_TOKEN,
-  me,
-  NOT_AUTHENTICATED,
-  sessionKey,
-  setCookieLines,
-  SUPER,
-  U1,
-  U1_ME,
-  U2,
-  type Person,
-  credentials,
-} from './support.js';
+import { decodeJwt, me, sessionKey, setCookieLines } from './support.js';
+import { ADMIN, credentials, type Person, SUPER, U1, U1_ME, U2 } from '../helpers/people.js';
+import { CROSS_SITE_REFUSED, INCORRECT, INVALID_TOKEN, NOT_AUTHENTICATED } from '../helpers/messages.js';
 
 const CLEARING_COOKIE = 'session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax';
 const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' };
@@ -132,7 +119,7 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
     const s1 = (await login(app, U1)).cookie;
     const wrong = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s1 }, payload: form({ username: U2.username, password: 'a wrong password' }) });
     assert.equal(wrong.statusCode, 400);
-    assert.deepEqual(wrong.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
+    assert.deepEqual(wrong.json(), INCORRECT);
     assert.equal(wrong.headers['set-cookie'], undefined);
     assert.deepEqual((await me(app, { cookie: s1 })).json(), U1_ME, 'still U1, only U1');
     const again = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s1 }, payload: form(credentials(U1)) });
@@ -400,7 +387,7 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
       await app.db.updateTable('employees').set({ disabled: 1 }).where('emp_no', '=', SANIYA.empNo).execute();
       const refused = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(SANIYA)) });
       assert.equal(refused.statusCode, 400);
-      assert.deepEqual(refused.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
+      assert.deepEqual(refused.json(), INCORRECT);
       await app.db.updateTable('employees').set({ disabled: 0, password: 'not a hash' }).where('emp_no', '=', SANIYA.empNo).execute();
       assert.equal((await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(SANIYA)) })).statusCode, 400);
     });

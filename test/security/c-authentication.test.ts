@@ -15,20 +15,9 @@ import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
 import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { captureLogs, type LogCapture } from '../helpers/logs.js';
 import { loadConfig } from '../../src/config.js';
-import {
-  accountCounterKey,
-  ADMIN,
-  INCORRECT,
-  me,
-  median,
-  NOT_AUTHENTICATED,
-  percentile,
-  U1,
-  U2,
-  UB,
-  type Person,
-  credentials,
-} from './support.js';
+import { accountCounterKey, me, median, percentile } from './support.js';
+import { ADMIN, credentials, type Person, U1, U2, UB } from '../helpers/people.js';
+import { INCORRECT, NOT_AUTHENTICATED } from '../helpers/messages.js';
 
 /** UX: an argon2id user:read person, disabled for this suite ([GB] in `before`). */
 const UX: Person = { username: 'patricio.bridgland.10012@gmail.com', password: 'password', empNo: 10012 };

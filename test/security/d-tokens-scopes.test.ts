@@ -15,27 +15,9 @@ import type { FastifyInstance } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
 import { API, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import {
-  ADMIN,
-  ADMIN_READ,
-  b64url,
-  decodeJwt,
-  INVALID_TOKEN,
-  me,
-  NO_SCOPES,
-  NOT_AUTHENTICATED,
-  NOT_ENOUGH_PERMISSIONS,
-  portOf,
-  rawBody,
-  rawRequest,
-  SUPER,
-  U1,
-  U1_ME,
-  U2,
-  USER_READ,
-  type Person,
-  credentials,
-} from './support.js';
+import { b64url, decodeJwt, me, portOf, rawBody, rawRequest } from './support.js';
+import { ADMIN, ADMIN_READ, credentials, NO_SCOPES, type Person, SUPER, U1, U1_ME, U2, USER_READ } from '../helpers/people.js';
+import { INVALID_TOKEN, NOT_AUTHENTICATED, NOT_ENOUGH_PERMISSIONS } from '../helpers/messages.js';
 
 const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
 

@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
 import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { ADMIN, CROSS_SITE_REFUSED, me, SUPER, U1, U1_ME, U2, UB, credentials } from './support.js';
+import { me } from './support.js';
+import { ADMIN, credentials, SUPER, U1, U1_ME, U2, UB } from '../helpers/people.js';
+import { CROSS_SITE_REFUSED, NOT_ENOUGH_PERMISSIONS } from '../helpers/messages.js';
 
 const PUBLIC_ORIGIN = 'https://app.example';
 const CROSS_SITE = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' };
@@ -155,7 +157,7 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
       assert.equal(response.json().emp_no, U1.empNo);
       const denied = await app.inject({ method: 'POST', url: `/emp/account/${UB[0].empNo}`, headers: { ...API, ...CROSS_SITE, authorization: `Bearer ${u1.token}` }, payload: { disabled: true } });
       assert.equal(denied.statusCode, 403);
-      assert.deepEqual(denied.json(), { detail: 'Not enough permissions' }, 'refused for its scope, not its site');
+      assert.deepEqual(denied.json(), NOT_ENOUGH_PERMISSIONS, 'refused for its scope, not its site');
     });
   });
 

@@ -10,7 +10,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
 import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
 import { captureLogs } from '../helpers/logs.js';
-import { ADMIN, U1, U2, credentials } from './support.js';
+import { ADMIN, credentials, U1, U2 } from '../helpers/people.js';
 
 /** The policy decided for this app (docs/SECURITY.md), directive by directive. */
 const CSP_DIRECTIVES = [

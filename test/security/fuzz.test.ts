@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
 import { FORM, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { ADMIN, U1, U2 } from './support.js';
+import { ADMIN, U1, U2 } from '../helpers/people.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 const CASES = 800;

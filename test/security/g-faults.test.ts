@@ -29,21 +29,9 @@ import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment 
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 import { freePort, killProcess, pollUntil, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from '../../support/private-servers.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import {
-  ADMIN,
-  DATABASE_UNAVAILABLE,
-  INCORRECT,
-  me,
-  percentile,
-  portOf,
-  rawBody,
-  rawRequest,
-  STORE_UNAVAILABLE,
-  U1,
-  U1_ME,
-  U2,
-  credentials,
-} from './support.js';
+import { me, percentile, portOf, rawBody, rawRequest } from './support.js';
+import { ADMIN, credentials, U1, U1_ME, U2 } from '../helpers/people.js';
+import { DATABASE_UNAVAILABLE, INCORRECT, STORE_UNAVAILABLE } from '../helpers/messages.js';
 
 /** The checklist's bound for a dependency outage to be answered (the Redis command timeout is 1 s). */
 const OUTAGE_ANSWER_MS = 2000;

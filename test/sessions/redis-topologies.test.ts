@@ -11,7 +11,8 @@ import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/sessions/redis-client.js';
 import { serviceGate } from '../helpers/services.js';
 import { pollUntil, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
-import { API, FORM, form, login, SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { SUPER, U1 } from '../helpers/people.js';
 
 const run = promisify(execFile);
 
@@ -93,7 +94,7 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
   });
 
   it('leaves no session of logins on one instance racing a disable on the other (3 rounds of 4)', async () => {
-    const admin = await login(first, { username: 'mary.sluis.10011@gmail.com', password: 'password' });
+    const admin = await login(first, SUPER);
     const victim = { username: 'mayuko.warwick.10020@gmail.com', password: 'password' };
     for (let round = 0; round < 3; round++) {
       const logins = Array.from({ length: 4 }, () => login(second, victim).catch((error: Error) => error));
@@ -130,7 +131,7 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     const failed = await pollUntil(async () => (await survivor.cluster('INFO')).includes('cluster_state:fail'), 15_000, 200);
     survivor.disconnect();
     assert.ok(failed, 'the cluster noticed');
-    const refused = await first.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: SEED_USER.username, password: SEED_USER.password }) });
+    const refused = await first.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: U1.username, password: U1.password }) });
     assert.equal(refused.statusCode, 503);
     assert.equal((await me(first, cookie)).statusCode, 503);
     const ready = await second.inject({ method: 'GET', url: '/ready' });
@@ -274,7 +275,7 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
       if (status === 503) ledger.firstUnavailable ??= Date.now();
       else if (ledger.firstUnavailable) ledger.recovered ??= Date.now();
     };
-    const loggedIn = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: SEED_USER.username, password: SEED_USER.password }) });
+    const loggedIn = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: U1.username, password: U1.password }) });
     note(loggedIn.statusCode);
     const cookie = loggedIn.cookies.find((c) => c.name === 'session')?.value;
     if (loggedIn.statusCode === 200 && cookie) ledger.logins.push({ cookie, at: Date.now() });
