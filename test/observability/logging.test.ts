@@ -2,27 +2,17 @@
  * The log lines of a real app: JSON, a request id on every line of a request (and echoed back),
  * the employee's number once known, and no credential or session material anywhere.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import { API, FORM, form, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { captureLogs, type LogCapture } from '../helpers/logs.js';
+import { API, FORM, form, sessionCookieOf, useSuiteApp } from '../helpers/app.js';
+import { captureLogs } from '../helpers/logs.js';
 import { U1 } from '../helpers/people.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('logs', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  let logs: LogCapture;
-  before(async () => {
-    logs = captureLogs();
-    env = testEnvironment('sqlite', { LOG_LEVEL: 'info' });
-    app = await env.start({ logStream: logs.stream });
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const logs = captureLogs();
+  const { app } = useSuiteApp({ env: { LOG_LEVEL: 'info' }, build: { logStream: logs.stream } });
 
   function linesOf(reqId: string) {
     return logs.lines().filter((line) => line.reqId === reqId);

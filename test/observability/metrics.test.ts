@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SessionStoreUnavailableError } from '../../src/sessions/store.js';
 import metrics from '../../src/observability/metrics.js';
-import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, useApp, useSuiteApp } from '../helpers/app.js';
 import { U1 } from '../helpers/people.js';
 import { NOT_AUTHENTICATED } from '../helpers/messages.js';
 
@@ -47,15 +47,7 @@ async function scrape(app: FastifyInstance, headers: Record<string, string> = {}
 }
 
 describe('metrics', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('sqlite');
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { app, env } = useSuiteApp();
 
   it('counts requests and their latency by route pattern and status, never by raw URL', async () => {
     await app.inject({ method: 'GET', url: '/health' });
@@ -126,16 +118,8 @@ describe('metrics', () => {
 });
 
 describe('metrics of outages', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    // Port 1 on loopback: nothing listens there, so the store is down from the start.
-    env = testEnvironment('redis', { REDIS_URL: 'redis://127.0.0.1:1' });
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup().catch(() => {});
-  });
+  // Port 1 on loopback: nothing listens there, so the store is down from the start.
+  const { app } = useSuiteApp({ store: 'redis', env: { REDIS_URL: 'redis://127.0.0.1:1' }, tolerateCloseErrors: true });
 
   it('counts requests that failed on the session store, and a login that could not complete', async () => {
     const session = `${'a'.repeat(22)}.${'b'.repeat(22)}`;
@@ -195,19 +179,9 @@ describe('live sessions', () => {
 });
 
 describe('protecting /metrics', () => {
-  const environments: TestEnvironment[] = [];
-  after(async () => {
-    await Promise.all(environments.map((environment) => environment.cleanup()));
-  });
-  async function appWith(env: Record<string, string>) {
-    const environment = testEnvironment('sqlite', env);
-    environments.push(environment);
-    return environment.start();
-  }
-
-  it('asks for the bearer token when METRICS_TOKEN is set', async () => {
+  it('asks for the bearer token when METRICS_TOKEN is set', async (t) => {
     const token = 'metrics-token-0123456789';
-    const app = await appWith({ METRICS_TOKEN: token });
+    const { app } = await useApp(t, { env: { METRICS_TOKEN: token } });
     for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${token}`, `Bearer ${token}x`]) {
       const response = await app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} });
       assert.equal(response.statusCode, 401, String(authorization));
@@ -218,8 +192,8 @@ describe('protecting /metrics', () => {
     assert.ok(valueOf(samples, 'auth_login_throttled_total') !== undefined);
   });
 
-  it('serves /metrics on its own port only, when METRICS_PORT is set', async () => {
-    const app = await appWith({ METRICS_PORT: '0' });
+  it('serves /metrics on its own port only, when METRICS_PORT is set', async (t) => {
+    const { app } = await useApp(t, { env: { METRICS_PORT: '0' } });
     assert.equal((await app.inject({ method: 'GET', url: '/metrics', headers: API })).statusCode, 404);
     await app.inject({ method: 'GET', url: '/health' });
 
@@ -233,8 +207,8 @@ describe('protecting /metrics', () => {
     assert.equal((await fetch(`${base}/health`)).status, 404);
   });
 
-  it('does not listen anywhere else without METRICS_PORT', async () => {
-    const app = await appWith({});
+  it('does not listen anywhere else without METRICS_PORT', async (t) => {
+    const { app } = await useApp(t, { env: {} });
     assert.equal(await app.metrics.listen(), null);
   });
 });

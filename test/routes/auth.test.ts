@@ -4,26 +4,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, sessionCookieOf, STORE_KINDS, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, sessionCookieOf, STORE_KINDS, useSuiteApp } from '../helpers/app.js';
 import { U1, U1_ME, U2 } from '../helpers/people.js';
 import { INCORRECT, INVALID_TOKEN, NOT_AUTHENTICATED } from '../helpers/messages.js';
 
 for (const store of STORE_KINDS) {
   describe(`auth routes with the ${store} session store`, await serviceGate(...(store === 'redis' ? ['redis' as const] : [])), () => {
-    let env: TestEnvironment;
-    let app: FastifyInstance;
-
-    before(async () => {
-      env = testEnvironment(store);
-      app = await env.start();
-    });
-    after(async () => {
-      await env?.cleanup();
-    });
+    const { app, env, restart } = useSuiteApp({ store });
 
     /** Whether the store holds the session behind a cookie value (`<id>.<secret>`). */
     async function storeHas(cookie: string): Promise<boolean> {
@@ -485,8 +475,7 @@ for (const store of STORE_KINDS) {
     describe('sessions that outlive the app', () => {
       it('keeps a login across a restart of the app', async () => {
         const { cookie, token } = await login(app);
-        await app.close();
-        app = await env.start();
+        await restart();
         const byCookie = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
         assert.equal(byCookie.statusCode, 200);
         assert.equal(byCookie.json().emp_no, U1.empNo);

@@ -2,24 +2,15 @@
  * The parts around the login: probes, the API document and Swagger UI, static files, and what
  * happens when the session store goes away.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, useSuiteApp } from '../helpers/app.js';
 import { U1 } from '../helpers/people.js';
 import { INCORRECT, STORE_UNAVAILABLE } from '../helpers/messages.js';
 
 describe('operations and documentation', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('sqlite');
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { app } = useSuiteApp();
 
   it('reports itself alive on /health', async () => {
     const response = await app.inject({ method: 'GET', url: '/health' });
@@ -127,16 +118,8 @@ describe('operations and documentation', () => {
 });
 
 describe('when the Redis session store is down', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    // Port 1 on loopback: nothing listens there, so every connection is refused at once.
-    env = testEnvironment('redis', { REDIS_URL: 'redis://127.0.0.1:1' });
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup().catch(() => {});
-  });
+  // Port 1 on loopback: nothing listens there, so every connection is refused at once.
+  const { app } = useSuiteApp({ store: 'redis', env: { REDIS_URL: 'redis://127.0.0.1:1' }, tolerateCloseErrors: true });
 
   it('still renders the login page and static files', async () => {
     const page = await app.inject({ method: 'GET', url: '/', headers: BROWSER });
@@ -169,17 +152,7 @@ describe('when the Redis session store is down', await serviceGate('redis'), () 
 });
 
 describe('two app instances sharing one Redis', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let first: FastifyInstance;
-  let second: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('redis');
-    first = await env.start();
-    second = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { apps: [first, second] } = useSuiteApp({ store: 'redis', instances: 2 });
 
   it('recognises on one instance a login made on the other, and a logout too', async () => {
     const { cookie, token } = await login(first);

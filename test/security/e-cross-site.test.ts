@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, testEnvironment, useSuiteApp } from '../helpers/app.js';
 import { me } from './support.js';
 import { ADMIN, credentials, SUPER, U1, U1_ME, U2, UB } from '../helpers/people.js';
 import { CROSS_SITE_REFUSED, NOT_ENOUGH_PERMISSIONS } from '../helpers/messages.js';
@@ -25,15 +25,7 @@ function assertRefused(response: LightMyRequestResponse, label: string): void {
 }
 
 describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('redis', { PUBLIC_ORIGIN, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { app } = useSuiteApp({ store: 'redis', env: { PUBLIC_ORIGIN, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' } });
 
   const loginWith = (headers: Record<string, string>, url = '/auth/token') =>
     app.inject({ method: 'POST', url, headers: { ...FORM, ...API, ...headers }, payload: form(credentials(U2)) });
@@ -205,15 +197,7 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
   });
 
   describe('E-06', () => {
-    let corsEnv: TestEnvironment;
-    let corsApp: FastifyInstance;
-    before(async () => {
-      corsEnv = testEnvironment('redis', { CORS_ORIGINS: 'https://partner.example' });
-      corsApp = await corsEnv.start();
-    });
-    after(async () => {
-      await corsEnv?.cleanup();
-    });
+    const { app: corsApp } = useSuiteApp({ store: 'redis', env: { CORS_ORIGINS: 'https://partner.example' } });
 
     const preflight = (target: FastifyInstance, origin: string) =>
       target.inject({ method: 'OPTIONS', url: '/api/me', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });

@@ -4,11 +4,11 @@
  * Also covered elsewhere: test/routes/operations.test.ts (404 naming the path, 413 on an oversized
  * form), test/routes/auth.test.ts (Cache-Control on /auth/token and /admin/me).
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, testEnvironment, useSuiteApp } from '../helpers/app.js';
 import { captureLogs } from '../helpers/logs.js';
 import { ADMIN, credentials, U1, U2 } from '../helpers/people.js';
 
@@ -32,15 +32,7 @@ function assertNoStore(response: LightMyRequestResponse, label: string): void {
 }
 
 describe('F. HTTP hygiene', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { app } = useSuiteApp({ store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' } });
 
   it('F-01 never lets a cache keep tokens, authenticated answers or anything that sets a cookie', async () => {
     const success = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(U1)) });
