@@ -5,28 +5,26 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserGate, launchBrowser, screenshotPath } from '../helpers/browser.js';
-import { testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { useSuiteApp } from '../helpers/app.js';
 import { ADMIN, U1 } from '../helpers/people.js';
 
 
 describe('the application in a browser', browserGate(), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
+  // The browser is closed before the app (its hooks come first), as it always was: the app's
+  // close then finds no browser connection open.
   let browser: Browser;
-  let baseUrl: string;
-
   before(async () => {
-    env = testEnvironment('sqlite');
-    app = await env.start();
-    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
-    await env?.cleanup();
+  });
+  const { app } = useSuiteApp();
+  let baseUrl: string;
+  before(async () => {
+    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   });
 
   async function sessionCookie(context: BrowserContext) {

@@ -11,11 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, sessionCookieOf, useSuiteApp } from '../helpers/app.js';
 import { decodeJwt, me, sessionKey, setCookieLines } from './support.js';
 import { ADMIN, credentials, type Person, SUPER, U1, U1_ME, U2 } from '../helpers/people.js';
 import { CROSS_SITE_REFUSED, INCORRECT, INVALID_TOKEN, NOT_AUTHENTICATED } from '../helpers/messages.js';
@@ -35,18 +34,13 @@ function plantedToken(label: string): string {
 }
 
 describe('B. session lifecycle', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
+  const { app, env } = useSuiteApp({ store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' } });
   let redis: Redis;
-
-  before(async () => {
-    env = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' });
-    app = await env.start();
+  before(() => {
     redis = new Redis(SERVICE_URLS.redis);
   });
-  after(async () => {
+  after(() => {
     redis?.disconnect();
-    await env?.cleanup();
   });
 
   const stored = (cookie: string) => redis.exists(sessionKey(env.keyPrefix, cookie)).then((n) => n === 1);
@@ -174,20 +168,11 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
   });
 
   describe('with short timeouts', () => {
-    let idleEnv: TestEnvironment;
-    let idleApp: FastifyInstance;
-    let absoluteEnv: TestEnvironment;
-    let absoluteApp: FastifyInstance;
-    before(async () => {
-      idleEnv = testEnvironment('redis', { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '600', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
-      idleApp = await idleEnv.start();
-      absoluteEnv = testEnvironment('redis', { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '4' });
-      absoluteApp = await absoluteEnv.start();
+    const { app: idleApp, env: idleEnv } = useSuiteApp({
+      store: 'redis',
+      env: { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '600', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' },
     });
-    after(async () => {
-      await idleEnv?.cleanup();
-      await absoluteEnv?.cleanup();
-    });
+    const { app: absoluteApp, env: absoluteEnv } = useSuiteApp({ store: 'redis', env: { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '4' } });
 
     // Both only wait on the clock; side by side they take the time of one.
     describe('the timeouts', { concurrency: true }, () => {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, testEnvironment, useSuiteApp } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, useApp, useSuiteApp } from '../helpers/app.js';
 import { me } from './support.js';
 import { ADMIN, credentials, SUPER, U1, U1_ME, U2, UB } from '../helpers/people.js';
 import { CROSS_SITE_REFUSED, NOT_ENOUGH_PERMISSIONS } from '../helpers/messages.js';
@@ -72,17 +72,12 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
     assertRefused(await loginWith({ origin: 'https://evil.example', host: 'evil.example', 'x-forwarded-host': 'evil.example' }), '(e) spoofed Host');
   });
 
-  it('E-02 without PUBLIC_ORIGIN compares with the request\'s own Host, never X-Forwarded-Host from an untrusted peer', async () => {
-    const bare = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
-    try {
-      const own = await bare.start();
-      const post = (headers: Record<string, string>) => own.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API, host: 'portal.test', ...headers }, payload: form(credentials(U2)) });
-      assert.equal((await post({ origin: 'http://portal.test' })).statusCode, 200);
-      assertRefused(await post({ origin: 'http://evil.example', 'x-forwarded-host': 'evil.example' }), 'X-Forwarded-Host ignored');
-      assertRefused(await post({ origin: 'https://portal.test' }), 'another scheme');
-    } finally {
-      await bare.cleanup();
-    }
+  it('E-02 without PUBLIC_ORIGIN compares with the request\'s own Host, never X-Forwarded-Host from an untrusted peer', async (t) => {
+    const { app: own } = await useApp(t, { store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' } });
+    const post = (headers: Record<string, string>) => own.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API, host: 'portal.test', ...headers }, payload: form(credentials(U2)) });
+    assert.equal((await post({ origin: 'http://portal.test' })).statusCode, 200);
+    assertRefused(await post({ origin: 'http://evil.example', 'x-forwarded-host': 'evil.example' }), 'X-Forwarded-Host ignored');
+    assertRefused(await post({ origin: 'https://portal.test' }), 'another scheme');
   });
 
   describe('E-03', () => {
