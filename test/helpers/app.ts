@@ -63,8 +63,12 @@ export function testEnvironment(store: StoreKind, env: Record<string, string> = 
 export interface AppOptions {
   /** The session store (the embedded SQLite one unless told). */
   store?: StoreKind;
-  /** Configuration variables over the test defaults (`DATABASE_URL`, `LOGIN_MAX_FAILURES_PER_ACCOUNT` ...). */
-  env?: Record<string, string>;
+  /**
+   * Configuration variables over the test defaults (`DATABASE_URL`, `LOGIN_MAX_FAILURES_PER_ACCOUNT` ...).
+   * A function is read when the app is built: in a suite, after the `before` hooks above it, for
+   * values they make (a private server's URL).
+   */
+  env?: Record<string, string> | (() => Record<string, string>);
   /** `buildApp`'s own options (a log stream to read). */
   build?: BuildOptions;
   /** Apps built on the one environment (two instances sharing a store); `apps[0]` is `app`. */
@@ -84,7 +88,7 @@ export interface TestApp {
 }
 
 async function buildTestApp(options: AppOptions): Promise<TestApp> {
-  const env = testEnvironment(options.store ?? 'sqlite', options.env);
+  const env = testEnvironment(options.store ?? 'sqlite', typeof options.env === 'function' ? options.env() : options.env);
   const apps: FastifyInstance[] = [];
   try {
     for (let i = 0; i < (options.instances ?? 1); i++) apps.push(await env.start(options.build));
@@ -114,10 +118,8 @@ export async function useApp(t: TestContext, options: AppOptions = {}): Promise<
 /**
  * One app shared by the tests of a `describe`, built in its `before` hook and closed in its `after`
  * hook, which this registers: `const { app, env } = useSuiteApp({ store })` at the top of the suite.
- * `options` may be a function, read in the `before` hook, for values an earlier hook makes (a
- * private server's URL). The app is only built when the suite runs, so `app`, `apps` and `env` stand
- * in for it: the tests use them as they are (`app.inject(...)`), and a use outside a test or hook
- * throws.
+ * The app is only built when the suite runs, so `app`, `apps` and `env` stand in for it: the tests
+ * use them as they are (`app.inject(...)`), and a use outside a test or hook throws.
  */
 /** `N` apps as a tuple, so that `const { apps: [first, second] } = useSuiteApp({ instances: 2 })` types both. */
 type Apps<N extends number, Built extends FastifyInstance[] = []> = Built['length'] extends N ? Built : Apps<N, [...Built, FastifyInstance]>;
@@ -128,25 +130,19 @@ export interface SuiteApp<N extends number = 1> extends Omit<TestApp, 'apps'> {
   restart(): Promise<void>;
 }
 
-export function useSuiteApp<const N extends number = 1>(
-  options: (AppOptions & { instances?: N }) | (() => AppOptions | Promise<AppOptions>) = {},
-): SuiteApp<N> {
+export function useSuiteApp<const N extends number = 1>(options: AppOptions & { instances?: N } = {}): SuiteApp<N> {
   let built: TestApp | undefined;
-  let resolved: AppOptions = {};
-  const count = typeof options === 'function' ? 1 : (options.instances ?? 1);
   before(async () => {
-    resolved = typeof options === 'function' ? await options() : options;
-    if ((resolved.instances ?? 1) > count) throw new Error('useSuiteApp: give `instances` in the options object, not from a function');
-    built = await buildTestApp(resolved);
+    built = await buildTestApp(options);
   });
-  after(() => closeTestApp(built, resolved));
+  after(() => closeTestApp(built, options));
   const current = (): TestApp => {
     if (!built) throw new Error('the suite\'s app is built in its before hook: use it inside a test or a hook');
     return built;
   };
   return {
     app: standIn(() => current().app),
-    apps: Array.from({ length: count }, (_, i) => standIn(() => current().apps[i]!)) as Apps<N>,
+    apps: Array.from({ length: options.instances ?? 1 }, (_, i) => standIn(() => current().apps[i]!)) as Apps<N>,
     env: {
       get config() {
         return current().env.config;
@@ -163,7 +159,7 @@ export function useSuiteApp<const N extends number = 1>(
     async restart() {
       const running = current();
       await running.app.close();
-      running.app = running.apps[0] = await running.env.start(resolved.build);
+      running.app = running.apps[0] = await running.env.start(options.build);
     },
   };
 }

@@ -64,7 +64,7 @@ describe('HTTPS from certificate files', () => {
   before(() => {
     certificate = makeSelfSignedCertificate();
   });
-  const { app } = useSuiteApp(() => ({ env: { TLS_CERT_FILE: certificate.certFile, TLS_KEY_FILE: certificate.keyFile } }));
+  const { app } = useSuiteApp({ env: () => ({ TLS_CERT_FILE: certificate.certFile, TLS_KEY_FILE: certificate.keyFile }) });
   before(async () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;

@@ -19,7 +19,7 @@ for (const engine of ENGINES) {
       // An empty database: the app itself migrates and seeds it at start, as on a first deployment.
       database = await createTestDatabase(engine, { seed: false });
     });
-    const { app } = useSuiteApp(() => ({ store: 'redis', env: { DATABASE_URL: database.url } }));
+    const { app } = useSuiteApp({ store: 'redis', env: () => ({ DATABASE_URL: database.url }) });
     after(async () => {
       await database?.cleanup();
     });

@@ -46,11 +46,11 @@ describe('load: 300 logged-in clients, logouts and a Redis restart', await servi
   });
   // Many clients share one person here, so simultaneous logins of one account must not trip
   // the per-account throttle (it counts attempts until they succeed).
-  const { app } = useSuiteApp(() => ({
+  const { app } = useSuiteApp({
     store: 'redis',
-    env: { REDIS_URL: redis.url, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' },
+    env: () => ({ REDIS_URL: redis.url, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' }),
     tolerateCloseErrors: true, // the test restarts this Redis
-  }));
+  });
   before(async () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${portOf(app)}`;

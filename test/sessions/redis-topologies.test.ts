@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/sessions/redis-client.js';
 import { serviceGate } from '../helpers/services.js';
 import { pollUntil, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
-import { API, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, FORM, form, login, useSuiteApp } from '../helpers/app.js';
 import { SUPER, U1 } from '../helpers/people.js';
 
 const run = promisify(execFile);
@@ -49,9 +49,6 @@ async function me(app: FastifyInstance, cookie: string) {
 
 describe('two app instances on a three-node Redis Cluster', await serviceGate('redis'), () => {
   const nodes: PrivateRedis[] = [];
-  let env: TestEnvironment;
-  let first: FastifyInstance;
-  let second: FastifyInstance;
 
   before(async () => {
     for (let i = 0; i < 3; i++) {
@@ -62,16 +59,20 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     const ready = await pollUntil(async () => (await probe.cluster('INFO')).includes('cluster_state:ok'), 15_000);
     probe.disconnect();
     assert.ok(ready, 'the cluster formed');
-    env = testEnvironment('redis', {
+  });
+  const {
+    apps: [first, second],
+  } = useSuiteApp({
+    store: 'redis',
+    env: () => ({
       REDIS_URL: `redis+cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
       // The racing logins below fail on purpose, more often than the default throttle allows.
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
-    });
-    first = await env.start();
-    second = await env.start();
+    }),
+    instances: 2,
+    tolerateCloseErrors: true,
   });
   after(async () => {
-    await env?.cleanup().catch(() => undefined);
     for (const node of nodes) await node.stop();
   });
 
@@ -153,9 +154,6 @@ describe('two app instances on Redis Sentinel, through a failover', await servic
   let primary: PrivateRedis;
   let replica: PrivateRedis;
   let sentinel: PrivateRedis;
-  let env: TestEnvironment;
-  let first: FastifyInstance;
-  let second: FastifyInstance;
 
   before(async () => {
     primary = await startPrivateRedis();
@@ -171,12 +169,17 @@ describe('two app instances on Redis Sentinel, through a failover', await servic
     const client = new Redis(primary.port, '127.0.0.1');
     assert.ok(await pollUntil(async () => (await client.info('replication')).includes('connected_slaves:1'), 10_000), 'the replica attached');
     client.disconnect();
-    env = testEnvironment('redis', { REDIS_URL: `redis+sentinel://127.0.0.1:${sentinel.port}/portal` });
-    first = await env.start();
-    second = await env.start();
+  });
+  const {
+    apps: [first, second],
+    env,
+  } = useSuiteApp({
+    store: 'redis',
+    env: () => ({ REDIS_URL: `redis+sentinel://127.0.0.1:${sentinel.port}/portal` }),
+    instances: 2,
+    tolerateCloseErrors: true,
   });
   after(async () => {
-    await env?.cleanup().catch(() => undefined);
     for (const server of [sentinel, replica, primary]) await server?.stop();
   });
 
@@ -218,8 +221,6 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
   let primary: PrivateRedis;
   let replica: PrivateRedis;
   const sentinels: PrivateRedis[] = [];
-  let env: TestEnvironment;
-  let app: FastifyInstance;
   /** The test's own connections to the servers. */
   const probes: Redis[] = [];
 
@@ -255,16 +256,18 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
       client.disconnect();
       assert.ok(formed, 'the sentinels found each other and the replica');
     }
-    env = testEnvironment('redis', {
+  });
+  const { app } = useSuiteApp({
+    store: 'redis',
+    env: () => ({
       REDIS_URL: `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/portal`,
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
       LOGIN_MAX_FAILURES_PER_CLIENT: '100000',
-    });
-    app = await env.start();
+    }),
+    tolerateCloseErrors: true,
   });
   after(async () => {
     for (const probe of probes) probe.disconnect();
-    await env?.cleanup().catch(() => undefined);
     for (const server of [...sentinels, replica, primary]) await server?.stop();
   });
 
