@@ -19,13 +19,13 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import Database from 'better-sqlite3';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, useSuiteApp } from '../helpers/app.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 import { freePort, killProcess, pollUntil, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from '../../support/private-servers.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
@@ -53,20 +53,21 @@ function assertStoreOutage(response: LightMyRequestResponse, ms: number, label: 
 
 describe('G. faults: Redis', await serviceGate('redis'), () => {
   let redisServer: PrivateRedis;
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  let admin: Redis;
-
   before(async () => {
     redisServer = await startPrivateRedis();
-    env = testEnvironment('redis', { REDIS_URL: redisServer.url, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
-    app = await env.start();
+  });
+  const { app } = useSuiteApp({
+    store: 'redis',
+    env: () => ({ REDIS_URL: redisServer.url, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' }),
+    tolerateCloseErrors: true, // the tests kill this Redis
+  });
+  let admin: Redis;
+  before(() => {
     admin = new Redis(redisServer.url, { maxRetriesPerRequest: 0, retryStrategy: () => 200 });
     admin.on('error', () => {});
   });
   after(async () => {
     admin?.disconnect();
-    await env?.cleanup().catch(() => undefined);
     await redisServer?.stop();
   });
 
@@ -182,15 +183,15 @@ const mysqlGate = await gateFor('mysql');
 describe('G-04 the SQL database goes down or restarts', () => {
   describe('a private PostgreSQL cluster, stopped and restarted', redisGate, () => {
     let postgres: PrivatePostgres | undefined;
-    let env: TestEnvironment;
-    let app: FastifyInstance;
     before(async () => {
       postgres = await startPrivatePostgres();
-      env = testEnvironment('redis', { DATABASE_URL: `${postgres.url}/postgres`, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
-      app = await env.start();
+    });
+    const { app } = useSuiteApp({
+      store: 'redis',
+      env: () => ({ DATABASE_URL: `${postgres!.url}/postgres`, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' }),
+      tolerateCloseErrors: true, // the tests stop this PostgreSQL
     });
     after(async () => {
-      await env?.cleanup().catch(() => undefined);
       await postgres?.stop();
     });
 
@@ -239,15 +240,11 @@ describe('G-04 the SQL database goes down or restarts', () => {
 
   describe('the shared MariaDB, its connections killed', mysqlGate, () => {
     let database: TestDatabase;
-    let env: TestEnvironment;
-    let app: FastifyInstance;
     before(async () => {
       database = await createTestDatabase('mysql', { seed: false });
-      env = testEnvironment('redis', { DATABASE_URL: database.url });
-      app = await env.start();
     });
+    const { app } = useSuiteApp({ store: 'redis', env: () => ({ DATABASE_URL: database.url }), tolerateCloseErrors: true });
     after(async () => {
-      await env?.cleanup().catch(() => undefined);
       await database?.cleanup();
     });
 
@@ -269,15 +266,7 @@ describe('G-04 the SQL database goes down or restarts', () => {
   });
 
   describe('the embedded SQLite file, locked by another process', () => {
-    let env: TestEnvironment;
-    let app: FastifyInstance;
-    before(async () => {
-      env = testEnvironment('sqlite');
-      app = await env.start();
-    });
-    after(async () => {
-      await env?.cleanup();
-    });
+    const { app, env } = useSuiteApp();
 
     it('G-04 answers a write 503 after the busy timeout while another writer holds the file, and writes again after', async () => {
       // An open SQLite file cannot "go down" under its process (chmod does not reach an open
@@ -308,16 +297,10 @@ describe('G-04 the SQL database goes down or restarts', () => {
 });
 
 describe('G-05 saturation', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
+  const { app } = useSuiteApp({ store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' } });
   let admin: { cookie: string };
   before(async () => {
-    env = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' });
-    app = await env.start();
     admin = await login(app, ADMIN);
-  });
-  after(async () => {
-    await env?.cleanup();
   });
 
   async function burst() {
@@ -516,17 +499,11 @@ describe('G-06 SIGTERM with requests in flight', { ...redisGate, concurrency: tr
 });
 
 describe('G-07 and G-08 on a real socket', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
+  const { app } = useSuiteApp({ store: 'redis' });
   let port: number;
   before(async () => {
-    env = testEnvironment('redis');
-    app = await env.start();
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = portOf(app);
-  });
-  after(async () => {
-    await env?.cleanup();
   });
 
   it('G-07 bounds slow clients with Node\'s request and header timeouts, and serves normal clients meanwhile', async () => {
@@ -594,18 +571,19 @@ describe('G-07 and G-08 on a real socket', await serviceGate('redis'), () => {
 for (const engine of ENGINES) {
   describe(`G-09 and G-10 on ${engine}`, await gateFor(engine), () => {
     let database: TestDatabase;
-    let env: TestEnvironment;
-    let app: FastifyInstance;
-    let admin: { cookie: string };
     before(async () => {
       database = await createTestDatabase(engine);
-      env = testEnvironment('redis', { DATABASE_URL: database.url, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' });
-      app = await env.start();
-      admin = await login(app, ADMIN);
+    });
+    const { app } = useSuiteApp({
+      store: 'redis',
+      env: () => ({ DATABASE_URL: database.url, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' }),
     });
     after(async () => {
-      await env?.cleanup();
       await database?.cleanup();
+    });
+    let admin: { cookie: string };
+    before(async () => {
+      admin = await login(app, ADMIN);
     });
 
     const postLogin = (payload: string) => app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload });
