@@ -2,7 +2,7 @@
  * The log lines of a real app: JSON, a request id on every line of a request (and echoed back),
  * the employee's number once known, and no credential or session material anywhere.
  */
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { API, FORM, form, sessionCookieOf, useSuiteApp } from '../helpers/app.js';
 import { captureLogs } from '../helpers/logs.js';

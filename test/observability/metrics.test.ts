@@ -2,7 +2,7 @@
  * GET /metrics: what is counted after real requests, by route pattern; who may read it; the
  * separate listener; and the counters other rooms feed (throttle, error handler, store).
  */
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SessionStoreUnavailableError } from '../../src/sessions/store.js';

@@ -2,7 +2,7 @@
  * A person's own sessions and password, and an administrator ending someone's sessions or
  * disabling their login: each ends sessions and the tokens issued with them, at once.
  */
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { serviceGate } from '../helpers/services.js';
 import { API, BROWSER, FORM, form, login, sessionCookieOf, STORE_KINDS, useSuiteApp } from '../helpers/app.js';

@@ -2,7 +2,7 @@
  * The seed post's scenarios, through HTTP, against both session stores: logging in and out, the
  * login page, and who is asking (cookie first, then bearer).
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';

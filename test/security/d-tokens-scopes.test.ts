@@ -6,7 +6,7 @@
  * Also covered elsewhere: test/routes/auth.test.ts (garbage, alg none, expired and foreign-key
  * tokens; cookie before bearer), test/routes/employees.test.ts (scopes per route, narrowing).
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { once } from 'node:events';

@@ -5,7 +5,7 @@
  * Also covered elsewhere: test/browser/login-flows.test.ts (a real Chromium: the login form and
  * same-origin Swagger UI keep working under these rules).
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { serviceGate } from '../helpers/services.js';

@@ -5,7 +5,7 @@
  * dependency is down here), the process must stay up with bounded memory and event-loop lag, and
  * a normal login must work afterwards. `FUZZ_SEED=<n>` replays another seed.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { InjectOptions } from 'fastify';

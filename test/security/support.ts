@@ -122,3 +122,13 @@ export function portOf(app: FastifyInstance): number {
   if (!address || typeof address === 'string') throw new Error('the app is not listening on TCP');
   return address.port;
 }
+
+/** How long a dependency may take to be served again after it comes back, by itself (checklist G). */
+export const RECOVERY_MS = 5000;
+
+/** Runs `run` and says how long it took. */
+export async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await run();
+  return { value, ms: performance.now() - started };
+}
