@@ -115,12 +115,6 @@ export async function useApp(t: TestContext, options: AppOptions = {}): Promise<
   return built;
 }
 
-/**
- * One app shared by the tests of a `describe`, built in its `before` hook and closed in its `after`
- * hook, which this registers: `const { app, env } = useSuiteApp({ store })` at the top of the suite.
- * The app is only built when the suite runs, so `app`, `apps` and `env` stand in for it: the tests
- * use them as they are (`app.inject(...)`), and a use outside a test or hook throws.
- */
 /** `N` apps as a tuple, so that `const { apps: [first, second] } = useSuiteApp({ instances: 2 })` types both. */
 type Apps<N extends number, Built extends FastifyInstance[] = []> = Built['length'] extends N ? Built : Apps<N, [...Built, FastifyInstance]>;
 
@@ -130,6 +124,12 @@ export interface SuiteApp<N extends number = 1> extends Omit<TestApp, 'apps'> {
   restart(): Promise<void>;
 }
 
+/**
+ * One app shared by the tests of a `describe`, built in its `before` hook and closed in its `after`
+ * hook, which this registers: `const { app, env } = useSuiteApp({ store })` at the top of the suite.
+ * The app is only built when the suite runs, so `app`, `apps` and `env` stand in for it: the tests
+ * use them as they are (`app.inject(...)`), and a use outside a test or hook throws.
+ */
 export function useSuiteApp<const N extends number = 1>(options: AppOptions & { instances?: N } = {}): SuiteApp<N> {
   let built: TestApp | undefined;
   before(async () => {
