@@ -4,7 +4,7 @@
  * a failing test instead of silently changing what the tests expect.
  *
  * The security checklist's notation (docs/SECURITY.md): U1 and U2 are argon2id users, UB the legacy
- * bcrypt users. Every seed password is `password`.
+ * bcrypt users, UX a disabled one. Every seed password is `password`.
  */
 export interface Person {
   username: string;
@@ -25,6 +25,8 @@ export const UB = [
   person('parto.bamford.10003@gmail.com', 10003),
   person('chirstian.koblick.10004@gmail.com', 10004),
 ] as const;
+/** UX: argon2id, user:read; the one a suite disables when it needs a disabled account. */
+export const UX = person('patricio.bridgland.10012@gmail.com', 10012);
 /** No scopes at all. */
 export const NO_SCOPES = person('moss.shanbhogue.10045@gmail.com', 10045);
 /** user:read only. */

@@ -16,11 +16,9 @@ import { API, BROWSER, FORM, form, login, useApp, useSuiteApp } from '../helpers
 import { captureLogs } from '../helpers/logs.js';
 import { loadConfig } from '../../src/config.js';
 import { accountCounterKey, me, median, percentile } from './support.js';
-import { ADMIN, credentials, type Person, U1, U2, UB } from '../helpers/people.js';
+import { ADMIN, credentials, type Person, U1, U2, UB, UX } from '../helpers/people.js';
 import { INCORRECT, NOT_AUTHENTICATED } from '../helpers/messages.js';
 
-/** UX: an argon2id user:read person, disabled for this suite ([GB] in `before`). */
-const UX: Person = { username: 'patricio.bridgland.10012@gmail.com', password: 'password', empNo: 10012 };
 const TOO_LONG = {
   detail: 'Invalid request: password must be at most 72 bytes',
   errors: [{ field: 'password', message: 'must be at most 72 bytes' }],
@@ -52,6 +50,7 @@ describe('C. authentication', await serviceGate('redis'), () => {
   });
 
   before(async () => {
+    // UX is disabled for this suite ([GB]).
     await app.db.updateTable('employees').set({ disabled: 1 }).where('emp_no', '=', UX.empNo).execute();
   });
 
