@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { freePort, pollUntil, spawnServer, startPrivatePostgres, type PrivatePostgres, type ServerProcess } from './helpers/processes.js';
+import { freePort, pollUntil, startPrivatePostgres, type PrivatePostgres } from '../support/private-servers.js';
+import { spawnServer, type ServerProcess } from './helpers/processes.js';
 import { isReachable } from './helpers/services.js';
 import { restartDelayMs } from '../src/cluster.js';
+import { DATABASE_UNAVAILABLE } from './helpers/messages.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
 const LOGIN = 'username=behai_nguyen%40hotmail.com&password=password';
@@ -119,7 +121,7 @@ describe('several workers over a PostgreSQL that is away', { timeout: 120_000, .
     assert.deepEqual(await notReady.json(), { status: 'unavailable', checks: { sessionStore: 'ok', database: 'unavailable' } });
     const refused = await fetch(`${baseUrl}/auth/token`, { method: 'POST', headers: FORM, body: LOGIN });
     assert.equal(refused.status, 503);
-    assert.deepEqual(await refused.json(), { detail: 'The database is unavailable; try again shortly' });
+    assert.deepEqual(await refused.json(), DATABASE_UNAVAILABLE);
 
     const [victim] = workerPids(server.child.pid!);
     process.kill(victim!, 'SIGKILL');

@@ -13,8 +13,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { resolveSecretKey } from '../src/secret-key.js';
-import { API, FORM, form, SEED_USER } from './helpers/app.js';
+import { API, FORM, form } from './helpers/app.js';
 import { captureLogs } from './helpers/logs.js';
+import { U1 } from './helpers/people.js';
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
@@ -41,7 +42,7 @@ describe('files on disk', () => {
     const app = await startIn(dataDir, captureLogs().stream);
     apps.push(app);
     // A login writes to both SQLite files, so their -wal and -shm files exist too.
-    const login = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: SEED_USER.username, password: SEED_USER.password }) });
+    const login = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: U1.username, password: U1.password }) });
     assert.equal(login.statusCode, 200);
 
     assert.equal(modeOf(dataDir), '700');

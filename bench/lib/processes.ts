@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-// The same port and connection probes the tests use (one implementation for both).
-import { canConnect, freePort } from '../../test/helpers/processes.js';
+// The same port and connection probes the tests and chaos runs use (one implementation for all).
+import { canConnect, freePort } from '../../support/private-servers.js';
 export { canConnect, freePort };
 
 export interface Owned {

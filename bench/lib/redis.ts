@@ -1,15 +1,11 @@
 /**
- * The benchmark's private Redis: Debian's `redis-server` on a free loopback port, nothing kept on
- * disk (`--save '' --appendonly no`), as test/helpers/redis-servers.ts starts them for tests.
- * Plus the INFO readings the report needs: commands processed, by command, and memory.
+ * The benchmark's private Redis: the same throwaway redis-server the tests and chaos runs start
+ * (support/private-servers.ts: a free loopback port, nothing kept on disk), plus a connection for
+ * the INFO readings the report needs: commands processed, by command, and memory.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, startProcess, type Owned } from './processes.js';
-
-export const REDIS_SERVER_BINARY = process.env.REDIS_SERVER_BINARY ?? 'redis-server';
+import { startPrivateRedis as startServer } from '../../support/private-servers.js';
+import type { Owned } from './processes.js';
 
 export interface PrivateRedis {
   port: number;
@@ -21,26 +17,20 @@ export interface PrivateRedis {
 }
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'ep-bench-redis-'));
-  const owned = await startProcess({
-    name: 'redis-server',
-    command: REDIS_SERVER_BINARY,
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    port,
-    readyWithinMs: 5_000,
-  });
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  const server = await startServer();
+  const child = server.process;
+  if (!child) throw new Error('redis-server is not running');
+  const client = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
   return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    process: owned,
+    port: server.port,
+    url: server.url,
+    // Counted with the app's processes for the CPU and memory figures.
+    process: { name: 'redis-server', child, stop: () => server.kill() },
     client,
     async stop() {
       client.disconnect();
-      await owned.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await server.stop();
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppEntry } from '../../bench/lib/app.js';
-import { pollUntil } from '../../test/helpers/processes.js';
+import { pollUntil } from '../../support/private-servers.js';
 import { startAppUnderFault, type AppUnderFault } from './app.js';
 import type { Cleanup } from './cleanup.js';
 import { Driver, emptyTally, finalChecks, type FinalChecks, type Tally } from './clients.js';

@@ -4,7 +4,7 @@
  * whole again (settled) so that what held and what did not can be checked.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pollUntil } from '../../test/helpers/processes.js';
+import { pollUntil } from '../../support/private-servers.js';
 import type { AppUnderFault } from './app.js';
 import type { Cleanup } from './cleanup.js';
 import { isSyncedReplica, ownedRedis, redisCommand, startOwnedMariaDb, startOwnedPostgres, startRedisCluster, startSentinelSet } from './servers.js';

@@ -21,7 +21,7 @@ import {
   startPrivateRedis,
   type PrivatePostgres,
   type PrivateRedis,
-} from '../../test/helpers/processes.js';
+} from '../../support/private-servers.js';
 import type { Cleanup } from './cleanup.js';
 
 const run = promisify(execFile);

@@ -6,17 +6,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
-import { API, FORM, form, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, FORM, form, useSuiteApp } from '../helpers/app.js';
 import { findEmployeeByEmail, findEmployeeNumberByEmail } from '../../src/employees/employee-repository.js';
 import { LoginThrottle } from '../../src/auth/throttle.js';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
+import { INCORRECT } from '../helpers/messages.js';
 
 const PASSWORD = 'password';
 const LIMIT = 10;
-const INCORRECT = { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' };
 
 /** Spellings NFKC and lower-casing fold into `local.rest`: each names that same person. */
 function equivalentSpellings(email: string): string[] {
@@ -38,20 +37,17 @@ function accentedSpellings(email: string): string[] {
 for (const engine of ENGINES) {
   describe(`one identity per email on ${engine}`, await gateFor(engine), () => {
     let database: TestDatabase;
-    let env: TestEnvironment;
-    let app: FastifyInstance;
-
     before(async () => {
       database = await createTestDatabase(engine, { seed: false });
-      env = testEnvironment('sqlite', {
+    });
+    const { app } = useSuiteApp({
+      env: () => ({
         DATABASE_URL: database.url,
         LOGIN_MAX_FAILURES_PER_ACCOUNT: String(LIMIT),
         LOGIN_MAX_FAILURES_PER_CLIENT: '10000',
-      });
-      app = await env.start();
+      }),
     });
     after(async () => {
-      await env?.cleanup();
       await database?.cleanup();
     });
 

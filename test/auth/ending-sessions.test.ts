@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import type { FastifyInstance } from 'fastify';
 import { runAdmin } from '../../src/cli/admin.js';
 import { openSessions, SESSIONS_SQLITE_FILE, type OpenedSessions } from '../../src/cli/resources.js';
 import { pipedSecretInput } from '../../src/cli/secret-input.js';
@@ -25,9 +24,11 @@ import { SEED_EMPLOYEES } from '../../src/sample-data/seed.js';
 import { findPasswordHash, setAccountDisabled, updatePasswordHash } from '../../src/employees/employee-repository.js';
 import { verifyPassword } from '../../src/identity/passwords.js';
 import { Readable } from 'node:stream';
-import { API, FORM, form, login, STORE_KINDS, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, FORM, form, login, STORE_KINDS, useSuiteApp } from '../helpers/app.js';
 import { serviceGate } from '../helpers/services.js';
 import { sessionCensus, type CensusSource } from '../helpers/session-census.js';
+import { INCORRECT } from '../helpers/messages.js';
+import { SUPER } from '../helpers/people.js';
 
 const ROUNDS = 5;
 const CLI_ROUNDS = 2;
@@ -51,14 +52,12 @@ function seedPerson(empNo: number): Person {
   return { username: employee.email, empNo };
 }
 
-/** super:*, who may disable anyone else and end their sessions. */
-const MARY = seedPerson(10011);
 
 type Outcome = { status: number; body?: unknown; cookie?: string; token?: string };
 
 /** What a refused racing login answers, whole. */
 const REFUSALS: Record<number, unknown> = {
-  400: { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' },
+  400: INCORRECT,
   409: {
     detail: 'All sessions of this account were ended while logging in; log in again',
     error: 'invalid_grant',
@@ -68,8 +67,11 @@ const REFUSALS: Record<number, unknown> = {
 
 for (const store of STORE_KINDS) {
   describe(`ending sessions is final, with the ${store} store`, await serviceGate(...(store === 'redis' ? ['redis' as const] : [])), () => {
-    let env: TestEnvironment;
-    let app: FastifyInstance;
+    // Failed logins are the point here: no throttling. Idle 10 s, so a refresh is due after 1 s.
+    const { app, env } = useSuiteApp({
+      store,
+      env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000', SESSION_IDLE_TIMEOUT_SECONDS: '10' },
+    });
     let cli: OpenedSessions;
     let admin: { cookie: string };
     let census: CensusSource;
@@ -78,14 +80,7 @@ for (const store of STORE_KINDS) {
     /** How many generation tickets each person's logins have read so far. */
     const ticketsRead = new Map<number, number>();
 
-    before(async () => {
-      // Failed logins are the point here: no throttling. Idle 10 s, so a refresh is due after 1 s.
-      env = testEnvironment(store, {
-        LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
-        LOGIN_MAX_FAILURES_PER_CLIENT: '100000',
-        SESSION_IDLE_TIMEOUT_SECONDS: '10',
-      });
-      app = await env.start();
+    before(() => {
       // Observes, changes nothing: the real ticket is read and returned.
       const beginCreate = app.sessions.beginCreate.bind(app.sessions);
       app.sessions.beginCreate = async (empNo) => {
@@ -102,12 +97,11 @@ for (const store of STORE_KINDS) {
     beforeEach(async () => {
       // Each test's own: the idle timeout (10 s) would end one shared across the whole suite.
       const started = performance.now();
-      admin = await login(app, { username: MARY.username, password: PASSWORD });
+      admin = await login(app, SUPER); // super:*, who may disable anyone else and end their sessions
       loginMs = performance.now() - started;
     });
     after(async () => {
       await cli?.store.close();
-      await env?.cleanup();
     });
 
     const me = (credentials: { cookie?: string; token?: string }) =>

@@ -3,16 +3,16 @@
  * while legacy bcrypt hashes exist. Timing stays equal between unknown and known users in both
  * states, and a bcrypt hash written behind the app's back brings the dummy back.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { API, FORM, form, login, OTHER_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, FORM, form, login, useSuiteApp } from '../helpers/app.js';
 import { captureLogs, type LogCapture } from '../helpers/logs.js';
+import { U2 } from '../helpers/people.js';
 import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_PASSWORD } from '../../src/sample-data/seed.js';
 
 const UNKNOWN = { username: 'nobody.at.all@example.com', password: 'a wrong password' };
-const ARGON2_WRONG = { username: OTHER_USER.username, password: 'a wrong password' };
+const ARGON2_WRONG = { username: U2.username, password: 'a wrong password' };
 const LEGACY_USERS = SEED_EMPLOYEES.filter((employee) => LEGACY_BCRYPT_EMP_NOS.includes(employee.emp_no));
 
 function median(values: number[]): number {
@@ -21,8 +21,12 @@ function median(values: number[]): number {
 }
 
 describe('legacy bcrypt hashes and equal login timing', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
+  const startLogs = captureLogs();
+  const { app, env } = useSuiteApp({
+    env: { LOG_LEVEL: 'info', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' },
+    build: { logStream: startLogs.stream },
+  });
+  const legacyHashesIn = (logs: LogCapture) => logs.lines().find((entry) => typeof entry.legacyHashes === 'number')?.legacyHashes;
 
   const attempt = async (fields: Record<string, string>) => {
     const started = performance.now();
@@ -48,20 +52,13 @@ describe('legacy bcrypt hashes and equal login timing', () => {
     for (const value of values) assert.ok(Math.abs(value - overall) / overall < 0.25, JSON.stringify(medians));
   };
   const startLogged = async () => {
-    const logs: LogCapture = captureLogs();
+    const logs = captureLogs();
     const started = await env.start({ logStream: logs.stream });
-    const line = logs.lines().find((entry) => typeof entry.legacyHashes === 'number');
-    return { app: started, legacyHashes: line?.legacyHashes };
+    return { app: started, legacyHashes: legacyHashesIn(logs) };
   };
 
-  before(async () => {
-    env = testEnvironment('sqlite', { LOG_LEVEL: 'info', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' });
-    const first = await startLogged();
-    app = first.app;
-    assert.equal(first.legacyHashes, LEGACY_USERS.length, 'the seed has four legacy hashes, counted at start');
-  });
-  after(async () => {
-    await env?.cleanup();
+  before(() => {
+    assert.equal(legacyHashesIn(startLogs), LEGACY_USERS.length, 'the seed has four legacy hashes, counted at start');
   });
 
   it('drops the bcrypt dummy once every legacy hash is upgraded, keeping unknown and known users alike', async () => {

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { sessionIdOf, startBaseline, type Baseline } from '../../bench/baseline.js';
 import { encodeSessionRecord } from '../../src/sessions/record-codec.js';
-import { REDIS_SERVER_BINARY, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { REDIS_SERVER_BINARY, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
+import { NOT_AUTHENTICATED } from '../helpers/messages.js';
 
 const hasRedisServer = spawnSync(REDIS_SERVER_BINARY, ['--version']).status === 0;
 const gate = hasRedisServer || process.env.CI === 'true' ? {} : { skip: `${REDIS_SERVER_BINARY} is not installed` };
@@ -54,7 +55,7 @@ describe('bench/baseline.ts', gate, () => {
     for (const cookie of [undefined, `session=${token()}.${token()}`, 'session=abc', `other=${token()}.${token()}`]) {
       const response = await get(baseline, cookie);
       assert.equal(response.status, 401, `cookie ${cookie}`);
-      assert.deepEqual(await response.json(), { detail: 'Not authenticated' });
+      assert.deepEqual(await response.json(), NOT_AUTHENTICATED);
     }
   });
 

@@ -5,35 +5,33 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserGate, launchBrowser, screenshotPath } from '../helpers/browser.js';
-import { SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { useSuiteApp } from '../helpers/app.js';
+import { ADMIN, U1 } from '../helpers/people.js';
 
-const ADMIN = { username: 'kyoichi.maliniak.10005@gmail.com', password: 'password' }; // admin:read, admin:write
 
 describe('the application in a browser', browserGate(), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
+  // The browser is closed before the app (its hooks come first), as it always was: the app's
+  // close then finds no browser connection open.
   let browser: Browser;
-  let baseUrl: string;
-
   before(async () => {
-    env = testEnvironment('sqlite');
-    app = await env.start();
-    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
-    await env?.cleanup();
+  });
+  const { app } = useSuiteApp();
+  let baseUrl: string;
+  before(async () => {
+    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   });
 
   async function sessionCookie(context: BrowserContext) {
     return (await context.cookies(baseUrl)).find((cookie) => cookie.name === 'session');
   }
 
-  async function logInOnThePage(page: Page, user: { username: string; password: string } = SEED_USER) {
+  async function logInOnThePage(page: Page, user: { username: string; password: string } = U1) {
     await page.goto(`${baseUrl}/`);
     await page.getByLabel('Email').fill(user.username);
     await page.getByLabel('Password').fill(user.password);
@@ -178,13 +176,13 @@ describe('the application in a browser', browserGate(), () => {
       const dialog = page.locator('.modal-ux');
       const oauth2 = dialog.locator('.auth-container', { has: page.locator('#oauth_username') });
       assert.equal(await oauth2.locator('input[type=checkbox]').count(), 5, 'the five scopes are offered');
-      await oauth2.locator('#oauth_username').fill(SEED_USER.username);
+      await oauth2.locator('#oauth_username').fill(U1.username);
       await oauth2.locator('#oauth_password').fill('not the password');
       await oauth2.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click();
       // The token endpoint's OAuth2 error fields reach the dialog, not a bare "Bad Request".
       await oauth2.getByText(/Incorrect username or password/).waitFor();
       assert.match(await oauth2.innerText(), /invalid_grant/);
-      await oauth2.locator('#oauth_password').fill(SEED_USER.password);
+      await oauth2.locator('#oauth_password').fill(U1.password);
       await oauth2.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click();
       await dialog.getByRole('button', { name: 'Remove authorization' }).waitFor();
       await page.screenshot({ path: screenshotPath('swagger-authorized'), fullPage: true });

@@ -8,14 +8,12 @@
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserGate, launchBrowser, screenshotPath } from '../helpers/browser.js';
-import { SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { useSuiteApp } from '../helpers/app.js';
+import { ADMIN, U1, USER_READ as READER } from '../helpers/people.js';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core');
-const ADMIN = { username: 'kyoichi.maliniak.10005@gmail.com', password: 'password' }; // admin:read, admin:write
-const READER = { username: 'nidapan.samarati.262556@gmail.com', password: 'password' }; // user:read only
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
 
@@ -30,20 +28,19 @@ interface AxeViolation {
 }
 
 describe('the portal on a phone and a desktop', browserGate(), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
+  // The browser is closed before the app (its hooks come first), as it always was: the app's
+  // close then finds no browser connection open.
   let browser: Browser;
-  let baseUrl: string;
-
   before(async () => {
-    env = testEnvironment('sqlite');
-    app = await env.start();
-    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
-    await env?.cleanup();
+  });
+  const { app } = useSuiteApp();
+  let baseUrl: string;
+  before(async () => {
+    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   });
 
   /**
@@ -129,7 +126,7 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
         await checkCurrentPage(page, `${label}-login`);
         await logIn(page, ADMIN);
         // A second session, so My sessions lists two.
-        await withContext({ viewport }, async (other) => logIn(other, SEED_USER));
+        await withContext({ viewport }, async (other) => logIn(other, U1));
         await checkPages(page, label, ADMIN_PAGES);
 
         await page.goto(`${baseUrl}/emp/admin-get-update/10399`);
@@ -224,7 +221,7 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
 
   it('echoes an impossible date as typed and marks every invalid field', async () => {
     await withContext({ viewport: DESKTOP }, async (page) => {
-      await logIn(page, SEED_USER);
+      await logIn(page, U1);
       await page.goto(`${baseUrl}/emp/own-get-update/500222`);
       await page.getByLabel('Birth date (dd/mm/yyyy)').fill('2099-13-45');
       await page.getByLabel('First name').fill('');
@@ -243,7 +240,7 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
     const context = await browser.newContext({ viewport: PHONE, javaScriptEnabled: false });
     try {
       const page = await context.newPage();
-      await logIn(page, SEED_USER);
+      await logIn(page, U1);
       await page.goto(`${baseUrl}/auth/sessions`);
       await page.getByRole('button', { name: 'End all my sessions' }).click();
       await page.getByRole('heading', { name: 'End all your sessions?' }).waitFor();
@@ -271,7 +268,7 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
       page.on('console', (message) => {
         if (message.type() === 'error') console.push(message.text());
       });
-      await logIn(page, SEED_USER);
+      await logIn(page, U1);
       await page.goto(`${baseUrl}/docs/`);
       await page.locator('#operations-auth-post_auth_logout').waitFor();
       const favicon = await page.request.get(`${baseUrl}/static/favicon.svg`);

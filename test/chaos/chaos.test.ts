@@ -16,7 +16,7 @@ import { scenarioTable, summaryTable } from '../../chaos/lib/report.js';
 import { failed, runScenario } from '../../chaos/lib/runner.js';
 import { SCENARIOS, type Timing } from '../../chaos/lib/scenarios.js';
 import { SEED_PASSWORD } from '../../src/sample-data/seed.js';
-import { canConnect } from '../helpers/processes.js';
+import { canConnect } from '../../support/private-servers.js';
 import { serviceGate } from '../helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

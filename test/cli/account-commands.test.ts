@@ -20,9 +20,8 @@ import {
   typed,
   type AdminEnvironment,
 } from './support.js';
+import { U1, U2 } from '../helpers/people.js';
 
-const BEHAI = { email: 'behai_nguyen@hotmail.com', empNo: 500222 };
-const PRANAV = { email: 'pranav.furedi.10198@gmail.com', empNo: 10198 };
 
 for (const kind of STORE_KINDS) {
   describe(`password set and account disable|enable, with the ${kind} session store`, await storeGate(kind), () => {
@@ -32,16 +31,16 @@ for (const kind of STORE_KINDS) {
     });
     after(() => env?.cleanup());
     afterEach(async () => {
-      await env.sessions.endAllForEmployee(BEHAI.empNo);
-      await env.sessions.endAllForEmployee(PRANAV.empNo);
-      await setAccountDisabled(env.db, BEHAI.empNo, false);
+      await env.sessions.endAllForEmployee(U1.empNo);
+      await env.sessions.endAllForEmployee(U2.empNo);
+      await setAccountDisabled(env.db, U1.empNo, false);
     });
 
     /** Two sessions of Be Hai and one of Pranav, as two logins and one would leave them. */
     async function logins() {
-      const first = await env.sessions.create(BEHAI.empNo, ['user:read'], 'Firefox on Linux');
-      const second = await env.sessions.create(BEHAI.empNo, ['user:read'], 'curl');
-      const other = await env.sessions.create(PRANAV.empNo, ['user:read']);
+      const first = await env.sessions.create(U1.empNo, ['user:read'], 'Firefox on Linux');
+      const second = await env.sessions.create(U1.empNo, ['user:read'], 'curl');
+      const other = await env.sessions.create(U2.empNo, ['user:read']);
       return { mine: [first.token, second.token], other: other.token };
     }
 
@@ -57,10 +56,10 @@ for (const kind of STORE_KINDS) {
         stderr: '',
       });
       assert.deepEqual(await Promise.all(mine.map((token) => env.sessions.validateToken(token))), [null, null]);
-      assert.deepEqual(await env.sessions.listForEmployee(BEHAI.empNo), []);
-      assert.equal((await env.sessions.validateToken(other))?.empNo, PRANAV.empNo);
+      assert.deepEqual(await env.sessions.listForEmployee(U1.empNo), []);
+      assert.equal((await env.sessions.validateToken(other))?.empNo, U2.empNo);
 
-      const hash = await passwordHash(BEHAI.email);
+      const hash = await passwordHash(U1.username);
       assert.match(hash, /^\$argon2id\$/);
       // The line as piped, spaces included (as the web form keeps them); only the line ending goes.
       assert.equal(await verifyPassword(hash, 'a new  password '), true);
@@ -69,47 +68,47 @@ for (const kind of STORE_KINDS) {
 
     it('asks twice at a terminal, and stores the password when both agree', async () => {
       const input = typed('typed-password-1', 'typed-password-1');
-      assert.deepEqual(await env.admin(['password', 'set', BEHAI.email], input), {
+      assert.deepEqual(await env.admin(['password', 'set', U1.username], input), {
         code: 0,
         stdout: 'Set the password of behai_nguyen@hotmail.com (500222). Ended 0 sessions and their tokens.\n',
         stderr: '',
       });
       assert.deepEqual(input.prompts, ['New password for behai_nguyen@hotmail.com (500222): ', 'The same password again: ']);
-      assert.equal(await verifyPassword(await passwordHash(BEHAI.email), 'typed-password-1'), true);
+      assert.equal(await verifyPassword(await passwordHash(U1.username), 'typed-password-1'), true);
     });
 
     it('changes nothing, and ends no session, when the two typed passwords differ', async () => {
       await logins();
-      const before = await passwordHash(BEHAI.email);
-      assert.deepEqual(await env.admin(['password', 'set', BEHAI.email], typed('typed-password-2', 'typed-password-3')), {
+      const before = await passwordHash(U1.username);
+      assert.deepEqual(await env.admin(['password', 'set', U1.username], typed('typed-password-2', 'typed-password-3')), {
         code: 2,
         stdout: '',
         stderr: 'admin: the two passwords differ; nothing was changed\n',
       });
-      assert.equal(await passwordHash(BEHAI.email), before);
-      assert.equal((await env.sessions.listForEmployee(BEHAI.empNo)).length, 2);
+      assert.equal(await passwordHash(U1.username), before);
+      assert.equal((await env.sessions.listForEmployee(U1.empNo)).length, 2);
     });
 
     it("refuses a password the app's rules refuse, with the rule's message, before asking again", async () => {
-      const before = await passwordHash(BEHAI.email);
+      const before = await passwordHash(U1.username);
       const short = typed('too-short');
-      assert.deepEqual(await env.admin(['password', 'set', BEHAI.email], short), {
+      assert.deepEqual(await env.admin(['password', 'set', U1.username], short), {
         code: 2,
         stdout: '',
         stderr: 'admin: the password is refused: Please enter between 10 and 64 characters. Nothing was changed.\n',
       });
       assert.equal(short.prompts.length, 1);
-      assert.deepEqual(await env.admin(['password', 'set', BEHAI.email], piped(`${'é'.repeat(40)}\n`)), {
+      assert.deepEqual(await env.admin(['password', 'set', U1.username], piped(`${'é'.repeat(40)}\n`)), {
         code: 2,
         stdout: '',
         stderr:
           'admin: the password is refused: Please enter at most 72 bytes: each letter outside plain ASCII (é, ß, 日) takes 2 to 4. Nothing was changed.\n',
       });
-      assert.equal(await passwordHash(BEHAI.email), before);
+      assert.equal(await passwordHash(U1.username), before);
     });
 
     it('answers 64 when stdin ends before giving a line', async () => {
-      assert.deepEqual(await env.admin(['password', 'set', BEHAI.email], piped('')), {
+      assert.deepEqual(await env.admin(['password', 'set', U1.username], piped('')), {
         code: 64,
         stdout: '',
         stderr: 'admin: no password on stdin: pipe it as the first line, or run the command at a terminal to be asked for it\n',
@@ -131,11 +130,11 @@ for (const kind of STORE_KINDS) {
         stdout: 'Disabled the login of behai_nguyen@hotmail.com (500222). Ended 2 sessions and their tokens.\n',
         stderr: '',
       });
-      assert.equal(await isAccountDisabled(env.db, BEHAI.empNo), true);
+      assert.equal(await isAccountDisabled(env.db, U1.empNo), true);
       assert.deepEqual(await Promise.all(mine.map((token) => env.sessions.validateToken(token))), [null, null]);
-      assert.equal((await env.sessions.validateToken(other))?.empNo, PRANAV.empNo);
+      assert.equal((await env.sessions.validateToken(other))?.empNo, U2.empNo);
 
-      assert.deepEqual(await env.admin(['account', 'disable', BEHAI.email]), {
+      assert.deepEqual(await env.admin(['account', 'disable', U1.username]), {
         code: 0,
         stdout: 'The login of behai_nguyen@hotmail.com (500222) was already disabled. Ended 0 sessions and their tokens.\n',
         stderr: '',
@@ -143,17 +142,17 @@ for (const kind of STORE_KINDS) {
     });
 
     it('enables a disabled login again, leaving sessions alone', async () => {
-      await setAccountDisabled(env.db, BEHAI.empNo, true);
+      await setAccountDisabled(env.db, U1.empNo, true);
       const { other } = await logins();
-      assert.deepEqual(await env.admin(['account', 'enable', BEHAI.email]), {
+      assert.deepEqual(await env.admin(['account', 'enable', U1.username]), {
         code: 0,
         stdout: 'Enabled the login of behai_nguyen@hotmail.com (500222).\n',
         stderr: '',
       });
-      assert.equal(await isAccountDisabled(env.db, BEHAI.empNo), false);
-      assert.equal((await env.sessions.listForEmployee(BEHAI.empNo)).length, 2);
-      assert.equal((await env.sessions.validateToken(other))?.empNo, PRANAV.empNo);
-      assert.deepEqual(await env.admin(['account', 'enable', BEHAI.email]), {
+      assert.equal(await isAccountDisabled(env.db, U1.empNo), false);
+      assert.equal((await env.sessions.listForEmployee(U1.empNo)).length, 2);
+      assert.equal((await env.sessions.validateToken(other))?.empNo, U2.empNo);
+      assert.deepEqual(await env.admin(['account', 'enable', U1.username]), {
         code: 0,
         stdout: 'The login of behai_nguyen@hotmail.com (500222) was already enabled.\n',
         stderr: '',
@@ -265,21 +264,21 @@ describe('password set and account disable, when the session store fails after t
   }
 
   it('answers 69, saying plainly what was done and what to run next', async () => {
-    assert.deepEqual(await admin(['password', 'set', BEHAI.email], piped('changed-password\n')), {
+    assert.deepEqual(await admin(['password', 'set', U1.username], piped('changed-password\n')), {
       code: 69,
       stdout: '',
       stderr:
         'admin: The password was changed, but the sessions could not be ended: The session store is unavailable (connection lost). ' +
         'Run `npm run admin -- sessions end behai_nguyen@hotmail.com` once the session store answers.\n',
     });
-    assert.equal(await verifyPassword((await findEmployeeByEmail(env.db, BEHAI.email))?.password ?? '', 'changed-password'), true);
-    assert.deepEqual(await admin(['account', 'disable', BEHAI.email]), {
+    assert.equal(await verifyPassword((await findEmployeeByEmail(env.db, U1.username))?.password ?? '', 'changed-password'), true);
+    assert.deepEqual(await admin(['account', 'disable', U1.username]), {
       code: 69,
       stdout: '',
       stderr:
         'admin: The login was disabled, but the sessions could not be ended: The session store is unavailable (connection lost). ' +
         'Run `npm run admin -- sessions end behai_nguyen@hotmail.com` once the session store answers.\n',
     });
-    assert.equal(await isAccountDisabled(env.db, BEHAI.empNo), true);
+    assert.equal(await isAccountDisabled(env.db, U1.empNo), true);
   });
 });

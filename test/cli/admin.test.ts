@@ -13,7 +13,7 @@ import { findEmployeeByEmail } from '../../src/employees/employee-repository.js'
 import { findScopes } from '../../src/employees/scope-repository.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
-import { freePort } from '../helpers/processes.js';
+import { freePort } from '../../support/private-servers.js';
 import { capture } from './support.js';
 
 const VALID_SCOPES = 'Valid scopes: user:read, user:write, admin:read, admin:write, super:*';

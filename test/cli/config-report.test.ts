@@ -8,7 +8,7 @@ import { maskUrl } from '../../src/cli/config-report.js';
 import { openSessions } from '../../src/cli/resources.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
-import { freePort } from '../helpers/processes.js';
+import { freePort } from '../../support/private-servers.js';
 import { SERVICE_URLS } from '../helpers/services.js';
 import { capture, STORE_KINDS, storeGate } from './support.js';
 

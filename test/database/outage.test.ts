@@ -7,12 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { pollUntil, spawnServer, startPrivatePostgres, type PrivatePostgres, type ServerProcess } from '../helpers/processes.js';
+import { pollUntil, startPrivatePostgres, type PrivatePostgres } from '../../support/private-servers.js';
+import { spawnServer, type ServerProcess } from '../helpers/processes.js';
 import { isReachable } from '../helpers/services.js';
-import { SEED_USER } from '../helpers/app.js';
+import { U1 } from '../helpers/people.js';
+import { DATABASE_UNAVAILABLE } from '../helpers/messages.js';
 
-const DATABASE_UNAVAILABLE = { detail: 'The database is unavailable; try again shortly' };
-const LOGIN_BODY = new URLSearchParams({ username: SEED_USER.username, password: SEED_USER.password }).toString();
+const LOGIN_BODY = new URLSearchParams({ username: U1.username, password: U1.password }).toString();
 const FORM = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
 const RESTARTS = 5;
 

@@ -2,23 +2,15 @@
  * The SQLite side connections (src/database/sqlite-reads.ts): the app's own database uses them for
  * the employee look-up and for searches, a transaction never does, and they read committed data only.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { sqliteReadsOf } from '../../src/database/sqlite-reads.js';
 import { findEmployeeByNumber, findEmployeesByNamePatterns, updateEmployeeDetails } from '../../src/employees/employee-repository.js';
-import { OTHER_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { useSuiteApp } from '../helpers/app.js';
+import { U2 } from '../helpers/people.js';
 
 describe('SQLite side connections', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('sqlite');
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { app } = useSuiteApp();
 
   it("serve the app's database, and never a transaction on it", async () => {
     assert.ok(sqliteReadsOf(app.db), 'app.db (behind the schema gate) reads through them');
@@ -28,22 +20,22 @@ describe('SQLite side connections', () => {
   });
 
   it('read committed data only, while a transaction sees its own writes', async () => {
-    const before = (await findEmployeeByNumber(app.db, OTHER_USER.empNo))!;
+    const before = (await findEmployeeByNumber(app.db, U2.empNo))!;
     const { emp_no: _, email: __, ...details } = before;
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const transaction = app.db.transaction().execute(async (trx) => {
-      await updateEmployeeDetails(trx, OTHER_USER.empNo, { ...details, last_name: 'Uncommitted' });
-      assert.equal((await findEmployeeByNumber(trx, OTHER_USER.empNo))?.last_name, 'Uncommitted');
+      await updateEmployeeDetails(trx, U2.empNo, { ...details, last_name: 'Uncommitted' });
+      assert.equal((await findEmployeeByNumber(trx, U2.empNo))?.last_name, 'Uncommitted');
       await held;
       throw new Error('roll back');
     });
     // Outside, while the transaction is open: the committed row, from the side connection and a search thread.
-    assert.deepEqual(await findEmployeeByNumber(app.db, OTHER_USER.empNo), before);
+    assert.deepEqual(await findEmployeeByNumber(app.db, U2.empNo), before);
     const found = await findEmployeesByNamePatterns(app.db, { lastName: 'Uncommitted', firstName: '%', limit: 10, offset: 0 });
     assert.deepEqual(found, []);
     release();
     await assert.rejects(transaction, /roll back/);
-    assert.deepEqual(await findEmployeeByNumber(app.db, OTHER_USER.empNo), before);
+    assert.deepEqual(await findEmployeeByNumber(app.db, U2.empNo), before);
   });
 });

@@ -2,7 +2,7 @@
  * HTTPS straight from certificate files (HTTP/1.1 and HTTP/2 on one port), TRUST_PROXY, and the
  * session cookie's Secure attribute, which follows the scheme of each request.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
@@ -10,9 +10,10 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { parseTrustProxy, readTlsFiles } from '../../src/http/transport.js';
-import { API, FORM, form, SEED_USER, SEED_USER_ME, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, FORM, form, sessionCookieOf, testEnvironment, useApp, useSuiteApp } from '../helpers/app.js';
 import { captureLogs } from '../helpers/logs.js';
 import { makeSelfSignedCertificate, type SelfSignedCertificate } from '../helpers/tls.js';
+import { U1, U1_ME } from '../helpers/people.js';
 
 interface Answer {
   status: number;
@@ -50,7 +51,7 @@ function https2(session: ClientHttp2Session, method: string, path: string, heade
   });
 }
 
-const LOGIN_BODY = form({ username: SEED_USER.username, password: SEED_USER.password });
+const LOGIN_BODY = form({ username: U1.username, password: U1.password });
 
 function cookiesOf(answer: Answer): string[] {
   const header = answer.headers['set-cookie'];
@@ -59,18 +60,16 @@ function cookiesOf(answer: Answer): string[] {
 
 describe('HTTPS from certificate files', () => {
   let certificate: SelfSignedCertificate;
-  let env: TestEnvironment;
-  let app: FastifyInstance;
   let port: number;
-  before(async () => {
+  before(() => {
     certificate = makeSelfSignedCertificate();
-    env = testEnvironment('sqlite', { TLS_CERT_FILE: certificate.certFile, TLS_KEY_FILE: certificate.keyFile });
-    app = await env.start();
+  });
+  const { app } = useSuiteApp({ env: () => ({ TLS_CERT_FILE: certificate.certFile, TLS_KEY_FILE: certificate.keyFile }) });
+  before(async () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
   });
-  after(async () => {
-    await env?.cleanup();
+  after(() => {
     certificate?.remove();
   });
 
@@ -94,7 +93,7 @@ describe('HTTPS from certificate files', () => {
       assert.match(cookie, /; Secure(;|$)/);
       const me = await https2(session, 'GET', '/admin/me', { ...API, cookie: cookie.split(';')[0]! });
       assert.equal(me.status, 200);
-      assert.deepEqual(JSON.parse(me.body), SEED_USER_ME);
+      assert.deepEqual(JSON.parse(me.body), U1_ME);
     } finally {
       session.close();
     }
@@ -106,16 +105,6 @@ describe('HTTPS from certificate files', () => {
 });
 
 describe('the session cookie behind a proxy', () => {
-  const environments: TestEnvironment[] = [];
-  async function appWith(env: Record<string, string>): Promise<FastifyInstance> {
-    const environment = testEnvironment('sqlite', env);
-    environments.push(environment);
-    return environment.start();
-  }
-  after(async () => {
-    await Promise.all(environments.map((environment) => environment.cleanup()));
-  });
-
   async function loginCookie(app: FastifyInstance, headers: Record<string, string> = {}, remoteAddress?: string) {
     const response = await app.inject({
       method: 'POST',
@@ -128,37 +117,35 @@ describe('the session cookie behind a proxy', () => {
     return sessionCookieOf(response)!;
   }
 
-  it('is Secure when a trusted proxy says the request was HTTPS', async () => {
-    const app = await appWith({ TRUST_PROXY: 'true' });
+  it('is Secure when a trusted proxy says the request was HTTPS', async (t) => {
+    const { app } = await useApp(t, { env: { TRUST_PROXY: 'true' } });
     assert.equal((await loginCookie(app, { 'x-forwarded-proto': 'https' })).secure, true);
     assert.equal((await loginCookie(app)).secure, undefined, 'plain HTTP without the header');
   });
 
-  it('trusts only the listed proxy addresses', async () => {
-    const app = await appWith({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' });
+  it('trusts only the listed proxy addresses', async (t) => {
+    const { app } = await useApp(t, { env: { TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' } });
     assert.equal((await loginCookie(app, { 'x-forwarded-proto': 'https' }, '10.1.2.3')).secure, true);
     assert.equal((await loginCookie(app, { 'x-forwarded-proto': 'https' }, '192.0.2.7')).secure, undefined);
   });
 
-  it('ignores X-Forwarded-Proto without TRUST_PROXY', async () => {
-    const app = await appWith({});
+  it('ignores X-Forwarded-Proto without TRUST_PROXY', async (t) => {
+    const { app } = await useApp(t, { env: {} });
     assert.equal((await loginCookie(app, { 'x-forwarded-proto': 'https' })).secure, undefined);
   });
 
-  it('is always Secure with COOKIE_SECURE=true', async () => {
-    const app = await appWith({ COOKIE_SECURE: 'true' });
+  it('is always Secure with COOKIE_SECURE=true', async (t) => {
+    const { app } = await useApp(t, { env: { COOKIE_SECURE: 'true' } });
     assert.equal((await loginCookie(app)).secure, true);
   });
 
-  it('takes the client address from X-Forwarded-For only from a trusted proxy', async () => {
+  it('takes the client address from X-Forwarded-For only from a trusted proxy', async (t) => {
     for (const [trust, expected] of [
       ['true', '203.0.113.9'],
       ['false', '127.0.0.1'],
     ] as const) {
       const logs = captureLogs();
-      const environment = testEnvironment('sqlite', { TRUST_PROXY: trust, LOG_LEVEL: 'info' });
-      environments.push(environment);
-      const app = await environment.start({ logStream: logs.stream });
+      const { app } = await useApp(t, { env: { TRUST_PROXY: trust, LOG_LEVEL: 'info' }, build: { logStream: logs.stream } });
       await app.inject({ method: 'GET', url: '/health', headers: { 'x-forwarded-for': '203.0.113.9' } });
       const completed = logs.lines().find((line) => line.msg === 'request completed') as { req: { remoteAddress: string } };
       assert.equal(completed.req.remoteAddress, expected, `TRUST_PROXY=${trust}`);
@@ -167,27 +154,20 @@ describe('the session cookie behind a proxy', () => {
 });
 
 describe('a production start over plain HTTP', () => {
-  const environments: TestEnvironment[] = [];
-  after(async () => {
-    await Promise.all(environments.map((environment) => environment.cleanup()));
-  });
-
-  async function warningsOf(env: Record<string, string>): Promise<string[]> {
+  async function warningsOf(t: TestContext, env: Record<string, string>): Promise<string[]> {
     const logs = captureLogs();
-    const environment = testEnvironment('sqlite', { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env });
-    environments.push(environment);
-    await environment.start({ logStream: logs.stream });
+    await useApp(t, { env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env }, build: { logStream: logs.stream } });
     return logs.lines().map((line) => String(line.msg));
   }
 
-  it('warns when nothing makes the session cookie Secure', async () => {
-    const warnings = await warningsOf({});
+  it('warns when nothing makes the session cookie Secure', async (t) => {
+    const warnings = await warningsOf(t, {});
     assert.ok(warnings.some((message) => /plain HTTP in production/.test(message)), warnings.join('\n'));
   });
 
-  it('does not warn behind a trusted proxy, or with COOKIE_SECURE=true', async () => {
+  it('does not warn behind a trusted proxy, or with COOKIE_SECURE=true', async (t) => {
     for (const env of [{ TRUST_PROXY: '1' }, { COOKIE_SECURE: 'true' }] as Array<Record<string, string>>) {
-      const warnings = await warningsOf(env);
+      const warnings = await warningsOf(t, env);
       assert.ok(!warnings.some((message) => /plain HTTP/.test(message)), JSON.stringify(env));
     }
   });

@@ -2,26 +2,17 @@
  * The log lines of a real app: JSON, a request id on every line of a request (and echoed back),
  * the employee's number once known, and no credential or session material anywhere.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import { API, FORM, form, SEED_USER, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { captureLogs, type LogCapture } from '../helpers/logs.js';
+import { API, FORM, form, sessionCookieOf, useSuiteApp } from '../helpers/app.js';
+import { captureLogs } from '../helpers/logs.js';
+import { U1 } from '../helpers/people.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('logs', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  let logs: LogCapture;
-  before(async () => {
-    logs = captureLogs();
-    env = testEnvironment('sqlite', { LOG_LEVEL: 'info' });
-    app = await env.start({ logStream: logs.stream });
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const logs = captureLogs();
+  const { app } = useSuiteApp({ env: { LOG_LEVEL: 'info' }, build: { logStream: logs.stream } });
 
   function linesOf(reqId: string) {
     return logs.lines().filter((line) => line.reqId === reqId);
@@ -61,7 +52,7 @@ describe('logs', () => {
       method: 'POST',
       url: '/auth/token',
       headers: { ...FORM, ...API },
-      payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+      payload: form({ username: U1.username, password: U1.password }),
     });
     const cookie = sessionCookieOf(loginResponse)!.value;
     const me = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie }, headers: { 'x-request-id': 'me-1' } });
@@ -69,22 +60,22 @@ describe('logs', () => {
     const [completed, ...more] = linesOf('me-1');
     assert.deepEqual(more, []);
     assert.equal(completed!.msg, 'request completed');
-    assert.equal(completed!.empNo, SEED_USER.empNo);
+    assert.equal(completed!.empNo, U1.empNo);
   });
 
   it('never writes a password, token, cookie or session id', async () => {
-    const password = SEED_USER.password + '-but-wrong-9c1e';
+    const password = U1.password + '-but-wrong-9c1e';
     await app.inject({
       method: 'POST',
       url: '/auth/token',
       headers: { ...FORM, ...API },
-      payload: form({ username: SEED_USER.username, password }),
+      payload: form({ username: U1.username, password }),
     });
     const loginResponse = await app.inject({
       method: 'POST',
       url: '/auth/token',
       headers: { ...FORM, ...API },
-      payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+      payload: form({ username: U1.username, password: U1.password }),
     });
     const cookie = sessionCookieOf(loginResponse)!.value;
     const token = loginResponse.json<{ access_token: string }>().access_token;

@@ -2,12 +2,14 @@
  * GET /metrics: what is counted after real requests, by route pattern; who may read it; the
  * separate listener; and the counters other rooms feed (throttle, error handler, store).
  */
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SessionStoreUnavailableError } from '../../src/sessions/store.js';
 import metrics from '../../src/observability/metrics.js';
-import { API, BROWSER, FORM, form, login, SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, useApp, useSuiteApp } from '../helpers/app.js';
+import { U1 } from '../helpers/people.js';
+import { NOT_AUTHENTICATED } from '../helpers/messages.js';
 
 interface Sample {
   name: string;
@@ -45,15 +47,7 @@ async function scrape(app: FastifyInstance, headers: Record<string, string> = {}
 }
 
 describe('metrics', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('sqlite');
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { app, env } = useSuiteApp();
 
   it('counts requests and their latency by route pattern and status, never by raw URL', async () => {
     await app.inject({ method: 'GET', url: '/health' });
@@ -78,16 +72,16 @@ describe('metrics', () => {
   it('counts logins by outcome, for programs and browsers alike', async () => {
     const before = await scrape(app);
     const attempt = (password: string, headers: Record<string, string>, url = '/auth/token') =>
-      app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: form({ username: SEED_USER.username, password }) });
-    assert.equal((await attempt(SEED_USER.password, API)).statusCode, 200);
-    assert.equal((await attempt(SEED_USER.password, BROWSER)).statusCode, 303);
-    assert.equal((await attempt(SEED_USER.password, {}, '/api/login')).statusCode, 200);
+      app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: form({ username: U1.username, password }) });
+    assert.equal((await attempt(U1.password, API)).statusCode, 200);
+    assert.equal((await attempt(U1.password, BROWSER)).statusCode, 303);
+    assert.equal((await attempt(U1.password, {}, '/api/login')).statusCode, 200);
     assert.equal((await attempt('wrong-password', API)).statusCode, 400);
     assert.equal((await attempt('wrong-password', BROWSER)).statusCode, 400);
     // Not login attempts: a malformed form, and a session that is already logged in.
     assert.equal((await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: 'username=x' })).statusCode, 422);
     const { cookie } = await login(app);
-    const again = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, cookies: { session: cookie }, payload: form({ username: SEED_USER.username, password: SEED_USER.password }) });
+    const again = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, cookies: { session: cookie }, payload: form({ username: U1.username, password: U1.password }) });
     assert.deepEqual(again.json(), { message: 'Already logged in' });
 
     const samples = await scrape(app);
@@ -124,16 +118,8 @@ describe('metrics', () => {
 });
 
 describe('metrics of outages', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    // Port 1 on loopback: nothing listens there, so the store is down from the start.
-    env = testEnvironment('redis', { REDIS_URL: 'redis://127.0.0.1:1' });
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup().catch(() => {});
-  });
+  // Port 1 on loopback: nothing listens there, so the store is down from the start.
+  const { app } = useSuiteApp({ store: 'redis', env: { REDIS_URL: 'redis://127.0.0.1:1' }, tolerateCloseErrors: true });
 
   it('counts requests that failed on the session store, and a login that could not complete', async () => {
     const session = `${'a'.repeat(22)}.${'b'.repeat(22)}`;
@@ -142,7 +128,7 @@ describe('metrics of outages', () => {
       method: 'POST',
       url: '/auth/token',
       headers: FORM,
-      payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+      payload: form({ username: U1.username, password: U1.password }),
     });
     assert.equal(token.statusCode, 503);
     const samples = await scrape(app);
@@ -193,31 +179,21 @@ describe('live sessions', () => {
 });
 
 describe('protecting /metrics', () => {
-  const environments: TestEnvironment[] = [];
-  after(async () => {
-    await Promise.all(environments.map((environment) => environment.cleanup()));
-  });
-  async function appWith(env: Record<string, string>) {
-    const environment = testEnvironment('sqlite', env);
-    environments.push(environment);
-    return environment.start();
-  }
-
-  it('asks for the bearer token when METRICS_TOKEN is set', async () => {
+  it('asks for the bearer token when METRICS_TOKEN is set', async (t) => {
     const token = 'metrics-token-0123456789';
-    const app = await appWith({ METRICS_TOKEN: token });
+    const { app } = await useApp(t, { env: { METRICS_TOKEN: token } });
     for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${token}`, `Bearer ${token}x`]) {
       const response = await app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} });
       assert.equal(response.statusCode, 401, String(authorization));
       assert.equal(response.headers['www-authenticate'], 'Bearer');
-      assert.deepEqual(response.json(), { detail: 'Not authenticated' });
+      assert.deepEqual(response.json(), NOT_AUTHENTICATED);
     }
     const samples = await scrape(app, { authorization: `Bearer ${token}` });
     assert.ok(valueOf(samples, 'auth_login_throttled_total') !== undefined);
   });
 
-  it('serves /metrics on its own port only, when METRICS_PORT is set', async () => {
-    const app = await appWith({ METRICS_PORT: '0' });
+  it('serves /metrics on its own port only, when METRICS_PORT is set', async (t) => {
+    const { app } = await useApp(t, { env: { METRICS_PORT: '0' } });
     assert.equal((await app.inject({ method: 'GET', url: '/metrics', headers: API })).statusCode, 404);
     await app.inject({ method: 'GET', url: '/health' });
 
@@ -231,8 +207,8 @@ describe('protecting /metrics', () => {
     assert.equal((await fetch(`${base}/health`)).status, 404);
   });
 
-  it('does not listen anywhere else without METRICS_PORT', async () => {
-    const app = await appWith({});
+  it('does not listen anywhere else without METRICS_PORT', async (t) => {
+    const { app } = await useApp(t, { env: {} });
     assert.equal(await app.metrics.listen(), null);
   });
 });

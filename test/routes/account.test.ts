@@ -2,11 +2,11 @@
  * A person's own sessions and password, and an administrator ending someone's sessions or
  * disabling their login: each ends sessions and the tokens issued with them, at once.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, sessionCookieOf, STORE_KINDS, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, sessionCookieOf, STORE_KINDS, useSuiteApp } from '../helpers/app.js';
+import { INCORRECT } from '../helpers/messages.js';
 
 const BEHAI = { username: 'behai_nguyen@hotmail.com', password: 'password' };
 const NIDAPAN = { username: 'nidapan.samarati.262556@gmail.com', password: 'password' };
@@ -15,15 +15,7 @@ const MARY = { username: 'mary.sluis.10011@gmail.com', password: 'password' }; /
 
 for (const store of STORE_KINDS) {
   describe(`accounts and sessions with the ${store} store`, await serviceGate(...(store === 'redis' ? ['redis' as const] : [])), () => {
-    let env: TestEnvironment;
-    let app: FastifyInstance;
-    before(async () => {
-      env = testEnvironment(store);
-      app = await env.start();
-    });
-    after(async () => {
-      await env?.cleanup();
-    });
+    const { app } = useSuiteApp({ store });
 
     const me = (credentials: { cookie?: string; token?: string }) =>
       app.inject({
@@ -155,7 +147,7 @@ for (const store of STORE_KINDS) {
       assert.equal((await me({ cookie: victim.cookie })).statusCode, 401);
       const refused = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(BEHAI) });
       assert.equal(refused.statusCode, 400);
-      assert.deepEqual(refused.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
+      assert.deepEqual(refused.json(), INCORRECT);
 
       await app.inject({ method: 'POST', url: '/emp/account/500222', headers: API, cookies: { session: admin.cookie }, payload: { disabled: false } });
       await login(app, BEHAI);

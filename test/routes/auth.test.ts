@@ -2,43 +2,18 @@
  * The seed post's scenarios, through HTTP, against both session stores: logging in and out, the
  * login page, and who is asking (cookie first, then bearer).
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
-import {
-  API,
-  BROWSER,
-  FORM,
-  form,
-  login,
-  OTHER_USER,
-  SEED_USER,
-  SEED_USER_ME,
-  sessionCookieOf,
-  STORE_KINDS,
-  testEnvironment,
-  type TestEnvironment,
-} from '../helpers/app.js';
-
-// `error` and `error_description` are OAuth2's own fields (RFC 6749 §5.2), which Swagger UI shows.
-const INCORRECT = { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' };
-const NOT_AUTHENTICATED = { detail: 'Not authenticated' };
+import { API, BROWSER, FORM, form, login, sessionCookieOf, STORE_KINDS, useSuiteApp } from '../helpers/app.js';
+import { U1, U1_ME, U2 } from '../helpers/people.js';
+import { INCORRECT, INVALID_TOKEN, NOT_AUTHENTICATED } from '../helpers/messages.js';
 
 for (const store of STORE_KINDS) {
   describe(`auth routes with the ${store} session store`, await serviceGate(...(store === 'redis' ? ['redis' as const] : [])), () => {
-    let env: TestEnvironment;
-    let app: FastifyInstance;
-
-    before(async () => {
-      env = testEnvironment(store);
-      app = await env.start();
-    });
-    after(async () => {
-      await env?.cleanup();
-    });
+    const { app, env, restart } = useSuiteApp({ store });
 
     /** Whether the store holds the session behind a cookie value (`<id>.<secret>`). */
     async function storeHas(cookie: string): Promise<boolean> {
@@ -89,7 +64,7 @@ for (const store of STORE_KINDS) {
           method: 'POST',
           url: '/auth/token',
           headers: FORM,
-          payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+          payload: form({ username: U1.username, password: U1.password }),
         });
         assert.equal(response.statusCode, 200);
         const body = response.json();
@@ -116,7 +91,7 @@ for (const store of STORE_KINDS) {
           method: 'POST',
           url: '/auth/token',
           headers: FORM,
-          payload: form({ grant_type: 'password', username: SEED_USER.username, password: SEED_USER.password, scope: '', client_id: 'swagger', client_secret: '' }),
+          payload: form({ grant_type: 'password', username: U1.username, password: U1.password, scope: '', client_id: 'swagger', client_secret: '' }),
         });
         assert.equal(response.statusCode, 200);
         assert.equal(response.json().token_type, 'bearer');
@@ -127,7 +102,7 @@ for (const store of STORE_KINDS) {
           method: 'POST',
           url: '/auth/token',
           headers: FORM,
-          payload: form({ username: SEED_USER.username, password: 'not-the-password' }),
+          payload: form({ username: U1.username, password: 'not-the-password' }),
         });
         const unknown = await app.inject({
           method: 'POST',
@@ -144,7 +119,7 @@ for (const store of STORE_KINDS) {
 
       for (const missing of ['username', 'password']) {
         it(`names the missing ${missing} field with a 422`, async () => {
-          const fields: Record<string, string> = { username: SEED_USER.username, password: 'password' };
+          const fields: Record<string, string> = { username: U1.username, password: 'password' };
           delete fields[missing];
           const response = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(fields) });
           assert.equal(response.statusCode, 422);
@@ -160,7 +135,7 @@ for (const store of STORE_KINDS) {
           method: 'POST',
           url: '/auth/token',
           headers: FORM,
-          payload: form({ username: SEED_USER.username, password: SEED_USER.password, grant_type: 'client_credentials' }),
+          payload: form({ username: U1.username, password: U1.password, grant_type: 'client_credentials' }),
         });
         assert.equal(response.statusCode, 400);
         const detail = 'unsupported_grant_type: only the password grant is offered here';
@@ -174,7 +149,7 @@ for (const store of STORE_KINDS) {
           url: '/auth/token',
           headers: FORM,
           cookies: { session: cookie },
-          payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+          payload: form({ username: U1.username, password: U1.password }),
         });
         assert.equal(response.statusCode, 200);
         assert.deepEqual(response.json(), { message: 'Already logged in' });
@@ -187,7 +162,7 @@ for (const store of STORE_KINDS) {
           url: '/auth/token',
           headers: FORM,
           cookies: { session: planted },
-          payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+          payload: form({ username: U1.username, password: U1.password }),
         });
         assert.equal(response.statusCode, 200);
         const issued = sessionCookieOf(response)!.value;
@@ -204,7 +179,7 @@ for (const store of STORE_KINDS) {
           url: '/auth/token',
           headers: FORM,
           cookies: { session: first.cookie },
-          payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+          payload: form({ username: U1.username, password: U1.password }),
         });
         const second = sessionCookieOf(response)!.value;
         assert.notEqual(second.split('.')[0], first.cookie.split('.')[0]);
@@ -215,7 +190,7 @@ for (const store of STORE_KINDS) {
           method: 'POST',
           url: '/auth/token',
           headers: { ...FORM, ...BROWSER },
-          payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+          payload: form({ username: U1.username, password: U1.password }),
         });
         assert.equal(response.statusCode, 303);
         assert.equal(response.headers.location, '/auth/home');
@@ -227,7 +202,7 @@ for (const store of STORE_KINDS) {
           method: 'POST',
           url: '/auth/token',
           headers: { ...FORM, ...BROWSER },
-          payload: form({ username: SEED_USER.username, password: 'wrong', next: '/emp/search' }),
+          payload: form({ username: U1.username, password: 'wrong', next: '/emp/search' }),
         });
         assert.equal(response.statusCode, 400);
         assert.match(response.headers['content-type'] as string, /^text\/html/);
@@ -244,7 +219,7 @@ for (const store of STORE_KINDS) {
             method: 'POST',
             url: '/auth/token',
             headers: { ...FORM, ...BROWSER },
-            payload: form({ username: SEED_USER.username, password: SEED_USER.password, next }),
+            payload: form({ username: U1.username, password: U1.password, next }),
           });
         const kept = await post('/emp/search/nas/an?page=2&saved=1');
         assert.equal(kept.statusCode, 303);
@@ -272,7 +247,7 @@ for (const store of STORE_KINDS) {
         const { cookie } = await login(app);
         const response = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
         assert.equal(response.statusCode, 200);
-        assert.deepEqual(response.json(), SEED_USER_ME);
+        assert.deepEqual(response.json(), U1_ME);
         assert.doesNotMatch(response.body, /password|\$argon2|\$2[aby]\$/);
         assert.equal(response.headers['cache-control'], 'no-store');
       });
@@ -281,11 +256,11 @@ for (const store of STORE_KINDS) {
         const { token } = await login(app);
         const response = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
         assert.equal(response.statusCode, 200);
-        assert.deepEqual(response.json(), SEED_USER_ME);
+        assert.deepEqual(response.json(), U1_ME);
       });
 
       it('takes the session first when both cookie and token are sent', async () => {
-        const other = await login(app, OTHER_USER);
+        const other = await login(app, U2);
         const mine = await login(app);
         const response = await app.inject({
           method: 'GET',
@@ -293,7 +268,7 @@ for (const store of STORE_KINDS) {
           cookies: { session: mine.cookie },
           headers: { authorization: `Bearer ${other.token}` },
         });
-        assert.equal(response.json().emp_no, SEED_USER.empNo);
+        assert.equal(response.json().emp_no, U1.empNo);
       });
 
       it('falls back to the bearer token when the cookie is stale', async () => {
@@ -305,7 +280,7 @@ for (const store of STORE_KINDS) {
           headers: { authorization: `Bearer ${token}` },
         });
         assert.equal(response.statusCode, 200);
-        assert.equal(response.json().emp_no, SEED_USER.empNo);
+        assert.equal(response.json().emp_no, U1.empNo);
       });
 
       for (const [label, value] of [
@@ -331,12 +306,12 @@ for (const store of STORE_KINDS) {
 
       for (const [label, header] of [
         ['garbage', 'Bearer not.a.jwt'],
-        ['unsigned (alg none)', `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: SEED_USER.username, emp_no: 500222, sid: 'x', exp: 9999999999 })).toString('base64url')}.`],
+        ['unsigned (alg none)', `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: U1.username, emp_no: 500222, sid: 'x', exp: 9999999999 })).toString('base64url')}.`],
       ] as const) {
         it(`refuses a ${label} bearer token with a Bearer challenge`, async () => {
           const response = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: header } });
           assert.equal(response.statusCode, 401);
-          assert.deepEqual(response.json(), { detail: 'Could not validate credentials' });
+          assert.deepEqual(response.json(), INVALID_TOKEN);
           assert.match(response.headers['www-authenticate'] as string, /^Bearer/);
         });
       }
@@ -347,7 +322,7 @@ for (const store of STORE_KINDS) {
         const sign = (key: string, exp: number) =>
           new SignJWT({ emp_no: 500222, sid })
             .setProtectedHeader({ alg: 'HS256' })
-            .setSubject(SEED_USER.username)
+            .setSubject(U1.username)
             .setIssuer('employees-portal')
             .setAudience('employees-portal')
             .setExpirationTime(exp)
@@ -380,7 +355,7 @@ for (const store of STORE_KINDS) {
         assert.equal(byCookie.statusCode, 401);
         const byToken = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
         assert.equal(byToken.statusCode, 401);
-        assert.deepEqual(byToken.json(), { detail: 'Could not validate credentials' });
+        assert.deepEqual(byToken.json(), INVALID_TOKEN);
       });
 
       it('says so when the request had no logged-in session', async () => {
@@ -500,11 +475,10 @@ for (const store of STORE_KINDS) {
     describe('sessions that outlive the app', () => {
       it('keeps a login across a restart of the app', async () => {
         const { cookie, token } = await login(app);
-        await app.close();
-        app = await env.start();
+        await restart();
         const byCookie = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
         assert.equal(byCookie.statusCode, 200);
-        assert.equal(byCookie.json().emp_no, SEED_USER.empNo);
+        assert.equal(byCookie.json().emp_no, U1.empNo);
         const byToken = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
         assert.equal(byToken.statusCode, 200);
       });

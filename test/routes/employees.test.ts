@@ -4,23 +4,22 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
-import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, useSuiteApp } from '../helpers/app.js';
 import { findEmployeeByNumber } from '../../src/employees/employee-repository.js';
+import { NOT_AUTHENTICATED, NOT_ENOUGH_PERMISSIONS } from '../helpers/messages.js';
+import { ADMIN, ADMIN_READ, credentials, NO_SCOPES, SUPER, U1, USER_READ } from '../helpers/people.js';
 
-const PASSWORD = 'password';
 const USERS = {
-  behai: 'behai_nguyen@hotmail.com', // user:read, user:write
-  moss: 'moss.shanbhogue.10045@gmail.com', // no scopes
-  nidapan: 'nidapan.samarati.262556@gmail.com', // user:read
-  kyoichi: 'kyoichi.maliniak.10005@gmail.com', // admin:read, admin:write
-  weijing: 'weijing.showalter.67000@gmail.com', // admin:read
-  mary: 'mary.sluis.10011@gmail.com', // super:*
+  behai: U1, // user:read, user:write
+  moss: NO_SCOPES, // no scopes
+  nidapan: USER_READ, // user:read
+  kyoichi: ADMIN, // admin:read, admin:write
+  weijing: ADMIN_READ, // admin:read
+  mary: SUPER, // super:*
 } as const;
 type Who = keyof typeof USERS;
 
-const FORBIDDEN = { detail: 'Not enough permissions' };
 const EMP_NO_MESSAGE = 'Employee number must be a whole number from 1 to 2147483647, in digits only';
 /** 10011 (mary, super:*) as `Number()` or a schema's type coercion would also read it. */
 const SPELLINGS_OF_10011 = ['+10011', '10011.0', '0x271b', ' 10011', '10011 ', '1.0011e4', '１００１１'];
@@ -31,20 +30,17 @@ const NO_HASH = /password|\$argon2|\$2[aby]\$/;
 for (const engine of ENGINES) {
   describe(`employee routes on ${engine}`, await gateFor(engine), () => {
     let database: TestDatabase;
-    let env: TestEnvironment;
-    let app: FastifyInstance;
     const cookies = new Map<Who, string>();
-
     before(async () => {
       database = await createTestDatabase(engine, { seed: false });
-      env = testEnvironment('sqlite', { DATABASE_URL: database.url });
-      app = await env.start();
+    });
+    const { app } = useSuiteApp({ env: () => ({ DATABASE_URL: database.url }) });
+    before(async () => {
       for (const who of Object.keys(USERS) as Who[]) {
-        cookies.set(who, (await login(app, { username: USERS[who], password: PASSWORD })).cookie);
+        cookies.set(who, (await login(app, USERS[who])).cookie);
       }
     });
     after(async () => {
-      await env?.cleanup();
       await database?.cleanup();
     });
 
@@ -58,7 +54,7 @@ for (const engine of ENGINES) {
       it('refuses My Info to someone without user:read, naming the scope it needs', async () => {
         const response = await get('moss', '/admin/me');
         assert.equal(response.statusCode, 403);
-        assert.deepEqual(response.json(), FORBIDDEN);
+        assert.deepEqual(response.json(), NOT_ENOUGH_PERMISSIONS);
         assert.equal(response.headers['www-authenticate'], 'Bearer error="insufficient_scope", scope="user:read"');
       });
 
@@ -98,7 +94,7 @@ for (const engine of ENGINES) {
           method: 'POST',
           url: '/auth/token',
           headers: FORM,
-          payload: form({ username: USERS.kyoichi, password: PASSWORD, scope: 'user:read super:* nonsense' }),
+          payload: form({ ...credentials(USERS.kyoichi), scope: 'user:read super:* nonsense' }),
         });
         assert.equal(response.json().scope, 'user:read');
         const token = response.json().access_token as string;
@@ -194,7 +190,7 @@ for (const engine of ENGINES) {
       it('refuses search to someone without admin:read', async () => {
         const response = await get('behai', '/emp/search/%nas%/%An');
         assert.equal(response.statusCode, 403);
-        assert.deepEqual(response.json(), FORBIDDEN);
+        assert.deepEqual(response.json(), NOT_ENOUGH_PERMISSIONS);
       });
 
       it('sends the search form on to the results, and shows them as a page', async () => {
@@ -394,14 +390,14 @@ for (const engine of ENGINES) {
           gender: 'M',
           hire_date: '2018-01-18',
         });
-        await login(app, { username: USERS.behai, password: PASSWORD }); // password unchanged
+        await login(app, USERS.behai); // password unchanged
       });
 
       it("refuses to save someone else's record through user-save, before writing anything", async () => {
         const before = await findEmployeeByNumber(app.db, 10399);
         const response = await post('behai', '/emp/user-save', { ...OWN, empNo: '10399', firstName: 'Hacked' });
         assert.equal(response.statusCode, 403);
-        assert.deepEqual(response.json(), FORBIDDEN);
+        assert.deepEqual(response.json(), NOT_ENOUGH_PERMISSIONS);
         assert.deepEqual(await findEmployeeByNumber(app.db, 10399), before);
       });
 
@@ -425,7 +421,7 @@ for (const engine of ENGINES) {
         const fields = { empNo: '10011', birthDate: '7/11/1953', firstName: 'Hijacked', lastName: 'Sluis', gender: 'F', hireDate: '22/1/1990' };
         const json = await post('kyoichi', '/emp/admin-save', fields);
         assert.equal(json.statusCode, 403);
-        assert.deepEqual(json.json(), FORBIDDEN);
+        assert.deepEqual(json.json(), NOT_ENOUGH_PERMISSIONS);
         const page = await post('kyoichi', '/emp/admin-save', { ...fields, firstName: '' }, BROWSER);
         assert.equal(page.statusCode, 403);
         assert.match(page.body, /<h1 id="error-heading">You are not allowed to do this<\/h1>/);
@@ -441,7 +437,7 @@ for (const engine of ENGINES) {
         assert.equal(response.statusCode, 200);
         assert.deepEqual(response.json(), {
           emp_no: 10005,
-          email: USERS.kyoichi,
+          email: USERS.kyoichi.username,
           first_name: 'Kyoichi',
           last_name: 'Maliniak',
           birth_date: '1955-01-21',
@@ -451,7 +447,7 @@ for (const engine of ENGINES) {
         // Invalid fields show their own record again, and only it.
         const page = await post('kyoichi', '/emp/admin-save', { ...fields, firstName: '' }, BROWSER);
         assert.equal(page.statusCode, 422);
-        assert.match(page.body, new RegExp(`<input id="email" value="${USERS.kyoichi}" readonly>`));
+        assert.match(page.body, new RegExp(`<input id="email" value="${USERS.kyoichi.username}" readonly>`));
       });
 
       it('adds a new employee with a fresh number, who can then log in', async () => {
@@ -549,7 +545,7 @@ for (const engine of ENGINES) {
         assert.deepEqual(response.json(), { emp_no: 262556, scopes: ['user:read', 'user:write'] });
         const before = await get('nidapan', '/api/me');
         assert.deepEqual(before.json().scopes, ['user:read'], 'the live session keeps its scopes');
-        const { cookie } = await login(app, { username: USERS.nidapan, password: PASSWORD });
+        const { cookie } = await login(app, USERS.nidapan);
         const after = await app.inject({ method: 'GET', url: '/api/me', cookies: { session: cookie } });
         assert.deepEqual(after.json().scopes, ['user:read', 'user:write']);
       });
@@ -638,7 +634,7 @@ for (const engine of ENGINES) {
         assert.ok(search.json().items.length > 0);
         const unauthenticated = await app.inject({ method: 'GET', url: '/api/me', headers: BROWSER });
         assert.equal(unauthenticated.statusCode, 401);
-        assert.deepEqual(unauthenticated.json(), { detail: 'Not authenticated' });
+        assert.deepEqual(unauthenticated.json(), NOT_AUTHENTICATED);
       });
 
       it('log in and out as JSON', async () => {
@@ -646,7 +642,7 @@ for (const engine of ENGINES) {
           method: 'POST',
           url: '/api/login',
           headers: { ...FORM, ...BROWSER },
-          payload: form({ username: USERS.nidapan, password: PASSWORD }),
+          payload: form(credentials(USERS.nidapan)),
         });
         assert.equal(loginResponse.statusCode, 200);
         const { access_token: token } = loginResponse.json();
@@ -676,7 +672,7 @@ for (const engine of ENGINES) {
           url: '/auth/token',
           headers: { ...FORM, 'x-expected-format': 'application/json' },
           cookies: { 'x-expected-format': 'application/json' },
-          payload: form({ username: USERS.nidapan, password: PASSWORD, 'x-expected-format': 'text/html' }),
+          payload: form({ ...credentials(USERS.nidapan), 'x-expected-format': 'text/html' }),
         });
         assert.equal(fieldBeatsAll.statusCode, 303);
         assert.equal(fieldBeatsAll.headers.location, '/auth/home');

@@ -4,28 +4,23 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 import { serviceGate } from '../helpers/services.js';
 import { LEGACY_BCRYPT_EMAILS, SEED_PASSWORD } from '../../src/sample-data/seed.js';
 import { findEmployeeByEmail } from '../../src/employees/employee-repository.js';
-import { FORM, form, login, OTHER_USER, SEED_USER, SEED_USER_ME, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { FORM, form, login, useSuiteApp } from '../helpers/app.js';
+import { U1, U1_ME, U2 } from '../helpers/people.js';
 
 for (const engine of ENGINES) {
   const gate = (await gateFor(engine)).skip || (await serviceGate('redis')).skip;
   describe(`logging in on ${engine} with Redis sessions`, { skip: gate }, () => {
     let database: TestDatabase;
-    let env: TestEnvironment;
-    let app: FastifyInstance;
-
     before(async () => {
       // An empty database: the app itself migrates and seeds it at start, as on a first deployment.
       database = await createTestDatabase(engine, { seed: false });
-      env = testEnvironment('redis', { DATABASE_URL: database.url });
-      app = await env.start();
     });
+    const { app } = useSuiteApp({ store: 'redis', env: () => ({ DATABASE_URL: database.url }) });
     after(async () => {
-      await env?.cleanup();
       await database?.cleanup();
     });
 
@@ -34,17 +29,17 @@ for (const engine of ENGINES) {
       for (const credentials of [{ cookies: { session: cookie } }, { headers: { authorization: `Bearer ${token}` } }]) {
         const response = await app.inject({ method: 'GET', url: '/admin/me', ...credentials });
         assert.equal(response.statusCode, 200);
-        assert.deepEqual(response.json(), SEED_USER_ME);
+        assert.deepEqual(response.json(), U1_ME);
       }
     });
 
     it('finds the login name whatever its case, and refuses a wrong password', async () => {
-      await login(app, { username: OTHER_USER.username.toUpperCase(), password: OTHER_USER.password });
+      await login(app, { username: U2.username.toUpperCase(), password: U2.password });
       const response = await app.inject({
         method: 'POST',
         url: '/auth/token',
         headers: FORM,
-        payload: form({ username: SEED_USER.username, password: 'Password' }),
+        payload: form({ username: U1.username, password: 'Password' }),
       });
       assert.equal(response.statusCode, 400);
     });

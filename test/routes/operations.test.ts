@@ -2,22 +2,15 @@
  * The parts around the login: probes, the API document and Swagger UI, static files, and what
  * happens when the session store goes away.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, useSuiteApp } from '../helpers/app.js';
+import { U1 } from '../helpers/people.js';
+import { INCORRECT, STORE_UNAVAILABLE } from '../helpers/messages.js';
 
 describe('operations and documentation', () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('sqlite');
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { app } = useSuiteApp();
 
   it('reports itself alive on /health', async () => {
     const response = await app.inject({ method: 'GET', url: '/health' });
@@ -95,7 +88,7 @@ describe('operations and documentation', () => {
       method: 'POST',
       url: '/auth/token',
       headers: FORM,
-      payload: form({ username: SEED_USER.username, password: 'x'.repeat(100_000) }),
+      payload: form({ username: U1.username, password: 'x'.repeat(100_000) }),
     });
     assert.equal(response.statusCode, 413);
     assert.ok(response.json().detail);
@@ -106,7 +99,7 @@ describe('operations and documentation', () => {
       method: 'POST',
       url: '/auth/token',
       headers: FORM,
-      payload: form({ username: SEED_USER.username, password: 'x'.repeat(2000) }),
+      payload: form({ username: U1.username, password: 'x'.repeat(2000) }),
     });
     assert.equal(response.statusCode, 422);
     assert.equal(response.json().errors[0].field, 'password');
@@ -120,21 +113,13 @@ describe('operations and documentation', () => {
       payload: form({ username: "x'or'1'='1@gmail.com", password: "' OR 1=1 --" }),
     });
     assert.equal(response.statusCode, 400);
-    assert.deepEqual(response.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
+    assert.deepEqual(response.json(), INCORRECT);
   });
 });
 
 describe('when the Redis session store is down', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    // Port 1 on loopback: nothing listens there, so every connection is refused at once.
-    env = testEnvironment('redis', { REDIS_URL: 'redis://127.0.0.1:1' });
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup().catch(() => {});
-  });
+  // Port 1 on loopback: nothing listens there, so every connection is refused at once.
+  const { app } = useSuiteApp({ store: 'redis', env: { REDIS_URL: 'redis://127.0.0.1:1' }, tolerateCloseErrors: true });
 
   it('still renders the login page and static files', async () => {
     const page = await app.inject({ method: 'GET', url: '/', headers: BROWSER });
@@ -148,12 +133,12 @@ describe('when the Redis session store is down', await serviceGate('redis'), () 
     const started = Date.now();
     const me = await app.inject({ method: 'GET', url: '/admin/me', cookies: { session: `${'a'.repeat(22)}.${'b'.repeat(22)}` } });
     assert.equal(me.statusCode, 503);
-    assert.deepEqual(me.json(), { detail: 'The session store is unavailable; try again shortly' });
+    assert.deepEqual(me.json(), STORE_UNAVAILABLE);
     const token = await app.inject({
       method: 'POST',
       url: '/auth/token',
       headers: FORM,
-      payload: form({ username: SEED_USER.username, password: SEED_USER.password }),
+      payload: form({ username: U1.username, password: U1.password }),
     });
     assert.equal(token.statusCode, 503);
     assert.ok(Date.now() - started < 5000, 'answered quickly');
@@ -167,23 +152,13 @@ describe('when the Redis session store is down', await serviceGate('redis'), () 
 });
 
 describe('two app instances sharing one Redis', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let first: FastifyInstance;
-  let second: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('redis');
-    first = await env.start();
-    second = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { apps: [first, second] } = useSuiteApp({ store: 'redis', instances: 2 });
 
   it('recognises on one instance a login made on the other, and a logout too', async () => {
     const { cookie, token } = await login(first);
     const byCookie = await second.inject({ method: 'GET', url: '/admin/me', cookies: { session: cookie } });
     assert.equal(byCookie.statusCode, 200);
-    assert.equal(byCookie.json().emp_no, SEED_USER.empNo);
+    assert.equal(byCookie.json().emp_no, U1.empNo);
     const byToken = await second.inject({ method: 'GET', url: '/admin/me', headers: { authorization: `Bearer ${token}` } });
     assert.equal(byToken.statusCode, 200);
 

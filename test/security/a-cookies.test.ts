@@ -8,25 +8,22 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { captureLogs, type LogCapture } from '../helpers/logs.js';
-import { me, NOT_AUTHENTICATED, portOf, rawRequest, sessionKey, setCookieLines, U1, U1_ME } from './support.js';
+import { API, BROWSER, FORM, form, login, sessionCookieOf, useSuiteApp } from '../helpers/app.js';
+import { captureLogs } from '../helpers/logs.js';
+import { me, portOf, rawRequest, sessionKey, setCookieLines } from './support.js';
+import { U1, U1_ME } from '../helpers/people.js';
+import { NOT_AUTHENTICATED } from '../helpers/messages.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 const CLEARING_COOKIE = 'session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax';
 
 describe('A. session cookie and session id', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  let logs: LogCapture;
-  let redis: Redis;
-
-  before(async () => {
-    logs = captureLogs();
-    env = testEnvironment('redis', {
+  const logs = captureLogs();
+  const { app, env } = useSuiteApp({
+    store: 'redis',
+    env: {
       // The checklist logs in through "the trusted proxy with X-Forwarded-Proto: https"; inject
       // requests come from 127.0.0.1.
       TRUST_PROXY: '127.0.0.1',
@@ -34,13 +31,15 @@ describe('A. session cookie and session id', await serviceGate('redis'), () => {
       // A-02 logs one account in 20 at a time: every attempt counts until it succeeds.
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
       LOGIN_MAX_FAILURES_PER_CLIENT: '100000',
-    });
-    app = await env.start({ logStream: logs.stream });
+    },
+    build: { logStream: logs.stream },
+  });
+  let redis: Redis;
+  before(() => {
     redis = new Redis(SERVICE_URLS.redis);
   });
-  after(async () => {
+  after(() => {
     redis?.disconnect();
-    await env?.cleanup();
   });
 
   it('A-01 sets the session cookie HttpOnly, SameSite=Lax, Secure over HTTPS, Path=/, with no Domain and no lifetime', async () => {

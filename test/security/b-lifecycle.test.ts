@@ -11,27 +11,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, sessionCookieOf, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import {
-  ADMIN,
-  CROSS_SITE_REFUSED,
-  decodeJwt,
-  INVALID_TOKEN,
-  me,
-  NOT_AUTHENTICATED,
-  sessionKey,
-  setCookieLines,
-  SUPER,
-  U1,
-  U1_ME,
-  U2,
-  type Person,
-  credentials,
-} from './support.js';
+import { API, BROWSER, FORM, form, login, sessionCookieOf, useSuiteApp } from '../helpers/app.js';
+import { decodeJwt, me, sessionKey, setCookieLines } from './support.js';
+import { ADMIN, credentials, type Person, SUPER, U1, U1_ME, U2 } from '../helpers/people.js';
+import { CROSS_SITE_REFUSED, INCORRECT, INVALID_TOKEN, NOT_AUTHENTICATED } from '../helpers/messages.js';
 
 const CLEARING_COOKIE = 'session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax';
 const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' };
@@ -48,18 +34,13 @@ function plantedToken(label: string): string {
 }
 
 describe('B. session lifecycle', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
+  const { app, env } = useSuiteApp({ store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' } });
   let redis: Redis;
-
-  before(async () => {
-    env = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' });
-    app = await env.start();
+  before(() => {
     redis = new Redis(SERVICE_URLS.redis);
   });
-  after(async () => {
+  after(() => {
     redis?.disconnect();
-    await env?.cleanup();
   });
 
   const stored = (cookie: string) => redis.exists(sessionKey(env.keyPrefix, cookie)).then((n) => n === 1);
@@ -132,7 +113,7 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
     const s1 = (await login(app, U1)).cookie;
     const wrong = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s1 }, payload: form({ username: U2.username, password: 'a wrong password' }) });
     assert.equal(wrong.statusCode, 400);
-    assert.deepEqual(wrong.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
+    assert.deepEqual(wrong.json(), INCORRECT);
     assert.equal(wrong.headers['set-cookie'], undefined);
     assert.deepEqual((await me(app, { cookie: s1 })).json(), U1_ME, 'still U1, only U1');
     const again = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s1 }, payload: form(credentials(U1)) });
@@ -187,20 +168,11 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
   });
 
   describe('with short timeouts', () => {
-    let idleEnv: TestEnvironment;
-    let idleApp: FastifyInstance;
-    let absoluteEnv: TestEnvironment;
-    let absoluteApp: FastifyInstance;
-    before(async () => {
-      idleEnv = testEnvironment('redis', { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '600', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
-      idleApp = await idleEnv.start();
-      absoluteEnv = testEnvironment('redis', { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '4' });
-      absoluteApp = await absoluteEnv.start();
+    const { app: idleApp, env: idleEnv } = useSuiteApp({
+      store: 'redis',
+      env: { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '600', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' },
     });
-    after(async () => {
-      await idleEnv?.cleanup();
-      await absoluteEnv?.cleanup();
-    });
+    const { app: absoluteApp, env: absoluteEnv } = useSuiteApp({ store: 'redis', env: { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '4' } });
 
     // Both only wait on the clock; side by side they take the time of one.
     describe('the timeouts', { concurrency: true }, () => {
@@ -400,7 +372,7 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
       await app.db.updateTable('employees').set({ disabled: 1 }).where('emp_no', '=', SANIYA.empNo).execute();
       const refused = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(SANIYA)) });
       assert.equal(refused.statusCode, 400);
-      assert.deepEqual(refused.json(), { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' });
+      assert.deepEqual(refused.json(), INCORRECT);
       await app.db.updateTable('employees').set({ disabled: 0, password: 'not a hash' }).where('emp_no', '=', SANIYA.empNo).execute();
       assert.equal((await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(SANIYA)) })).statusCode, 400);
     });

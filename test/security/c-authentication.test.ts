@@ -12,26 +12,13 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { serviceGate, SERVICE_URLS } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { captureLogs, type LogCapture } from '../helpers/logs.js';
+import { API, BROWSER, FORM, form, login, useApp, useSuiteApp } from '../helpers/app.js';
+import { captureLogs } from '../helpers/logs.js';
 import { loadConfig } from '../../src/config.js';
-import {
-  accountCounterKey,
-  ADMIN,
-  INCORRECT,
-  me,
-  median,
-  NOT_AUTHENTICATED,
-  percentile,
-  U1,
-  U2,
-  UB,
-  type Person,
-  credentials,
-} from './support.js';
+import { accountCounterKey, me, median, percentile } from './support.js';
+import { ADMIN, credentials, type Person, U1, U2, UB, UX } from '../helpers/people.js';
+import { INCORRECT, NOT_AUTHENTICATED } from '../helpers/messages.js';
 
-/** UX: an argon2id user:read person, disabled for this suite ([GB] in `before`). */
-const UX: Person = { username: 'patricio.bridgland.10012@gmail.com', password: 'password', empNo: 10012 };
 const TOO_LONG = {
   detail: 'Invalid request: password must be at most 72 bytes',
   errors: [{ field: 'password', message: 'must be at most 72 bytes' }],
@@ -54,19 +41,17 @@ function assertTooManyAttempts(response: LightMyRequestResponse): void {
 }
 
 describe('C. authentication', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  let logs: LogCapture;
+  const logs = captureLogs();
+  // Throttling is tested on its own app below; here it must not get in the way of timing runs.
+  const { app } = useSuiteApp({
+    store: 'redis',
+    env: { LOG_LEVEL: 'debug', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' },
+    build: { logStream: logs.stream },
+  });
 
   before(async () => {
-    logs = captureLogs();
-    // Throttling is tested on its own app below; here it must not get in the way of timing runs.
-    env = testEnvironment('redis', { LOG_LEVEL: 'debug', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' });
-    app = await env.start({ logStream: logs.stream });
+    // UX is disabled for this suite ([GB]).
     await app.db.updateTable('employees').set({ disabled: 1 }).where('emp_no', '=', UX.empNo).execute();
-  });
-  after(async () => {
-    await env?.cleanup();
   });
 
   it('C-01 answers an unknown user, a wrong password, a disabled account and a bcrypt user byte for byte alike', async () => {
@@ -332,25 +317,21 @@ describe('C. authentication', await serviceGate('redis'), () => {
   }
 
   describe('throttling', () => {
-    let throttledEnv: TestEnvironment;
-    let throttled: FastifyInstance;
-    let second: FastifyInstance;
-    let redis: Redis;
     const ACCOUNT_LIMIT = 5;
-
-    before(async () => {
-      throttledEnv = testEnvironment('redis', {
-        LOGIN_MAX_FAILURES_PER_ACCOUNT: String(ACCOUNT_LIMIT),
-        LOGIN_MAX_FAILURES_PER_CLIENT: '1000',
-        LOGIN_THROTTLE_WINDOW_SECONDS: '900',
-      });
-      throttled = await throttledEnv.start();
-      second = await throttledEnv.start(); // another instance on the same Redis
+    const {
+      apps: [throttled, second], // the second: another instance on the same Redis
+      env: throttledEnv,
+    } = useSuiteApp({
+      store: 'redis',
+      env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: String(ACCOUNT_LIMIT), LOGIN_MAX_FAILURES_PER_CLIENT: '1000', LOGIN_THROTTLE_WINDOW_SECONDS: '900' },
+      instances: 2,
+    });
+    let redis: Redis;
+    before(() => {
       redis = new Redis(SERVICE_URLS.redis);
     });
-    after(async () => {
+    after(() => {
       redis?.disconnect();
-      await throttledEnv?.cleanup();
     });
 
     const person = (empNo: number, first: string, last: string): Person => ({ username: `${first}.${last}.${empNo}@gmail.com`, password: 'password', empNo });
@@ -376,25 +357,20 @@ describe('C. authentication', await serviceGate('redis'), () => {
       assert.ok((defaults.LOGIN_MAX_FAILURES_PER_ACCOUNT * 3600) / defaults.LOGIN_THROTTLE_WINDOW_SECONDS <= 100);
     });
 
-    it('C-03 counts per client address too, which only a trusted proxy may name', async () => {
-      const clientEnv = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '3', TRUST_PROXY: '127.0.0.1' });
-      try {
-        const app2 = await clientEnv.start();
-        // Behind the trusted proxy, X-Forwarded-For names the client: three different accounts from one address.
-        for (let i = 0; i < 3; i++) {
-          assert.equal((await tokenRequest(app2, { username: `sprayed${i}@example.com`, password: 'x' }, { 'x-forwarded-for': '203.0.113.9' })).statusCode, 400);
-        }
-        assertTooManyAttempts(await tokenRequest(app2, { username: 'sprayed9@example.com', password: 'x' }, { 'x-forwarded-for': '203.0.113.9' }));
-        assert.equal((await tokenRequest(app2, U2Fields(), { 'x-forwarded-for': '203.0.113.10' })).statusCode, 200, 'another client is unaffected');
-        // From an address that is not the trusted proxy, X-Forwarded-For is ignored: the socket counts.
-        for (let i = 0; i < 3; i++) {
-          await app2.inject({ method: 'POST', url: '/auth/token', remoteAddress: '192.0.2.50', headers: { ...FORM, 'x-forwarded-for': `203.0.113.${100 + i}` }, payload: form({ username: `spoof${i}@example.com`, password: 'x' }) });
-        }
-        const spoofed = await app2.inject({ method: 'POST', url: '/auth/token', remoteAddress: '192.0.2.50', headers: { ...FORM, 'x-forwarded-for': '203.0.113.200' }, payload: form(U2Fields()) });
-        assertTooManyAttempts(spoofed);
-      } finally {
-        await clientEnv.cleanup();
+    it('C-03 counts per client address too, which only a trusted proxy may name', async (t) => {
+      const { app: app2 } = await useApp(t, { store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '3', TRUST_PROXY: '127.0.0.1' } });
+      // Behind the trusted proxy, X-Forwarded-For names the client: three different accounts from one address.
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await tokenRequest(app2, { username: `sprayed${i}@example.com`, password: 'x' }, { 'x-forwarded-for': '203.0.113.9' })).statusCode, 400);
       }
+      assertTooManyAttempts(await tokenRequest(app2, { username: 'sprayed9@example.com', password: 'x' }, { 'x-forwarded-for': '203.0.113.9' }));
+      assert.equal((await tokenRequest(app2, U2Fields(), { 'x-forwarded-for': '203.0.113.10' })).statusCode, 200, 'another client is unaffected');
+      // From an address that is not the trusted proxy, X-Forwarded-For is ignored: the socket counts.
+      for (let i = 0; i < 3; i++) {
+        await app2.inject({ method: 'POST', url: '/auth/token', remoteAddress: '192.0.2.50', headers: { ...FORM, 'x-forwarded-for': `203.0.113.${100 + i}` }, payload: form({ username: `spoof${i}@example.com`, password: 'x' }) });
+      }
+      const spoofed = await app2.inject({ method: 'POST', url: '/auth/token', remoteAddress: '192.0.2.50', headers: { ...FORM, 'x-forwarded-for': '203.0.113.200' }, payload: form(U2Fields()) });
+      assertTooManyAttempts(spoofed);
     });
 
     it('C-04 evaluates at most LOGIN_MAX_FAILURES_PER_ACCOUNT of 200 simultaneous guesses, counting every one atomically', async () => {

@@ -6,36 +6,17 @@
  * Also covered elsewhere: test/routes/auth.test.ts (garbage, alg none, expired and foreign-key
  * tokens; cookie before bearer), test/routes/employees.test.ts (scopes per route, narrowing).
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { FastifyInstance } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { API, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, FORM, form, login, useSuiteApp } from '../helpers/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import {
-  ADMIN,
-  ADMIN_READ,
-  b64url,
-  decodeJwt,
-  INVALID_TOKEN,
-  me,
-  NO_SCOPES,
-  NOT_AUTHENTICATED,
-  NOT_ENOUGH_PERMISSIONS,
-  portOf,
-  rawBody,
-  rawRequest,
-  SUPER,
-  U1,
-  U1_ME,
-  U2,
-  USER_READ,
-  type Person,
-  credentials,
-} from './support.js';
+import { b64url, decodeJwt, me, portOf, rawBody, rawRequest } from './support.js';
+import { ADMIN, ADMIN_READ, credentials, NO_SCOPES, type Person, SUPER, U1, U1_ME, U2, USER_READ } from '../helpers/people.js';
+import { INVALID_TOKEN, NOT_AUTHENTICATED, NOT_ENOUGH_PERMISSIONS } from '../helpers/messages.js';
 
 const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
 
@@ -60,22 +41,16 @@ const holds = (granted: string[], required: string[]) => {
 };
 
 describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
+  const { app, env } = useSuiteApp({ store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' } });
   let key: string;
   let u1: { cookie: string; token: string };
   let claims: Record<string, unknown>;
   const now = () => Math.floor(Date.now() / 1000);
 
   before(async () => {
-    env = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' });
-    app = await env.start();
     key = env.config.SECRET_KEY;
     u1 = await login(app, U1);
     claims = decodeJwt(u1.token).payload;
-  });
-  after(async () => {
-    await env?.cleanup();
   });
 
   async function assertInvalidToken(token: string, label: string) {

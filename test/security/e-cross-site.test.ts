@@ -5,12 +5,14 @@
  * Also covered elsewhere: test/browser/login-flows.test.ts (a real Chromium: the login form and
  * same-origin Swagger UI keep working under these rules).
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { ADMIN, CROSS_SITE_REFUSED, me, SUPER, U1, U1_ME, U2, UB, credentials } from './support.js';
+import { API, BROWSER, FORM, form, login, useApp, useSuiteApp } from '../helpers/app.js';
+import { me } from './support.js';
+import { ADMIN, credentials, SUPER, U1, U1_ME, U2, UB } from '../helpers/people.js';
+import { CROSS_SITE_REFUSED, NOT_ENOUGH_PERMISSIONS } from '../helpers/messages.js';
 
 const PUBLIC_ORIGIN = 'https://app.example';
 const CROSS_SITE = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' };
@@ -23,15 +25,7 @@ function assertRefused(response: LightMyRequestResponse, label: string): void {
 }
 
 describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('redis', { PUBLIC_ORIGIN, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { app } = useSuiteApp({ store: 'redis', env: { PUBLIC_ORIGIN, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' } });
 
   const loginWith = (headers: Record<string, string>, url = '/auth/token') =>
     app.inject({ method: 'POST', url, headers: { ...FORM, ...API, ...headers }, payload: form(credentials(U2)) });
@@ -78,17 +72,12 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
     assertRefused(await loginWith({ origin: 'https://evil.example', host: 'evil.example', 'x-forwarded-host': 'evil.example' }), '(e) spoofed Host');
   });
 
-  it('E-02 without PUBLIC_ORIGIN compares with the request\'s own Host, never X-Forwarded-Host from an untrusted peer', async () => {
-    const bare = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
-    try {
-      const own = await bare.start();
-      const post = (headers: Record<string, string>) => own.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API, host: 'portal.test', ...headers }, payload: form(credentials(U2)) });
-      assert.equal((await post({ origin: 'http://portal.test' })).statusCode, 200);
-      assertRefused(await post({ origin: 'http://evil.example', 'x-forwarded-host': 'evil.example' }), 'X-Forwarded-Host ignored');
-      assertRefused(await post({ origin: 'https://portal.test' }), 'another scheme');
-    } finally {
-      await bare.cleanup();
-    }
+  it('E-02 without PUBLIC_ORIGIN compares with the request\'s own Host, never X-Forwarded-Host from an untrusted peer', async (t) => {
+    const { app: own } = await useApp(t, { store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' } });
+    const post = (headers: Record<string, string>) => own.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API, host: 'portal.test', ...headers }, payload: form(credentials(U2)) });
+    assert.equal((await post({ origin: 'http://portal.test' })).statusCode, 200);
+    assertRefused(await post({ origin: 'http://evil.example', 'x-forwarded-host': 'evil.example' }), 'X-Forwarded-Host ignored');
+    assertRefused(await post({ origin: 'https://portal.test' }), 'another scheme');
   });
 
   describe('E-03', () => {
@@ -155,7 +144,7 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
       assert.equal(response.json().emp_no, U1.empNo);
       const denied = await app.inject({ method: 'POST', url: `/emp/account/${UB[0].empNo}`, headers: { ...API, ...CROSS_SITE, authorization: `Bearer ${u1.token}` }, payload: { disabled: true } });
       assert.equal(denied.statusCode, 403);
-      assert.deepEqual(denied.json(), { detail: 'Not enough permissions' }, 'refused for its scope, not its site');
+      assert.deepEqual(denied.json(), NOT_ENOUGH_PERMISSIONS, 'refused for its scope, not its site');
     });
   });
 
@@ -203,15 +192,7 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
   });
 
   describe('E-06', () => {
-    let corsEnv: TestEnvironment;
-    let corsApp: FastifyInstance;
-    before(async () => {
-      corsEnv = testEnvironment('redis', { CORS_ORIGINS: 'https://partner.example' });
-      corsApp = await corsEnv.start();
-    });
-    after(async () => {
-      await corsEnv?.cleanup();
-    });
+    const { app: corsApp } = useSuiteApp({ store: 'redis', env: { CORS_ORIGINS: 'https://partner.example' } });
 
     const preflight = (target: FastifyInstance, origin: string) =>
       target.inject({ method: 'OPTIONS', url: '/api/me', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });

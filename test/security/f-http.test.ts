@@ -4,13 +4,13 @@
  * Also covered elsewhere: test/routes/operations.test.ts (404 naming the path, 413 on an oversized
  * form), test/routes/auth.test.ts (Cache-Control on /auth/token and /admin/me).
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { API, BROWSER, FORM, form, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { API, BROWSER, FORM, form, login, useApp, useSuiteApp } from '../helpers/app.js';
 import { captureLogs } from '../helpers/logs.js';
-import { ADMIN, U1, U2, credentials } from './support.js';
+import { ADMIN, credentials, U1, U2 } from '../helpers/people.js';
 
 /** The policy decided for this app (docs/SECURITY.md), directive by directive. */
 const CSP_DIRECTIVES = [
@@ -32,15 +32,7 @@ function assertNoStore(response: LightMyRequestResponse, label: string): void {
 }
 
 describe('F. HTTP hygiene', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
-  before(async () => {
-    env = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
-    app = await env.start();
-  });
-  after(async () => {
-    await env?.cleanup();
-  });
+  const { app } = useSuiteApp({ store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' } });
 
   it('F-01 never lets a cache keep tokens, authenticated answers or anything that sets a cookie', async () => {
     const success = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(U1)) });
@@ -123,22 +115,18 @@ describe('F. HTTP hygiene', await serviceGate('redis'), () => {
     }
   });
 
-  it('F-03 answers an unexpected failure with a bare 500 and logs its cause under the request id', async () => {
+  it('F-03 answers an unexpected failure with a bare 500 and logs its cause under the request id', async (t) => {
     const logs = captureLogs();
-    const broken = testEnvironment('sqlite', { LOG_LEVEL: 'error' });
-    try {
-      const brokenApp = await broken.start({ logStream: logs.stream });
-      const { cookie } = await login(brokenApp, U1);
-      await brokenApp.db.destroy(); // the driver is gone: a bug-like failure, not an outage
-      const response = await brokenApp.inject({ method: 'GET', url: '/api/me', cookies: { session: cookie } });
-      assert.equal(response.statusCode, 500);
-      assert.deepEqual(response.json(), { detail: 'Internal Server Error' });
-      const requestId = String(response.headers['x-request-id']);
-      const line = logs.lines().find((entry) => entry.reqId === requestId && entry.msg === 'request failed');
-      assert.ok(line, 'the cause is logged with the request id');
-      assert.ok((line.err as { message?: string }).message, 'with the real error');
-    } finally {
-      await broken.cleanup().catch(() => undefined);
-    }
+    // Its database is destroyed below, so closing it fails: that says nothing about the code under test.
+    const { app: brokenApp } = await useApp(t, { env: { LOG_LEVEL: 'error' }, build: { logStream: logs.stream }, tolerateCloseErrors: true });
+    const { cookie } = await login(brokenApp, U1);
+    await brokenApp.db.destroy(); // the driver is gone: a bug-like failure, not an outage
+    const response = await brokenApp.inject({ method: 'GET', url: '/api/me', cookies: { session: cookie } });
+    assert.equal(response.statusCode, 500);
+    assert.deepEqual(response.json(), { detail: 'Internal Server Error' });
+    const requestId = String(response.headers['x-request-id']);
+    const line = logs.lines().find((entry) => entry.reqId === requestId && entry.msg === 'request failed');
+    assert.ok(line, 'the cause is logged with the request id');
+    assert.ok((line.err as { message?: string }).message, 'with the real error');
   });
 });

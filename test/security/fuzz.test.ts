@@ -5,13 +5,13 @@
  * dependency is down here), the process must stay up with bounded memory and event-loop lag, and
  * a normal login must work afterwards. `FUZZ_SEED=<n>` replays another seed.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { InjectOptions } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { FORM, login, testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { ADMIN, U1, U2 } from './support.js';
+import { FORM, login, useSuiteApp } from '../helpers/app.js';
+import { ADMIN, U1, U2 } from '../helpers/people.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 const CASES = 800;
@@ -29,21 +29,15 @@ function prng(seed: number): () => number {
 }
 
 describe('G-11 fuzzing', await serviceGate('redis'), () => {
-  let env: TestEnvironment;
-  let app: FastifyInstance;
+  // Throttling as in production, low per client so that random logins stay cheap; the fuzz
+  // rotates over three client addresses.
+  const { app } = useSuiteApp({ store: 'redis', env: { LOGIN_MAX_FAILURES_PER_CLIENT: '25' } });
   let adminCookie: string;
   let userCookie: string;
 
   before(async () => {
-    // Throttling as in production, low per client so that random logins stay cheap; the fuzz
-    // rotates over three client addresses.
-    env = testEnvironment('redis', { LOGIN_MAX_FAILURES_PER_CLIENT: '25' });
-    app = await env.start();
     adminCookie = (await login(app, ADMIN)).cookie;
     userCookie = (await login(app, U1)).cookie;
-  });
-  after(async () => {
-    await env?.cleanup();
   });
 
   it('G-11 answers 800 random requests without a 5xx, keeps memory and event-loop lag bounded, and logs in after', async (t) => {

@@ -14,10 +14,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
 import { serviceGate } from '../helpers/services.js';
-import { testEnvironment, type TestEnvironment } from '../helpers/app.js';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
+import { useSuiteApp } from '../helpers/app.js';
+import { startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
 import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_SCOPES } from '../../src/sample-data/seed.js';
 import { portOf } from './support.js';
 
@@ -41,21 +40,22 @@ interface Client {
 
 describe('load: 300 logged-in clients, logouts and a Redis restart', await serviceGate('redis'), () => {
   let redis: PrivateRedis;
-  let env: TestEnvironment;
-  let app: FastifyInstance;
   let base: string;
-
   before(async () => {
     redis = await startPrivateRedis();
-    // Many clients share one person here, so simultaneous logins of one account must not trip
-    // the per-account throttle (it counts attempts until they succeed).
-    env = testEnvironment('redis', { REDIS_URL: redis.url, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' });
-    app = await env.start();
+  });
+  // Many clients share one person here, so simultaneous logins of one account must not trip
+  // the per-account throttle (it counts attempts until they succeed).
+  const { app } = useSuiteApp({
+    store: 'redis',
+    env: () => ({ REDIS_URL: redis.url, LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' }),
+    tolerateCloseErrors: true, // the test restarts this Redis
+  });
+  before(async () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${portOf(app)}`;
   });
   after(async () => {
-    await env?.cleanup().catch(() => undefined);
     await redis?.stop();
   });
 

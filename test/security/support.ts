@@ -1,51 +1,12 @@
 /**
- * What the security suites share: the people of the seed data by role, short ways to ask "who am
- * I" with a cookie or a token, a raw-socket client for tests about HTTP framing, and gray-box peeks
- * into Redis (the names the app stores things under).
- *
- * The checklist's notation: U1 and U2 are argon2id users, UB a legacy bcrypt user, UX a disabled one.
+ * What the security suites share: short ways to ask "who am I" with a cookie or a token, a
+ * raw-socket client for tests about HTTP framing, and gray-box peeks into Redis (the names the app
+ * stores things under). The people they log in as are in test/helpers/people.ts, the bodies they
+ * expect in test/helpers/messages.ts.
  */
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { SEED_USER_ME } from '../helpers/app.js';
-
-export interface Person {
-  username: string;
-  password: string;
-  empNo: number;
-}
-
-const person = (username: string, empNo: number): Person => ({ username, password: 'password', empNo });
-
-/** U1: argon2id, user:read user:write. */
-export const U1 = person('behai_nguyen@hotmail.com', 500222);
-/** U2: argon2id, user:read. */
-export const U2 = person('pranav.furedi.10198@gmail.com', 10198);
-/** UB: the seed's legacy bcrypt users (LEGACY_BCRYPT_EMP_NOS in src/sample-data/seed.ts), user:read. */
-export const UB = [
-  person('georgi.facello.10001@gmail.com', 10001),
-  person('bezalel.simmel.10002@gmail.com', 10002),
-  person('parto.bamford.10003@gmail.com', 10003),
-  person('chirstian.koblick.10004@gmail.com', 10004),
-] as const;
-/** No scopes at all. */
-export const NO_SCOPES = person('moss.shanbhogue.10045@gmail.com', 10045);
-export const USER_READ = person('nidapan.samarati.262556@gmail.com', 262556);
-export const ADMIN_READ = person('weijing.showalter.67000@gmail.com', 67000);
-/** admin:read admin:write. */
-export const ADMIN = person('kyoichi.maliniak.10005@gmail.com', 10005);
-/** super:* */
-export const SUPER = person('mary.sluis.10011@gmail.com', 10011);
-
-export const U1_ME = SEED_USER_ME;
-export const NOT_AUTHENTICATED = { detail: 'Not authenticated' };
-export const INVALID_TOKEN = { detail: 'Could not validate credentials' };
-export const INCORRECT = { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' };
-export const NOT_ENOUGH_PERMISSIONS = { detail: 'Not enough permissions' };
-export const CROSS_SITE_REFUSED = { detail: 'Cross-site request refused: this action must come from the application itself' };
-export const STORE_UNAVAILABLE = { detail: 'The session store is unavailable; try again shortly' };
-export const DATABASE_UNAVAILABLE = { detail: 'The database is unavailable; try again shortly' };
 
 export interface Credentials {
   cookie?: string | undefined;
@@ -162,7 +123,12 @@ export function portOf(app: FastifyInstance): number {
   return address.port;
 }
 
-/** The login form fields of a person. */
-export function credentials(person: Person): { username: string; password: string } {
-  return { username: person.username, password: person.password };
+/** How long a dependency may take to be served again after it comes back, by itself (checklist G). */
+export const RECOVERY_MS = 5000;
+
+/** Runs `run` and says how long it took. */
+export async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await run();
+  return { value, ms: performance.now() - started };
 }

@@ -3,12 +3,11 @@
  * hang a request or crash the process, and the store must recover by itself when Redis returns.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { RedisSessionStore } from '../../src/sessions/redis-store.js';
 import { SessionStoreUnavailableError } from '../../src/sessions/store.js';
 import { serviceGate } from '../helpers/services.js';
-import { canConnect, freePort, killProcess as stop, pollUntil, REDIS_SERVER_BINARY } from '../helpers/processes.js';
+import { pollUntil, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
 import { randomId, randomKeyPrefix, sampleRecord } from './store-harness.js';
 
 const UNAVAILABLE_WITHIN_MS = 2500;
@@ -19,21 +18,6 @@ async function elapsedMs(run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await run();
   return performance.now() - started;
-}
-
-/** A throwaway redis-server that only this test talks to, so killing it disturbs no one. */
-async function startRedisServer(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    REDIS_SERVER_BINARY,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const started = await pollUntil(() => canConnect(port), 5000);
-  if (!started) {
-    child.kill('SIGKILL');
-    throw new Error(`${REDIS_SERVER_BINARY} did not listen on port ${port}`);
-  }
-  return child;
 }
 
 describe('RedisSessionStore when Redis cannot be reached', () => {
@@ -77,22 +61,20 @@ describe('RedisSessionStore when Redis cannot be reached', () => {
 });
 
 describe('RedisSessionStore across a Redis restart', await serviceGate('redis'), () => {
-  let port: number;
-  let server: ChildProcess | undefined;
+  let server: PrivateRedis;
   let store: RedisSessionStore;
 
   before(async () => {
-    port = await freePort();
-    server = await startRedisServer(port);
-    store = new RedisSessionStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: randomKeyPrefix() });
+    server = await startPrivateRedis();
+    store = new RedisSessionStore({ url: server.url, keyPrefix: randomKeyPrefix() });
   });
   after(async () => {
     await store?.close();
-    await stop(server);
+    await server?.stop();
   });
 
   it('serves a command issued right after construction, before the connection is ready', async () => {
-    const fresh = new RedisSessionStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: randomKeyPrefix() });
+    const fresh = new RedisSessionStore({ url: server.url, keyPrefix: randomKeyPrefix() });
     try {
       assert.notEqual(fresh.client.status, 'ready');
       assert.equal(await fresh.get(randomId()), undefined);
@@ -110,8 +92,8 @@ describe('RedisSessionStore across a Redis restart', await serviceGate('redis'),
   });
 
   it('answers SessionStoreUnavailableError quickly while the server hangs', async (t) => {
-    assert.ok(server?.pid);
-    const pid = server.pid;
+    const pid = server.process?.pid;
+    assert.ok(pid);
     process.kill(pid, 'SIGSTOP');
     t.after(() => process.kill(pid, 'SIGCONT'));
     const ms = await elapsedMs(() =>
@@ -121,7 +103,7 @@ describe('RedisSessionStore across a Redis restart', await serviceGate('redis'),
   });
 
   it('answers SessionStoreUnavailableError quickly once the server dies', async () => {
-    await stop(server);
+    await server.kill();
     const ms = await elapsedMs(() =>
       assert.rejects(store.get(randomId()), SessionStoreUnavailableError),
     );
@@ -130,7 +112,7 @@ describe('RedisSessionStore across a Redis restart', await serviceGate('redis'),
   });
 
   it('recovers by itself when the server comes back on the same port', async () => {
-    server = await startRedisServer(port);
+    await server.start();
     const recovered = await pollUntil(
       () => store.ping().then(() => true, () => false),
       RECOVER_WITHIN_MS,

@@ -10,8 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/sessions/redis-client.js';
 import { serviceGate } from '../helpers/services.js';
-import { pollUntil, startPrivateRedis, type PrivateRedis } from '../helpers/processes.js';
-import { API, FORM, form, login, SEED_USER, testEnvironment, type TestEnvironment } from '../helpers/app.js';
+import { pollUntil, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
+import { API, FORM, form, login, useSuiteApp } from '../helpers/app.js';
+import { SUPER, U1 } from '../helpers/people.js';
 
 const run = promisify(execFile);
 
@@ -48,9 +49,6 @@ async function me(app: FastifyInstance, cookie: string) {
 
 describe('two app instances on a three-node Redis Cluster', await serviceGate('redis'), () => {
   const nodes: PrivateRedis[] = [];
-  let env: TestEnvironment;
-  let first: FastifyInstance;
-  let second: FastifyInstance;
 
   before(async () => {
     for (let i = 0; i < 3; i++) {
@@ -61,16 +59,20 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     const ready = await pollUntil(async () => (await probe.cluster('INFO')).includes('cluster_state:ok'), 15_000);
     probe.disconnect();
     assert.ok(ready, 'the cluster formed');
-    env = testEnvironment('redis', {
+  });
+  const {
+    apps: [first, second],
+  } = useSuiteApp({
+    store: 'redis',
+    env: () => ({
       REDIS_URL: `redis+cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
       // The racing logins below fail on purpose, more often than the default throttle allows.
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
-    });
-    first = await env.start();
-    second = await env.start();
+    }),
+    instances: 2,
+    tolerateCloseErrors: true,
   });
   after(async () => {
-    await env?.cleanup().catch(() => undefined);
     for (const node of nodes) await node.stop();
   });
 
@@ -93,7 +95,7 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
   });
 
   it('leaves no session of logins on one instance racing a disable on the other (3 rounds of 4)', async () => {
-    const admin = await login(first, { username: 'mary.sluis.10011@gmail.com', password: 'password' });
+    const admin = await login(first, SUPER);
     const victim = { username: 'mayuko.warwick.10020@gmail.com', password: 'password' };
     for (let round = 0; round < 3; round++) {
       const logins = Array.from({ length: 4 }, () => login(second, victim).catch((error: Error) => error));
@@ -130,7 +132,7 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     const failed = await pollUntil(async () => (await survivor.cluster('INFO')).includes('cluster_state:fail'), 15_000, 200);
     survivor.disconnect();
     assert.ok(failed, 'the cluster noticed');
-    const refused = await first.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: SEED_USER.username, password: SEED_USER.password }) });
+    const refused = await first.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: U1.username, password: U1.password }) });
     assert.equal(refused.statusCode, 503);
     assert.equal((await me(first, cookie)).statusCode, 503);
     const ready = await second.inject({ method: 'GET', url: '/ready' });
@@ -152,9 +154,6 @@ describe('two app instances on Redis Sentinel, through a failover', await servic
   let primary: PrivateRedis;
   let replica: PrivateRedis;
   let sentinel: PrivateRedis;
-  let env: TestEnvironment;
-  let first: FastifyInstance;
-  let second: FastifyInstance;
 
   before(async () => {
     primary = await startPrivateRedis();
@@ -170,12 +169,17 @@ describe('two app instances on Redis Sentinel, through a failover', await servic
     const client = new Redis(primary.port, '127.0.0.1');
     assert.ok(await pollUntil(async () => (await client.info('replication')).includes('connected_slaves:1'), 10_000), 'the replica attached');
     client.disconnect();
-    env = testEnvironment('redis', { REDIS_URL: `redis+sentinel://127.0.0.1:${sentinel.port}/portal` });
-    first = await env.start();
-    second = await env.start();
+  });
+  const {
+    apps: [first, second],
+    env,
+  } = useSuiteApp({
+    store: 'redis',
+    env: () => ({ REDIS_URL: `redis+sentinel://127.0.0.1:${sentinel.port}/portal` }),
+    instances: 2,
+    tolerateCloseErrors: true,
   });
   after(async () => {
-    await env?.cleanup().catch(() => undefined);
     for (const server of [sentinel, replica, primary]) await server?.stop();
   });
 
@@ -217,8 +221,6 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
   let primary: PrivateRedis;
   let replica: PrivateRedis;
   const sentinels: PrivateRedis[] = [];
-  let env: TestEnvironment;
-  let app: FastifyInstance;
   /** The test's own connections to the servers. */
   const probes: Redis[] = [];
 
@@ -254,16 +256,18 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
       client.disconnect();
       assert.ok(formed, 'the sentinels found each other and the replica');
     }
-    env = testEnvironment('redis', {
+  });
+  const { app } = useSuiteApp({
+    store: 'redis',
+    env: () => ({
       REDIS_URL: `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/portal`,
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
       LOGIN_MAX_FAILURES_PER_CLIENT: '100000',
-    });
-    app = await env.start();
+    }),
+    tolerateCloseErrors: true,
   });
   after(async () => {
     for (const probe of probes) probe.disconnect();
-    await env?.cleanup().catch(() => undefined);
     for (const server of [...sentinels, replica, primary]) await server?.stop();
   });
 
@@ -274,7 +278,7 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
       if (status === 503) ledger.firstUnavailable ??= Date.now();
       else if (ledger.firstUnavailable) ledger.recovered ??= Date.now();
     };
-    const loggedIn = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: SEED_USER.username, password: SEED_USER.password }) });
+    const loggedIn = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: U1.username, password: U1.password }) });
     note(loggedIn.statusCode);
     const cookie = loggedIn.cookies.find((c) => c.name === 'session')?.value;
     if (loggedIn.statusCode === 200 && cookie) ledger.logins.push({ cookie, at: Date.now() });
