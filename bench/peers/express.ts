@@ -31,7 +31,8 @@ app.use(
 );
 
 app.post('/auth/token', async (request, response) => {
-  if (!(await checkLogin(request.body?.username, request.body?.password))) {
+  const body = request.body as { username?: unknown; password?: unknown } | undefined;
+  if (!(await checkLogin(body?.username, body?.password))) {
     response.status(400).json({ detail: 'Incorrect username or password' });
     return;
   }

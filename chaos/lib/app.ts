@@ -41,13 +41,13 @@ export interface AppSettings {
 }
 
 function readLog(file: string): Array<Record<string, unknown>> {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     return [];
   }
-  return text.split('\n').flatMap((line) => {
+  return text.split('\n').flatMap((line): Array<Record<string, unknown>> => {
     try {
       const parsed: unknown = JSON.parse(line);
       return parsed && typeof parsed === 'object' ? [parsed as Record<string, unknown>] : [];

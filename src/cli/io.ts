@@ -62,7 +62,7 @@ export interface Needs {
 export function required<K extends keyof Needs>(io: AdminIo, name: K): NonNullable<AdminIo[K]> {
   const value = io[name];
   if (value === undefined) throw new Error(`runAdmin: this command needs io.${name}`);
-  return value as NonNullable<AdminIo[K]>;
+  return value;
 }
 
 /** Whether an error means a server is away (69) rather than a bug (70); wrapped causes count too. */

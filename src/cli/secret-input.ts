@@ -6,7 +6,6 @@
  * A person at a terminal types it twice, not shown; a script pipes it as the first line of stdin.
  */
 import type { Readable } from 'node:stream';
-import type { ReadStream } from 'node:tty';
 import { validateNewPassword } from '../employees/validation.js';
 import { EXIT, type Output } from './io.js';
 
@@ -25,7 +24,7 @@ const MAX_LINE_BYTES = 4096;
 
 /** The terminal when stdin is one, else the first line of stdin. Prompts go to `prompts` (stderr). */
 export function stdinSecretInput(stdin: NodeJS.ReadStream, prompts: Output): SecretInput {
-  return stdin.isTTY ? terminalSecretInput(stdin as ReadStream, prompts) : pipedSecretInput(stdin);
+  return stdin.isTTY ? terminalSecretInput(stdin, prompts) : pipedSecretInput(stdin);
 }
 
 /**

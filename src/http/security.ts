@@ -88,7 +88,7 @@ export function securityHeaders(): Record<string, string> {
   helmet(HELMET_OPTIONS)({} as never, recorder as never, (error?: unknown) => {
     failure = error;
   });
-  if (failure) throw failure;
+  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
   return headers;
 }
 

@@ -63,7 +63,7 @@ export function decodeSessionRecord(value: string | null | undefined): SessionRe
   ) {
     return undefined;
   }
-  const record: SessionRecord = { secretHash: h, empNo: e as number, scopes: g as string[], createdAt: c as number, lastSeenAt: s as number };
+  const record: SessionRecord = { secretHash: h, empNo: e as number, scopes: g, createdAt: c as number, lastSeenAt: s as number };
   if (typeof u === 'string') record.client = u;
   return record;
 }

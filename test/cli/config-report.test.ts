@@ -140,7 +140,7 @@ describe('admin config', () => {
       assert.equal(code, 0);
       assert.match(
         io.output().stdout,
-        /\nDatabase check {7}no file yet \(the server creates it at its first start\)\nSession store check  no file yet \(the server creates it at its first start\)\n$/,
+        /\nDatabase check {7}no file yet \(the server creates it at its first start\)\nSession store check {2}no file yet \(the server creates it at its first start\)\n$/,
       );
       assert.deepEqual(readdirSync(empty), []);
     } finally {
@@ -169,7 +169,7 @@ for (const kind of STORE_KINDS) {
       const io = capture();
       const code = await runAdmin(['config', '--check'], { config, stdout: io.stdout, stderr: io.stderr });
       assert.deepEqual({ code, stderr: io.output().stderr }, { code: 0, stderr: '' });
-      assert.match(io.output().stdout, /\nDatabase check {7}reachable\nSession store check  reachable\n$/);
+      assert.match(io.output().stdout, /\nDatabase check {7}reachable\nSession store check {2}reachable\n$/);
     });
   });
 }

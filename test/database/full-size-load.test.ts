@@ -73,7 +73,7 @@ for (const engine of ENGINES) {
     it('lets a seed employee log in by email with "password", and keeps their scopes', async () => {
       const kyoichi = await findEmployeeByEmail(testDb.db, 'Kyoichi.Maliniak.10005@gmail.com');
       assert.equal(kyoichi?.emp_no, 10005);
-      assert.equal(await argon2Verify(kyoichi!.password, SEED_PASSWORD), true);
+      assert.equal(await argon2Verify(kyoichi.password, SEED_PASSWORD), true);
       const georgi = await findEmployeeByEmail(testDb.db, 'georgi.facello.10001@gmail.com');
       assert.equal(await bcryptVerify(SEED_PASSWORD, georgi!.password), true);
       assert.deepEqual(await findScopes(testDb.db, 10005), ['admin:read', 'admin:write']);

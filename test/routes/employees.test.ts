@@ -197,7 +197,7 @@ for (const engine of ENGINES) {
         const redirect = await get('kyoichi', '/emp/search?last_name=%25nas%25&first_name=%25An', BROWSER);
         assert.equal(redirect.statusCode, 303);
         assert.equal(redirect.headers.location, '/emp/search/%25nas%25/%25An');
-        const page = await get('kyoichi', redirect.headers.location as string, BROWSER);
+        const page = await get('kyoichi', redirect.headers.location, BROWSER);
         assert.equal(page.statusCode, 200);
         assert.match(page.body, /<td><a href="\/emp\/admin-get-update\/12483">12483<\/a><\/td>/);
         assert.match(page.body, /<td>19\/10\/1959<\/td><td>Niranjan<\/td><td>Gornas<\/td>/);
@@ -206,7 +206,7 @@ for (const engine of ENGINES) {
       it('searches for what a person types: a plain name, or nothing for any', async () => {
         const plain = await get('kyoichi', '/emp/search?last_name=Gornas&first_name=', BROWSER);
         assert.equal(plain.headers.location, '/emp/search/Gornas/%25');
-        const page = await get('kyoichi', plain.headers.location as string, BROWSER);
+        const page = await get('kyoichi', plain.headers.location, BROWSER);
         assert.match(page.body, /<h1>Employees matching “Gornas”, any first name<\/h1>/);
         assert.match(page.body, /<td>Gopalakrishnan<\/td><td>Gornas<\/td>/);
         const empty = await get('kyoichi', '/emp/search?last_name=&first_name=', BROWSER);
@@ -342,7 +342,7 @@ for (const engine of ENGINES) {
         for (const spelling of [...SPELLINGS_OF_10011, '1e4', '-10011', '0', '2147483648']) {
           for (const [who, method, url, payload] of routes) {
             const target = url(encodeURIComponent(spelling));
-            const response = await app.inject({ method, url: target, headers: API, cookies: as(who), ...(payload ? { payload: payload as object } : {}) });
+            const response = await app.inject({ method, url: target, headers: API, cookies: as(who), ...(payload ? { payload } : {}) });
             assert.equal(response.statusCode, 422, `${method} ${target}`);
             assert.deepEqual(response.json(), expected, `${method} ${target}`);
           }
@@ -517,7 +517,7 @@ for (const engine of ENGINES) {
         const saved = await post('kyoichi', '/emp/admin-save', { ...OWN, empNo: '10399', firstName: 'Guenter', lastName: 'Marchegay', gender: 'F', birthDate: '13/06/1957' }, BROWSER);
         assert.equal(saved.statusCode, 303);
         assert.equal(saved.headers.location, '/emp/admin-get-update/10399?saved=1');
-        const page = await get('kyoichi', saved.headers.location as string, BROWSER);
+        const page = await get('kyoichi', saved.headers.location, BROWSER);
         assert.match(page.body, /<p class="success" role="status">Saved.<\/p>/);
       });
 

@@ -217,9 +217,9 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
     ];
     let operations: Array<{ method: string; path: string; required: string[] }>;
     before(async () => {
-      const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
         paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>>;
-      };
+      }>();
       operations = Object.entries(document.paths).flatMap(([path, methods]) =>
         Object.entries(methods).flatMap(([method, operation]) => {
           const required = operation.security?.find((entry) => entry.OAuth2PasswordBearer)?.OAuth2PasswordBearer;

@@ -162,7 +162,7 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
   });
 
   it('E-05 changes nothing through GET or HEAD on any path of a state-changing operation', async () => {
-    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
     const superUser = await login(app, SUPER);
     const victim = await login(app, UB[0]);
     const snapshot = async () => ({

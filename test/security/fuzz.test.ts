@@ -82,7 +82,7 @@ describe('G-11 fuzzing', await serviceGate('redis'), () => {
       }),
       () => ({
         method: pick(['GET', 'POST'] as const),
-        url: `/api/emp/search/${pick([encode(text()), text().replace(/[\/?#\s]/g, ''), '%25' + encode(text())])}/${encode(text())}?${pick(['page', 'size', 'sort', '__proto__[x]'])}=${encode(text())}`,
+        url: `/api/emp/search/${pick([encode(text()), text().replace(/[/?#\s]/g, ''), '%25' + encode(text())])}/${encode(text())}?${pick(['page', 'size', 'sort', '__proto__[x]'])}=${encode(text())}`,
         cookies: { session: adminCookie },
       }),
       () => ({

@@ -104,7 +104,7 @@ describe('load: 300 logged-in clients, logouts and a Redis restart', await servi
       while (Date.now() - started < RUN_MS) {
         const askedIn = phase;
         let status: number;
-        let body: { emp_no?: number } = {};
+        let body: { emp_no?: number };
         try {
           const response = await fetch(`${base}/api/me`, { headers: { cookie: `session=${client.cookie}` } });
           status = response.status;

@@ -261,7 +261,7 @@ async function mysqlLoadData(connection: MysqlConnection, table: TablePlan, prog
   if (result.warningStatus > 0 || result.affectedRows !== count) {
     const [warnings] = await connection.query<RowDataPacket[]>('show warnings limit 3');
     throw new Error(
-      `LOAD DATA into ${table.table} took ${result.affectedRows} of ${count} rows with ${result.warningStatus} warnings: ${warnings.map((warning) => warning.Message).join('; ')}`,
+      `LOAD DATA into ${table.table} took ${result.affectedRows} of ${count} rows with ${result.warningStatus} warnings: ${warnings.map((warning) => String(warning.Message)).join('; ')}`,
     );
   }
   return count;
@@ -320,7 +320,7 @@ function loadSqlite(file: string, plan: BulkPlan, progress: LoadProgress): BulkR
         const insert = database.prepare(
           `insert into ${quoteSqlite(table.table)} (${table.columns.map(quoteSqlite).join(', ')}) values (${table.columns.map(() => '?').join(', ')})`,
         );
-        const values: RowValue[] = new Array(table.columns.length);
+        const values = new Array<RowValue>(table.columns.length);
         let count = 0;
         for (const row of table.rows()) {
           for (let index = 0; index < table.columns.length; index++) values[index] = row[table.columns[index]!] ?? null;

@@ -5,6 +5,8 @@
  * employees; these lists give about 450 of each, so each name is on six or seven hundred at full
  * size. None is longer than its column (14 and 16 characters).
  */
+// Tables of names, ten to a line: Prettier would put one per line, 900 lines.
+// prettier-ignore
 export const FIRST_NAMES: readonly string[] = [
   'Georgi', 'Bezalel', 'Parto', 'Chirstian', 'Kyoichi', 'Anneke', 'Tzvetan', 'Saniya', 'Sumant', 'Duangkaew',
   'Mary', 'Patricio', 'Eberhardt', 'Berni', 'Guoxiang', 'Kazuhito', 'Cristinel', 'Kazuhide', 'Lillian', 'Mayuko',
@@ -54,6 +56,7 @@ export const FIRST_NAMES: readonly string[] = [
   'Weijing', 'Nidapan', 'Gopalakrishnan',
 ];
 
+// prettier-ignore
 export const LAST_NAMES: readonly string[] = [
   'Facello', 'Simmel', 'Bamford', 'Koblick', 'Maliniak', 'Preusig', 'Zielinski', 'Kalloufi', 'Peac', 'Piveteau',
   'Sluis', 'Bridgland', 'Terkki', 'Genin', 'Nooteboom', 'Cappelletti', 'Bouloucos', 'Peha', 'Haddadi', 'Warwick',
