@@ -10,7 +10,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseOutage } from '../database/errors.js';
 import { wantsHtml } from './negotiation.js';
-import { AppError, isAppError, validationFailed, type FieldError } from '../errors.js';
+import { isAppError, validationFailed, type FieldError } from '../errors.js';
 import { FORMAT_MESSAGES } from './schemas.js';
 
 export interface ErrorBody {

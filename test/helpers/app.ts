@@ -121,7 +121,7 @@ type Apps<N extends number, Built extends FastifyInstance[] = []> = Built['lengt
 export interface SuiteApp<N extends number = 1> extends Omit<TestApp, 'apps'> {
   apps: Apps<N>;
   /** Closes `app` and builds it again on the same environment (same data, same store): a restart. */
-  restart(): Promise<void>;
+  restart: () => Promise<void>;
 }
 
 /**

@@ -65,7 +65,7 @@ describe('G-06 SIGTERM with requests in flight', { ...redisGate, concurrency: tr
     });
     children.push(child);
     let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
     const exit = once(child, 'exit').then(([code]) => ({ code: code as number | null, at: Date.now() }));
     const up = await pollUntil(async () => (await rawRequest(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 1000)).status === 200, 30_000, 200);
     assert.ok(up, `the server did not start: ${stderr}`);
