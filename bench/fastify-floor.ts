@@ -46,7 +46,10 @@ if (entry !== undefined && realpathSync(entry) === realpathSync(fileURLToPath(im
   await app.listen({ host: '127.0.0.1', port: Number(process.env.FLOOR_PORT ?? 0) });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      void app.close().then(() => redis.quit()).then(() => process.exit(0));
+      void app
+        .close()
+        .then(() => redis.quit())
+        .then(() => process.exit(0));
     });
   }
 }

@@ -74,7 +74,10 @@ export async function buildLadder(level: number, env: NodeJS.ProcessEnv): Promis
   if (level >= 2) {
     await app.register(adminRoutes, { prefix: '/admin' });
   } else {
-    app.get('/admin/me', { preHandler: app.requireScopes('user:read') }, async (request) => ({ emp_no: request.user.empNo, scopes: request.user.scopes }));
+    app.get('/admin/me', { preHandler: app.requireScopes('user:read') }, async (request) => ({
+      emp_no: request.user.empNo,
+      scopes: request.user.scopes,
+    }));
   }
   await app.ready();
   return app;

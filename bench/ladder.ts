@@ -27,7 +27,11 @@ import { LADDER_LEVELS } from './ladder-server.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX_LOADER = import.meta.resolve('tsx');
 const { values: args } = parseArgs({
-  options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '32' } },
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '32' },
+  },
   strict: true,
 });
 const ROUNDS = Number(args.rounds);
@@ -53,7 +57,14 @@ const redis = await startPrivateRedis();
 stops.push(() => redis.stop());
 try {
   const secretKey = randomBytes(32).toString('base64url');
-  const env = { PATH: process.env.PATH, NODE_ENV: 'production', REDIS_URL: redis.url, DATA_DIR: dataDir, SECRET_KEY: secretKey, SESSION_KEY_PREFIX: 'starsessions.' };
+  const env = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    REDIS_URL: redis.url,
+    DATA_DIR: dataDir,
+    SECRET_KEY: secretKey,
+    SESSION_KEY_PREFIX: 'starsessions.',
+  };
   const start = async (name: string, script: string, extra: Record<string, string>) => {
     const port = await freePort();
     const owned = await startProcess({
@@ -116,7 +127,9 @@ try {
       rung.cpuUs.push((serverCpu / run.requests) * 1e6);
       // The machine's busy time minus the load generator (this process), the server and Redis.
       rung.foreign.push(Math.max(0, (machineBusySeconds() - busy - (ownCpuSeconds() - own) - serverCpu - redisUsed) / run.seconds));
-      log(`round ${round} ${rung.label}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99.toFixed(2)} ms, ${rung.cpuUs.at(-1)!.toFixed(0)} µs/req`);
+      log(
+        `round ${round} ${rung.label}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99.toFixed(2)} ms, ${rung.cpuUs.at(-1)!.toFixed(0)} µs/req`,
+      );
     }
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
@@ -128,7 +141,14 @@ try {
       const cpu = median(rung.cpuUs);
       const added = index >= 2 && previous !== undefined ? `+${(cpu - previous).toFixed(0)}` : '';
       previous = cpu;
-      return [rung.label, Math.round(median(rung.rps)).toLocaleString('en-US'), median(rung.p99).toFixed(2), cpu.toFixed(0), added, median(rung.foreign).toFixed(2)];
+      return [
+        rung.label,
+        Math.round(median(rung.rps)).toLocaleString('en-US'),
+        median(rung.p99).toFixed(2),
+        cpu.toFixed(0),
+        added,
+        median(rung.foreign).toFixed(2),
+      ];
     }),
   };
   const header = `${machineDescription()}; ${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections, medians; small seed; all from sources via tsx.`;

@@ -30,12 +30,12 @@ const results: Array<[string, number]> = [];
 /** Runs `fn` for about `ms` milliseconds after a warm-up and records µs per call. */
 async function time(name: string, fn: () => unknown, ms = 1500): Promise<number> {
   const isAsync = fn() instanceof Promise;
-  for (let i = 0; i < 2000; i++) (isAsync ? await fn() : fn());
+  for (let i = 0; i < 2000; i++) isAsync ? await fn() : fn();
   let calls = 0;
   const start = performance.now();
   const deadline = start + ms;
   while (performance.now() < deadline) {
-    for (let i = 0; i < 200; i++) (isAsync ? await fn() : fn());
+    for (let i = 0; i < 200; i++) isAsync ? await fn() : fn();
     calls += 200;
   }
   const us = ((performance.now() - start) * 1000) / calls;
@@ -69,8 +69,16 @@ try {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
-        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'"],
-        connectSrc: ["'self'"], objectSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'self'"], frameAncestors: ["'none'"],
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
       },
     },
     referrerPolicy: { policy: 'same-origin' as const },
@@ -79,7 +87,9 @@ try {
   };
   const res = fakeResponse();
   const req = res.req;
-  await time('helmet(options) built and applied per request (as @fastify/helmet 13 does)', () => helmet(options)(req, res, () => undefined));
+  await time('helmet(options) built and applied per request (as @fastify/helmet 13 does)', () =>
+    helmet(options)(req, res, () => undefined),
+  );
   const once = helmet(options);
   await time('  helmet middleware built once, applied per request', () => once(req, res, () => undefined));
   const headers = Object.fromEntries(Object.entries(res.getHeaders()).map(([k, v]) => [k, String(v)]));
@@ -106,7 +116,12 @@ try {
   const { token } = await tokens.sign({ sub: 'pranav.furedi.10198@gmail.com', emp_no: 10198, scopes: ['user:read'], sid: 'a'.repeat(22) });
   await time('bearer: AccessTokens.verify (jose jwtVerify HS256, key as bytes: imported on every call)', () => tokens.verify(token));
   const keyBytes = new TextEncoder().encode('k'.repeat(43));
-  const signed = await new SignJWT({ emp_no: 1 }).setProtectedHeader({ alg: 'HS256' }).setIssuer('i').setAudience('a').setExpirationTime('30m').sign(keyBytes);
+  const signed = await new SignJWT({ emp_no: 1 })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer('i')
+    .setAudience('a')
+    .setExpirationTime('30m')
+    .sign(keyBytes);
   const verifyOptions = { algorithms: ['HS256'], issuer: 'i', audience: 'a' };
   await time('  jose jwtVerify, key as bytes', () => jwtVerify(signed, keyBytes, verifyOptions));
   const cryptoKey = await crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
@@ -122,7 +137,10 @@ try {
   // --- Request logging: two lines per request at info ("incoming request", "request completed"),
   // through a child logger per request plus one more child with empNo (auth/plugin.ts requireUser).
   const sink = openSync('/dev/null', 'w');
-  const logger = pino({ level: 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination({ fd: sink, sync: true }));
+  const logger = pino(
+    { level: 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    pino.destination({ fd: sink, sync: true }),
+  );
   const plain = pino({ level: 'info' }, pino.destination({ fd: sink, sync: true }));
   const fakeReq = { method: 'GET', url: '/admin/me', host: '127.0.0.1:5000', remoteAddress: '127.0.0.1', remotePort: 50000 };
   const lines = (log: pino.Logger) => () => {
@@ -133,7 +151,10 @@ try {
   };
   await time('request logging at info: 2 lines + 2 child loggers, with redact paths', lines(logger));
   await time('  the same without redact', lines(plain));
-  await time('  the same at LOG_LEVEL=warn (nothing written)', lines(pino({ level: 'warn', redact: { paths: REDACTED_PATHS } }, pino.destination({ fd: sink, sync: true }))));
+  await time(
+    '  the same at LOG_LEVEL=warn (nothing written)',
+    lines(pino({ level: 'warn', redact: { paths: REDACTED_PATHS } }, pino.destination({ fd: sink, sync: true }))),
+  );
 
   // --- Login: both password checks run for every login (equal work).
   const argonHash = await argon2Hash('password');

@@ -171,7 +171,9 @@ try {
   const cpuBefore = treeCpuSeconds(pid);
   const run = await runLoad({ url, connections, seconds: Number(args.seconds), headers });
   const cpu = treeCpuSeconds(pid) - cpuBefore;
-  log(`${args.scenario}: ${run.rps.toFixed(0)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, ${((cpu / run.requests) * 1e6).toFixed(0)} µs CPU per request`);
+  log(
+    `${args.scenario}: ${run.rps.toFixed(0)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, ${((cpu / run.requests) * 1e6).toFixed(0)} µs CPU per request`,
+  );
   // A clean exit writes the profile (SIGTERM: the app drains and exits; the baseline exits too).
   if (baselineStop) await baselineStop();
   else {
@@ -188,7 +190,14 @@ try {
   copyFileSync(join(profileDir, file), keep);
   // The window: the measured run minus its last half second (in flight when the profile's end was taken).
   const windowSeconds = Math.max(1, Number(args.seconds) - 1);
-  console.log(summarise(JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile, Number(args.top), windowSeconds, Math.round(run.rps * windowSeconds)));
+  console.log(
+    summarise(
+      JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile,
+      Number(args.top),
+      windowSeconds,
+      Math.round(run.rps * windowSeconds),
+    ),
+  );
   console.log(`\nProfile kept in ${relative(ROOT, keep)} (open in Chrome DevTools → Performance).`);
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => undefined);

@@ -48,7 +48,18 @@ import {
 } from './lib/measure.js';
 import { freePort, startProcess, treeRss, type Owned } from './lib/processes.js';
 import { startPrivateRedis, usedMemory } from './lib/redis.js';
-import { ms, ratio, renderMarkdown, renderText, targetsTable, thousands, throughputTable, verdict, type Scenario, type TargetCheck } from './lib/report.js';
+import {
+  ms,
+  ratio,
+  renderMarkdown,
+  renderText,
+  targetsTable,
+  thousands,
+  throughputTable,
+  verdict,
+  type Scenario,
+  type TargetCheck,
+} from './lib/report.js';
 import { seedSessions } from './lib/sessions.js';
 import { loadAverage, machineDescription } from './lib/system.js';
 
@@ -160,7 +171,12 @@ interface Context {
   bearer: Record<string, string>;
 }
 
-async function startServer(name: string, script: string, env: Record<string, string>, logDir: string): Promise<{ url: string; owned: Owned }> {
+async function startServer(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  logDir: string,
+): Promise<{ url: string; owned: Owned }> {
   const port = await freePort();
   const owned = await startProcess({
     name,
@@ -175,7 +191,11 @@ async function startServer(name: string, script: string, env: Record<string, str
   return { url: `http://127.0.0.1:${port}`, owned };
 }
 
-async function startAppOn(context: Omit<Context, 'apps' | 'baseline' | 'peers' | 'me' | 'admin' | 'cookie' | 'bearer'>, name: string, databaseUrl?: string): Promise<RunningApp> {
+async function startAppOn(
+  context: Omit<Context, 'apps' | 'baseline' | 'peers' | 'me' | 'admin' | 'cookie' | 'bearer'>,
+  name: string,
+  databaseUrl?: string,
+): Promise<RunningApp> {
   const app = await startApp({
     entry: context.entry,
     redisUrl: meter.redis.url,
@@ -234,11 +254,38 @@ async function setUp(results: Partial<Results>): Promise<Context> {
   const me = await login(apps.sqlite!.urls[0]!, ME_USER, SEED_PASSWORD);
   const admin = await login(apps.sqlite!.urls[0]!, SEARCH_USER, SEED_PASSWORD);
   const peers: Target[] = [
-    { id: 'express', label: 'Express 5 + express-session + connect-redis (peer)', urls: [`${express.url}/admin/me`], headers: { ...JSON_ACCEPT, cookie: await peerCookie(express.url) }, server: [express.owned] },
-    { id: 'fastify', label: 'Fastify 5 + @fastify/session + connect-redis (peer)', urls: [`${fastify.url}/admin/me`], headers: { ...JSON_ACCEPT, cookie: await peerCookie(fastify.url) }, server: [fastify.owned] },
+    {
+      id: 'express',
+      label: 'Express 5 + express-session + connect-redis (peer)',
+      urls: [`${express.url}/admin/me`],
+      headers: { ...JSON_ACCEPT, cookie: await peerCookie(express.url) },
+      server: [express.owned],
+    },
+    {
+      id: 'fastify',
+      label: 'Fastify 5 + @fastify/session + connect-redis (peer)',
+      urls: [`${fastify.url}/admin/me`],
+      headers: { ...JSON_ACCEPT, cookie: await peerCookie(fastify.url) },
+      server: [fastify.owned],
+    },
   ];
-  const baseline: Target = { id: 'baseline', label: 'baseline: node:http + one Redis GET', urls: [`${baselineServer.url}/`], headers: { cookie: me.cookie }, server: [baselineServer.owned] };
-  const context: Context = { ...base, apps, baseline, peers, me, admin, cookie: { ...JSON_ACCEPT, cookie: me.cookie }, bearer: { ...JSON_ACCEPT, authorization: `Bearer ${me.accessToken}` } };
+  const baseline: Target = {
+    id: 'baseline',
+    label: 'baseline: node:http + one Redis GET',
+    urls: [`${baselineServer.url}/`],
+    headers: { cookie: me.cookie },
+    server: [baselineServer.owned],
+  };
+  const context: Context = {
+    ...base,
+    apps,
+    baseline,
+    peers,
+    me,
+    admin,
+    cookie: { ...JSON_ACCEPT, cookie: me.cookie },
+    bearer: { ...JSON_ACCEPT, authorization: `Bearer ${me.accessToken}` },
+  };
   await checkTargets(context);
   return context;
 }
@@ -250,7 +297,10 @@ async function peerCookie(url: string): Promise<string> {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ username: ME_USER, password: SEED_PASSWORD }).toString(),
   });
-  const cookie = response.headers.getSetCookie().map((line) => /^session=[^;]+/.exec(line)?.[0]).find(Boolean);
+  const cookie = response.headers
+    .getSetCookie()
+    .map((line) => /^session=[^;]+/.exec(line)?.[0])
+    .find(Boolean);
   if (response.status !== 200 || !cookie) throw new Error(`peer login at ${url} answered ${response.status}`);
   return cookie;
 }
@@ -286,7 +336,8 @@ function appTargets(context: Context): Target[] {
 async function throughputPhase(context: Context, results: Partial<Results>): Promise<Map<string, Scenario>> {
   const targets = [context.baseline, ...context.peers, ...appTargets(context)];
   log(`warming up ${targets.length} targets (${WARMUP_SECONDS} s each)`);
-  for (const target of targets) await runLoad({ url: target.urls, connections: CONNECTIONS, seconds: WARMUP_SECONDS, headers: target.headers ?? {} });
+  for (const target of targets)
+    await runLoad({ url: target.urls, connections: CONNECTIONS, seconds: WARMUP_SECONDS, headers: target.headers ?? {} });
   if (WAIT_QUIET_SECONDS > 0) results.foreignAtStart = await waitForQuiet(WAIT_QUIET_SECONDS);
   const samples = new Map<string, Sample[]>(targets.map((target) => [target.id, []]));
   let repeated = 0;
@@ -294,13 +345,17 @@ async function throughputPhase(context: Context, results: Partial<Results>): Pro
     for (const target of targets) {
       let sample = await measure(target, { connections: CONNECTIONS, seconds: SECONDS });
       for (let retry = 1; retry <= DISTURBED_RETRIES && sample.foreignCpu / sample.run.seconds > FOREIGN_LIMIT_CORES; retry++) {
-        log(`round ${round} ${target.label}: disturbed (other programs used ${(sample.foreignCpu / sample.run.seconds).toFixed(2)} cores); again`);
+        log(
+          `round ${round} ${target.label}: disturbed (other programs used ${(sample.foreignCpu / sample.run.seconds).toFixed(2)} cores); again`,
+        );
         repeated++;
         const again = await measure(target, { connections: CONNECTIONS, seconds: SECONDS });
         if (again.foreignCpu < sample.foreignCpu) sample = again;
       }
       samples.get(target.id)!.push(sample);
-      log(`round ${round}/${ROUNDS} ${target.label}: ${thousands(sample.run.rps)} req/s, p50 ${ms(sample.run.p50)} ms, p99 ${ms(sample.run.p99)} ms`);
+      log(
+        `round ${round}/${ROUNDS} ${target.label}: ${thousands(sample.run.rps)} req/s, p50 ${ms(sample.run.p50)} ms, p99 ${ms(sample.run.p99)} ms`,
+      );
     }
   }
   results.repeatedSamples = repeated;
@@ -325,27 +380,41 @@ function loginRequests(): Request[] {
       method: 'POST',
       path: '/auth/token',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...JSON_ACCEPT },
-      setupRequest: (request) => ({ ...request, body: new URLSearchParams({ username: users[index++ % users.length]!, password: SEED_PASSWORD }).toString() }),
+      setupRequest: (request) => ({
+        ...request,
+        body: new URLSearchParams({ username: users[index++ % users.length]!, password: SEED_PASSWORD }).toString(),
+      }),
     },
   ];
 }
 
 async function loginPhase(context: Context, quiet: Scenario): Promise<{ legacy: Scenario; argon2: Scenario; during: Scenario }> {
   const app = context.apps.sqlite!;
-  const loginTarget = (id: string, label: string): Target => ({ id, label, urls: app.urls, server: app.processes, metricsUrl: app.urls[0]! });
+  const loginTarget = (id: string, label: string): Target => ({
+    id,
+    label,
+    urls: app.urls,
+    server: app.processes,
+    metricsUrl: app.urls[0]!,
+  });
   const loginLoad = { connections: SIDE_CLIENTS, seconds: SIDE_SECONDS, requests: loginRequests(), timeout: 30 };
   log(`logins while the seed's legacy bcrypt hashes remain: ${SIDE_CLIENTS} clients for ${SIDE_SECONDS} s`);
   const legacyTarget = loginTarget('login-legacy', `app logins, ${SIDE_CLIENTS} clients, legacy bcrypt hashes remaining`);
   const legacy = summarise(legacyTarget, [await measure(legacyTarget, loginLoad)]);
   // Each legacy user logs in once, as they would over time: their hashes become argon2id.
-  for (const employee of SEED_EMPLOYEES.filter((each) => LEGACY_BCRYPT_EMP_NOS.includes(each.emp_no))) await login(app.urls[0]!, employee.email, SEED_PASSWORD);
+  for (const employee of SEED_EMPLOYEES.filter((each) => LEGACY_BCRYPT_EMP_NOS.includes(each.emp_no)))
+    await login(app.urls[0]!, employee.email, SEED_PASSWORD);
   log(`logins once no legacy hash is left (${SIDE_CLIENTS} clients, ${SIDE_SECONDS} s)`);
   const argon2Target = loginTarget('login', `app logins, ${SIDE_CLIENTS} clients, no legacy hash left`);
   const argon2 = summarise(argon2Target, [await measure(argon2Target, loginLoad)]);
   Object.assign(argon2, pick(await redisPerRequest(argon2Target, SIDE_CLIENTS * 4, loginLoad)));
 
   log(`/admin/me by cookie while ${SIDE_CLIENTS} clients log in (${SIDE_SECONDS} s)`);
-  const duringTarget: Target = { ...appTargets(context)[0]!, id: 'cookie-during-logins', label: `app /admin/me by cookie while ${SIDE_CLIENTS} clients log in` };
+  const duringTarget: Target = {
+    ...appTargets(context)[0]!,
+    id: 'cookie-during-logins',
+    label: `app /admin/me by cookie while ${SIDE_CLIENTS} clients log in`,
+  };
   await settle();
   const [sample, alongside] = await Promise.all([
     measure(duringTarget, { connections: CONNECTIONS, seconds: SIDE_SECONDS }, false),
@@ -383,17 +452,46 @@ async function searchPhase(context: Context, sqliteQuiet: Scenario): Promise<Sea
     const entry: SearchFigures = { engine, latency };
     figures.push(entry);
     if (engine === 'postgres') continue;
-    const me: Target = { id: `cookie-${engine}`, label: `app /admin/me by cookie (${engine})`, urls: app.urls.map((url) => `${url}/admin/me`), headers: context.cookie, server: app.processes, metricsUrl: app.urls[0]! };
+    const me: Target = {
+      id: `cookie-${engine}`,
+      label: `app /admin/me by cookie (${engine})`,
+      urls: app.urls.map((url) => `${url}/admin/me`),
+      headers: context.cookie,
+      server: app.processes,
+      metricsUrl: app.urls[0]!,
+    };
     entry.quiet = engine === 'sqlite' ? sqliteQuiet : summarise(me, [await measure(me, { connections: CONNECTIONS, seconds: SECONDS })]);
     let index = 0;
-    const searches: Request[] = [{ method: 'GET', setupRequest: (request) => ({ ...request, path: searchPath(SEARCHES[index++ % SEARCHES.length]!), headers: searchHeaders }) }];
+    const searches: Request[] = [
+      {
+        method: 'GET',
+        setupRequest: (request) => ({ ...request, path: searchPath(SEARCHES[index++ % SEARCHES.length]!), headers: searchHeaders }),
+      },
+    ];
     log(`${engine}: /admin/me while ${SIDE_CLIENTS} clients search (${SIDE_SECONDS} s)`);
     await settle();
     const [sample, alongside] = await Promise.all([
-      measure({ ...me, id: `cookie-during-searches-${engine}`, label: `app /admin/me by cookie while ${SIDE_CLIENTS} clients search (${engine}, ${context.dataset.size === 'full' ? 'full size' : 'small seed'})` }, { connections: CONNECTIONS, seconds: SIDE_SECONDS }, false),
+      measure(
+        {
+          ...me,
+          id: `cookie-during-searches-${engine}`,
+          label: `app /admin/me by cookie while ${SIDE_CLIENTS} clients search (${engine}, ${context.dataset.size === 'full' ? 'full size' : 'small seed'})`,
+        },
+        { connections: CONNECTIONS, seconds: SIDE_SECONDS },
+        false,
+      ),
       runLoad({ url: app.urls, connections: SIDE_CLIENTS, seconds: SIDE_SECONDS, requests: searches }),
     ]);
-    const during = withoutSideCosts(summarise({ ...me, id: `cookie-during-searches-${engine}`, label: `app /admin/me by cookie while ${SIDE_CLIENTS} clients search (${engine})` }, [sample]));
+    const during = withoutSideCosts(
+      summarise(
+        {
+          ...me,
+          id: `cookie-during-searches-${engine}`,
+          label: `app /admin/me by cookie while ${SIDE_CLIENTS} clients search (${engine})`,
+        },
+        [sample],
+      ),
+    );
     during.note = `alongside ${alongside.rps.toFixed(0)} searches/s (p99 ${ms(alongside.p99)} ms); ${ratio(during.rps / entry.quiet.rps)} of its quiet req/s`;
     entry.during = during;
   }
@@ -428,14 +526,24 @@ async function memoryPhase(context: Context): Promise<Record<string, number | st
   const bytesPerSession = Math.round(((await usedMemory(meter.redis.client)) - memoryBefore) / MEMORY_SESSIONS);
   let tokenIndex = 0;
   const requests: Request[] = [
-    { method: 'GET', path: '/admin/me', setupRequest: (request) => ({ ...request, headers: { ...JSON_ACCEPT, cookie: `session=${tokens[tokenIndex++ % tokens.length]}` } }) },
+    {
+      method: 'GET',
+      path: '/admin/me',
+      setupRequest: (request) => ({ ...request, headers: { ...JSON_ACCEPT, cookie: `session=${tokens[tokenIndex++ % tokens.length]}` } }),
+    },
   ];
   const pid = app.processes[0]!.child.pid!;
   const rss: Array<[seconds: number, bytes: number]> = [];
   const rssStart = performance.now();
   const sampler = setInterval(() => rss.push([(performance.now() - rssStart) / 1000, treeRss(pid)]), 1000);
   log(`memory: /admin/me over them for ${MEMORY_SECONDS} s, RSS every second`);
-  const target: Target = { id: 'memory', label: `app /admin/me over ${thousands(MEMORY_SESSIONS)} sessions`, urls: app.urls, server: app.processes, metricsUrl: app.urls[0]! };
+  const target: Target = {
+    id: 'memory',
+    label: `app /admin/me over ${thousands(MEMORY_SESSIONS)} sessions`,
+    urls: app.urls,
+    server: app.processes,
+    metricsUrl: app.urls[0]!,
+  };
   let sample: Sample;
   try {
     sample = await measure(target, { connections: CONNECTIONS, seconds: MEMORY_SECONDS, requests });
@@ -443,7 +551,15 @@ async function memoryPhase(context: Context): Promise<Record<string, number | st
     clearInterval(sampler);
   }
   const scenario = summarise(target, [sample]);
-  return { sessions: MEMORY_SESSIONS, bytesPerSession, requests: scenario.requests, rps: Math.round(scenario.rps), redisPerRequest: Number((scenario.redisPerRequest ?? NaN).toFixed(3)), redisBreakdown: scenario.redisBreakdown ?? '', ...rssTrend(rss) };
+  return {
+    sessions: MEMORY_SESSIONS,
+    bytesPerSession,
+    requests: scenario.requests,
+    rps: Math.round(scenario.rps),
+    redisPerRequest: Number((scenario.redisPerRequest ?? NaN).toFixed(3)),
+    redisBreakdown: scenario.redisBreakdown ?? '',
+    ...rssTrend(rss),
+  };
 }
 
 /** RSS from a quarter into the run to its end, and the least-squares slope over that part. */
@@ -454,8 +570,14 @@ function rssTrend(rss: Array<[seconds: number, bytes: number]>): Record<string, 
   const n = tail.length;
   const meanT = tail.reduce((s, [t]) => s + t, 0) / Math.max(1, n);
   const meanB = tail.reduce((s, [, b]) => s + b, 0) / Math.max(1, n);
-  const slope = n > 1 ? (tail.reduce((s, [t, b]) => s + (t - meanT) * (b - meanB), 0) / tail.reduce((s, [t]) => s + (t - meanT) ** 2, 0)) * 60 : NaN;
-  return { rssAtQuarterMiB: mib(tail[0]?.[1] ?? 0), rssEndMiB: mib(rss[rss.length - 1]?.[1] ?? 0), rssMaxMiB: mib(Math.max(...rss.map(([, b]) => b))), rssSlopeMiBPerMinute: Number((slope / 2 ** 20).toFixed(2)) };
+  const slope =
+    n > 1 ? (tail.reduce((s, [t, b]) => s + (t - meanT) * (b - meanB), 0) / tail.reduce((s, [t]) => s + (t - meanT) ** 2, 0)) * 60 : NaN;
+  return {
+    rssAtQuarterMiB: mib(tail[0]?.[1] ?? 0),
+    rssEndMiB: mib(rss[rss.length - 1]?.[1] ?? 0),
+    rssMaxMiB: mib(Math.max(...rss.map(([, b]) => b))),
+    rssSlopeMiBPerMinute: Number((slope / 2 ** 20).toFixed(2)),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,8 +611,16 @@ function targetChecks({ byId, logins, searches, memory }: Measured, full: boolea
   const cookie = byId.get('cookie')!;
   const bearer = byId.get('bearer')!;
   const checks: TargetCheck[] = [
-    { target: 'cookie: req/s ≥ 0.5× the baseline', measured: `${ratio(cookie.rps / base.rps)} (${thousands(cookie.rps)} vs ${thousands(base.rps)})`, verdict: verdict(cookie.rps >= 0.5 * base.rps) },
-    { target: 'cookie: p99 ≤ 2× the baseline p99', measured: `${ratio(cookie.p99 / base.p99)} (${ms(cookie.p99)} vs ${ms(base.p99)} ms)`, verdict: verdict(cookie.p99 <= 2 * base.p99) },
+    {
+      target: 'cookie: req/s ≥ 0.5× the baseline',
+      measured: `${ratio(cookie.rps / base.rps)} (${thousands(cookie.rps)} vs ${thousands(base.rps)})`,
+      verdict: verdict(cookie.rps >= 0.5 * base.rps),
+    },
+    {
+      target: 'cookie: p99 ≤ 2× the baseline p99',
+      measured: `${ratio(cookie.p99 / base.p99)} (${ms(cookie.p99)} vs ${ms(base.p99)} ms)`,
+      verdict: verdict(cookie.p99 <= 2 * base.p99),
+    },
   ];
   for (const id of ['express', 'fastify']) {
     const peer = byId.get(id)!;
@@ -500,9 +630,17 @@ function targetChecks({ byId, logins, searches, memory }: Measured, full: boolea
       verdict: verdict(cookie.rps > peer.rps && cookie.p99 < peer.p99),
     });
   }
-  checks.push({ target: 'bearer: req/s ≥ 0.9× cookie', measured: `${ratio(bearer.rps / cookie.rps)} (${thousands(bearer.rps)} vs ${thousands(cookie.rps)})`, verdict: verdict(bearer.rps >= 0.9 * cookie.rps) });
+  checks.push({
+    target: 'bearer: req/s ≥ 0.9× cookie',
+    measured: `${ratio(bearer.rps / cookie.rps)} (${thousands(bearer.rps)} vs ${thousands(cookie.rps)})`,
+    verdict: verdict(bearer.rps >= 0.9 * cookie.rps),
+  });
   const kept = logins.during.rps / cookie.rps;
-  checks.push({ target: `/admin/me while ${SIDE_CLIENTS} clients log in: ≥ 0.5× its quiet req/s`, measured: `${ratio(kept)} (${thousands(logins.during.rps)} vs ${thousands(cookie.rps)}; p99 ${ms(logins.during.p99)} ms)`, verdict: verdict(kept >= 0.5) });
+  checks.push({
+    target: `/admin/me while ${SIDE_CLIENTS} clients log in: ≥ 0.5× its quiet req/s`,
+    measured: `${ratio(kept)} (${thousands(logins.during.rps)} vs ${thousands(cookie.rps)}; p99 ${ms(logins.during.p99)} ms)`,
+    verdict: verdict(kept >= 0.5),
+  });
   checks.push({
     target: `logins/s ≥ 3× before this work (${LOGINS_PER_SECOND_BEFORE}/s)`,
     measured: `${logins.argon2.rps.toFixed(1)}/s (${ratio(logins.argon2.rps / LOGINS_PER_SECOND_BEFORE)}); ${logins.legacy.rps.toFixed(1)}/s while legacy bcrypt hashes remain`,
@@ -529,7 +667,9 @@ function targetChecks({ byId, logins, searches, memory }: Measured, full: boolea
     measured: `${memory.redisPerRequest} (${memory.redisBreakdown}); one session each: cookie ${(cookie.redisPerRequest ?? NaN).toFixed(3)}, bearer ${(bearer.redisPerRequest ?? NaN).toFixed(3)}`,
     verdict: verdict(Number(memory.redisPerRequest) <= 1.0),
   });
-  const steady = Math.abs(Number(memory.rssSlopeMiBPerMinute)) < 2 && Number(memory.rssEndMiB) - Number(memory.rssAtQuarterMiB) < 0.05 * Number(memory.rssAtQuarterMiB);
+  const steady =
+    Math.abs(Number(memory.rssSlopeMiBPerMinute)) < 2 &&
+    Number(memory.rssEndMiB) - Number(memory.rssAtQuarterMiB) < 0.05 * Number(memory.rssAtQuarterMiB);
   checks.push({
     target: `memory steady with ${thousands(Number(memory.sessions))} live sessions`,
     measured: `RSS ${memory.rssAtQuarterMiB} → ${memory.rssEndMiB} MiB (slope ${memory.rssSlopeMiBPerMinute} MiB/min), ${thousands(Number(memory.requests))} requests; ${memory.bytesPerSession} B of Redis per session`,
@@ -556,18 +696,51 @@ function report(results: Results): void {
       (s.failures ? `; NOT 2xx: ${s.failures}` : ''),
   );
   const searchLines = results.searches.flatMap(({ engine, latency }) =>
-    latency.perKind.map((each) => `| ${engine} | ${each.kind} | \`${each.example[0]}\` / \`${each.example[1]}\` | ${each.count} | ${ms(each.p50)} | ${ms(each.p95)} | ${ms(each.max)} |`),
+    latency.perKind.map(
+      (each) =>
+        `| ${engine} | ${each.kind} | \`${each.example[0]}\` / \`${each.example[1]}\` | ${each.count} | ${ms(each.p50)} | ${ms(each.p95)} | ${ms(each.max)} |`,
+    ),
   );
   const markdown = [
-    `### Results (${results.startedAt})`, '', `Command: \`${results.command}\``, '', ...details.map((line) => `- ${line}`), '',
-    renderMarkdown(table), '', renderMarkdown(goals), '', 'Per scenario:', '', ...extras, '',
-    'Search at one connection over HTTP, by engine and kind (ms):', '', '| engine | kind | e.g. (last / first) | count | p50 | p95 | max |', '|---|---|---|---:|---:|---:|---:|', ...searchLines, '',
+    `### Results (${results.startedAt})`,
+    '',
+    `Command: \`${results.command}\``,
+    '',
+    ...details.map((line) => `- ${line}`),
+    '',
+    renderMarkdown(table),
+    '',
+    renderMarkdown(goals),
+    '',
+    'Per scenario:',
+    '',
+    ...extras,
+    '',
+    'Search at one connection over HTTP, by engine and kind (ms):',
+    '',
+    '| engine | kind | e.g. (last / first) | count | p50 | p95 | max |',
+    '|---|---|---|---:|---:|---:|---:|',
+    ...searchLines,
+    '',
   ].join('\n');
   const resultsDir = join(ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, 'latest.md'), markdown);
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(['', ...details, '', renderText(table), '', renderText(goals), '', ...extras, '', `Written to ${join('bench', 'results', 'latest.md')} (and latest.json).`].join('\n'));
+  console.log(
+    [
+      '',
+      ...details,
+      '',
+      renderText(table),
+      '',
+      renderText(goals),
+      '',
+      ...extras,
+      '',
+      `Written to ${join('bench', 'results', 'latest.md')} (and latest.json).`,
+    ].join('\n'),
+  );
 }
 
 async function main(): Promise<void> {
@@ -586,7 +759,13 @@ async function main(): Promise<void> {
   const measured: Measured = { byId, logins, searches, memory };
   const bearer = byId.get('bearer')!;
   bearer.note = `${ratio(bearer.rps / byId.get('cookie')!.rps)} of cookie`;
-  const rows = [...byId.values(), logins.during, ...searches.flatMap((each) => (each.during ? [each.during] : [])), logins.legacy, logins.argon2];
+  const rows = [
+    ...byId.values(),
+    logins.during,
+    ...searches.flatMap((each) => (each.during ? [each.during] : [])),
+    logins.legacy,
+    logins.argon2,
+  ];
   report({
     ...(results as Results),
     loadAverageAtEnd: loadAverage(),

@@ -47,8 +47,17 @@ function options() {
   const clients = Number(values.clients);
   const churn = Number(values.churn);
   const people = chaosPeople();
-  if (unknown.length > 0 || !Number.isInteger(clients) || clients < 1 || !Number.isInteger(churn) || churn < 0 || clients + churn > people.length) {
-    console.error(`${unknown.length ? `unknown scenario ${unknown.join(', ')}\n` : ''}--clients and --churn: at least 1 and 0, at most ${people.length} together\n${USAGE}`);
+  if (
+    unknown.length > 0 ||
+    !Number.isInteger(clients) ||
+    clients < 1 ||
+    !Number.isInteger(churn) ||
+    churn < 0 ||
+    clients + churn > people.length
+  ) {
+    console.error(
+      `${unknown.length ? `unknown scenario ${unknown.join(', ')}\n` : ''}--clients and --churn: at least 1 and 0, at most ${people.length} together\n${USAGE}`,
+    );
     process.exit(64);
   }
   const maxMinutes = Number(values['max-minutes'] ?? (values.quick ? 6 : 12));
@@ -78,7 +87,9 @@ async function main(): Promise<number> {
 
   const entry = prepareEntry(ROOT, import.meta.resolve('tsx'), values.tsx, log);
   const timing = values.quick ? QUICK_TIMING : FULL_TIMING;
-  log(`app: ${entry.note}; ${scenarios.length} scenarios, ${clients} clients (+${churn} logging in and out), ${values.quick ? 'quick' : 'full'} timing, at most ${maxMinutes} min`);
+  log(
+    `app: ${entry.note}; ${scenarios.length} scenarios, ${clients} clients (+${churn} logging in and out), ${values.quick ? 'quick' : 'full'} timing, at most ${maxMinutes} min`,
+  );
   const results: ScenarioResult[] = [];
   const skipped: string[] = [];
   for (const scenario of scenarios) {

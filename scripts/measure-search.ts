@@ -27,15 +27,27 @@ interface Search {
 
 /** Kinds of search a person types, each with its share of the mix. */
 const KINDS: { kind: string; share: number; make: (random: Random) => SearchRequest }[] = [
-  { kind: 'infix both (%nas%/%an)', share: 0.3, make: (r) => ({ lastName: `%${infix(r, LAST_NAMES)}%`, firstName: `%${suffix(r, FIRST_NAMES, 2)}` }) },
+  {
+    kind: 'infix both (%nas%/%an)',
+    share: 0.3,
+    make: (r) => ({ lastName: `%${infix(r, LAST_NAMES)}%`, firstName: `%${suffix(r, FIRST_NAMES, 2)}` }),
+  },
   { kind: 'infix last (%ski%/%)', share: 0.15, make: (r) => ({ lastName: `%${infix(r, LAST_NAMES)}%`, firstName: '%' }) },
   { kind: 'prefix last (Gor%/%)', share: 0.15, make: (r) => ({ lastName: `${r.pick(LAST_NAMES).slice(0, 3)}%`, firstName: '%' }) },
   // The search needs a % in each name: a whole name is typed as a prefix.
-  { kind: 'whole names (Gornas%/Niranjan%)', share: 0.1, make: (r) => ({ lastName: `${r.pick(LAST_NAMES).slice(0, 15)}%`, firstName: `${r.pick(FIRST_NAMES).slice(0, 13)}%` }) },
+  {
+    kind: 'whole names (Gornas%/Niranjan%)',
+    share: 0.1,
+    make: (r) => ({ lastName: `${r.pick(LAST_NAMES).slice(0, 15)}%`, firstName: `${r.pick(FIRST_NAMES).slice(0, 13)}%` }),
+  },
   { kind: 'whole last, any first', share: 0.1, make: (r) => ({ lastName: `${r.pick(LAST_NAMES).slice(0, 15)}%`, firstName: '%' }) },
   { kind: 'everyone (%/%), page 1..5', share: 0.1, make: (r) => ({ lastName: '%', firstName: '%', page: r.int(1, 5) }) },
   { kind: 'no match (%qqq%/%)', share: 0.05, make: (r) => ({ lastName: `%${'qxz'[r.int(0, 2)]}${'qxz'[r.int(0, 2)]}q%`, firstName: '%' }) },
-  { kind: 'infix, page 2..3', share: 0.05, make: (r) => ({ lastName: `%${infix(r, LAST_NAMES).slice(0, 2)}%`, firstName: '%', page: r.int(2, 3) }) },
+  {
+    kind: 'infix, page 2..3',
+    share: 0.05,
+    make: (r) => ({ lastName: `%${infix(r, LAST_NAMES).slice(0, 2)}%`, firstName: '%', page: r.int(2, 3) }),
+  },
 ];
 
 function infix(random: Random, names: readonly string[]): string {
@@ -105,7 +117,9 @@ async function main(): Promise<void> {
 
     console.log(`${where}: ${searches.length} searches (first page of 50 unless a page is given), ${LOGINS} login look-ups`);
     for (const [kind, times] of byKind) console.log(`  ${kind.padEnd(32)} ${describe(times)}`);
-    console.log(`  ${'all searches'.padEnd(32)} ${describe(all)}  (mean ${(hits.reduce((a, b) => a + b, 0) / hits.length).toFixed(0)} rows)`);
+    console.log(
+      `  ${'all searches'.padEnd(32)} ${describe(all)}  (mean ${(hits.reduce((a, b) => a + b, 0) / hits.length).toFixed(0)} rows)`,
+    );
     console.log(`  ${'login by email'.padEnd(32)} ${describe(logins)}`);
   } finally {
     await db.destroy();

@@ -66,7 +66,9 @@ export function superviseWorkers(count: number, log: SupervisorLog): Supervision
     const delayMs = restartDelayMs(earlyDeaths);
     log.warn(
       { pid: worker.process.pid, code, signal, livedMs, earlyDeaths, restartInMs: delayMs },
-      earlyDeaths > 1 ? `workers keep dying at start (${earlyDeaths} in a row); starting another later` : 'a worker stopped; starting another',
+      earlyDeaths > 1
+        ? `workers keep dying at start (${earlyDeaths} in a row); starting another later`
+        : 'a worker stopped; starting another',
     );
     const timer = setTimeout(() => {
       pendingForks.delete(timer);

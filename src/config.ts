@@ -49,23 +49,34 @@ export const ConfigSchema = Type.Object({
     default: 'false',
     description: 'Whose X-Forwarded-For/-Proto to believe: true, false, a hop count, or comma-separated addresses/CIDRs',
   }),
-  METRICS_TOKEN: Type.Optional(
-    Type.String({ minLength: 16, description: 'When set, GET /metrics needs Authorization: Bearer <token>' }),
-  ),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'When set, GET /metrics needs Authorization: Bearer <token>' })),
   METRICS_PORT: Type.Optional(
     Type.Integer({ minimum: 0, maximum: 65535, description: 'When set, /metrics is served on this port (on HOST) instead' }),
   ),
   PUBLIC_ORIGIN: Type.Optional(
     Type.String({
       pattern: '^https?://[^/?#]+$',
-      description: 'The origin browsers use, e.g. https://portal.example.com; unset: the request\'s own Host',
+      description: "The origin browsers use, e.g. https://portal.example.com; unset: the request's own Host",
     }),
   ),
   CORS_ORIGINS: Type.Optional(
-    Type.String({ pattern: '^https?://[^/?#,\\s]+(\\s*,\\s*https?://[^/?#,\\s]+)*$', description: 'Comma-separated origins allowed by CORS; unset: CORS off' }),
+    Type.String({
+      pattern: '^https?://[^/?#,\\s]+(\\s*,\\s*https?://[^/?#,\\s]+)*$',
+      description: 'Comma-separated origins allowed by CORS; unset: CORS off',
+    }),
   ),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Failed logins for one account within the window before 429' }),
-  LOGIN_MAX_FAILURES_PER_CLIENT: Type.Integer({ minimum: 1, maximum: 100000, default: 100, description: 'Failed logins from one client address within the window before 429' }),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 10,
+    description: 'Failed logins for one account within the window before 429',
+  }),
+  LOGIN_MAX_FAILURES_PER_CLIENT: Type.Integer({
+    minimum: 1,
+    maximum: 100000,
+    default: 100,
+    description: 'Failed logins from one client address within the window before 429',
+  }),
   LOGIN_THROTTLE_WINDOW_SECONDS: positiveSeconds(900, 'The window failed logins are counted in'),
 });
 
@@ -97,9 +108,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${describeSchemaErrors(error)}`);
   }
   if (config.SESSION_IDLE_TIMEOUT_SECONDS > config.SESSION_ABSOLUTE_TIMEOUT_SECONDS) {
-    throw new ConfigError(
-      'Invalid configuration: SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS',
-    );
+    throw new ConfigError('Invalid configuration: SESSION_IDLE_TIMEOUT_SECONDS must not exceed SESSION_ABSOLUTE_TIMEOUT_SECONDS');
   }
   if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
     const missing = config.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE';

@@ -43,8 +43,7 @@ export const notAuthenticated = (detail = NOT_AUTHENTICATED) =>
   new AppError(401, 'NOT_AUTHENTICATED', detail, { headers: { 'www-authenticate': 'Bearer' } });
 
 /** A `session` cookie that names no live session: the same answer, another code (the login page says why). */
-export const sessionEnded = () =>
-  new AppError(401, 'SESSION_ENDED', NOT_AUTHENTICATED, { headers: { 'www-authenticate': 'Bearer' } });
+export const sessionEnded = () => new AppError(401, 'SESSION_ENDED', NOT_AUTHENTICATED, { headers: { 'www-authenticate': 'Bearer' } });
 
 export const invalidToken = () =>
   new AppError(401, 'INVALID_TOKEN', 'Could not validate credentials', {

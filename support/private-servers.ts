@@ -93,8 +93,19 @@ export async function startPrivateRedis(options: { extraArgs?: string[]; sentine
     process: undefined,
     async start() {
       let args = [
-        '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-        '--dir', dir, '--enable-debug-command', 'yes', ...(options.extraArgs ?? []),
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--enable-debug-command',
+        'yes',
+        ...(options.extraArgs ?? []),
       ];
       if (options.sentinelConfig !== undefined) {
         const file = join(dir, 'sentinel.conf');

@@ -25,7 +25,12 @@ const pgGate = (await isReachable('postgres')) || process.env.CI === 'true' ? {}
 function workerPids(primary: number): number[] {
   try {
     // Only the workers: tsx also runs an esbuild helper process under the primary.
-    return execFileSync('pgrep', ['-P', String(primary), '-f', 'server.ts']).toString().trim().split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(primary), '-f', 'server.ts'])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -33,10 +38,7 @@ function workerPids(primary: number): number[] {
 
 describe('restarting workers', () => {
   it('restarts at once after a worker that lived, and waits longer after each failed start, up to 30 s, never giving up', () => {
-    assert.deepEqual(
-      [0, 1, 2, 3, 4, 5, 6, 7, 50].map(restartDelayMs),
-      [0, 500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000],
-    );
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 50].map(restartDelayMs), [0, 500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
   });
 });
 
@@ -78,10 +80,14 @@ describe('several worker processes on one port', () => {
   it('replaces a worker that dies', async () => {
     const [victim] = workerPids(server.pid!);
     process.kill(victim!, 'SIGKILL');
-    const replaced = await pollUntil(async () => {
-      const pids = workerPids(server.pid!);
-      return pids.length === 2 && !pids.includes(victim!);
-    }, 20_000, 200);
+    const replaced = await pollUntil(
+      async () => {
+        const pids = workerPids(server.pid!);
+        return pids.length === 2 && !pids.includes(victim!);
+      },
+      20_000,
+      200,
+    );
     assert.ok(replaced);
     assert.ok(await pollUntil(async () => (await fetch(`${baseUrl}/health`)).status === 200, 10_000));
   });
@@ -115,7 +121,10 @@ describe('several workers over a PostgreSQL that is away', { timeout: 120_000, .
   it('starts, replaces a worker that dies during the outage, and serves by itself once the database is back', async () => {
     server = await spawnServer({ DATABASE_URL: `${postgres.url}/workers`, WORKERS: '2' });
     const { baseUrl } = server;
-    assert.ok(await pollUntil(async () => workerPids(server.child.pid!).length === 2 && (await fetch(`${baseUrl}/health`)).ok, 30_000, 200), server.output());
+    assert.ok(
+      await pollUntil(async () => workerPids(server.child.pid!).length === 2 && (await fetch(`${baseUrl}/health`)).ok, 30_000, 200),
+      server.output(),
+    );
     const notReady = await fetch(`${baseUrl}/ready`);
     assert.equal(notReady.status, 503);
     assert.deepEqual(await notReady.json(), { status: 'unavailable', checks: { sessionStore: 'ok', database: 'unavailable' } });
@@ -125,10 +134,14 @@ describe('several workers over a PostgreSQL that is away', { timeout: 120_000, .
 
     const [victim] = workerPids(server.child.pid!);
     process.kill(victim!, 'SIGKILL');
-    const replaced = await pollUntil(async () => {
-      const pids = workerPids(server.child.pid!);
-      return pids.length === 2 && !pids.includes(victim!) && (await fetch(`${baseUrl}/health`, { headers: { connection: 'close' } })).ok;
-    }, 30_000, 200);
+    const replaced = await pollUntil(
+      async () => {
+        const pids = workerPids(server.child.pid!);
+        return pids.length === 2 && !pids.includes(victim!) && (await fetch(`${baseUrl}/health`, { headers: { connection: 'close' } })).ok;
+      },
+      30_000,
+      200,
+    );
     assert.ok(replaced, 'a replacement worker starts and serves while the database is away');
 
     await postgres.start();
@@ -146,9 +159,18 @@ describe('several workers over a PostgreSQL that is away', { timeout: 120_000, .
       assert.equal(loggedIn.status, 200, 'migrated by the primary, served by the workers');
     }
     assert.equal(server.child.exitCode, null, 'the primary never gave up');
-    const warnings = server.output().split('\n').filter((line) => line.includes('"level":40'));
-    assert.ok(warnings.some((line) => line.includes('a worker stopped')), 'a dead worker is a warning');
-    assert.ok(warnings.some((line) => line.includes('"role":"primary"') && line.includes('database unavailable')), 'the primary says the database is away');
+    const warnings = server
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"level":40'));
+    assert.ok(
+      warnings.some((line) => line.includes('a worker stopped')),
+      'a dead worker is a warning',
+    );
+    assert.ok(
+      warnings.some((line) => line.includes('"role":"primary"') && line.includes('database unavailable')),
+      'the primary says the database is away',
+    );
     console.log(`WORKERS=2: serving ${((Date.now() - back) / 1000).toFixed(1)} s after PostgreSQL came back`);
   });
 });

@@ -47,11 +47,17 @@ describe('configuration', () => {
     [{ PORT: '70000' }, 'Invalid configuration: PORT must be <= 65535'],
     [{ SECRET_KEY: 'too-short' }, 'Invalid configuration: SECRET_KEY must NOT have fewer than 32 characters'],
     [{ REDIS_URL: 'http://localhost' }, 'Invalid configuration: REDIS_URL must match pattern "^rediss?(\\+(sentinel|cluster))?://"'],
-    [{ DATABASE_URL: 'oracle://db' }, 'Invalid configuration: DATABASE_URL must match pattern "^(mysql|mariadb|postgres|postgresql|sqlite):"'],
+    [
+      { DATABASE_URL: 'oracle://db' },
+      'Invalid configuration: DATABASE_URL must match pattern "^(mysql|mariadb|postgres|postgresql|sqlite):"',
+    ],
     [{ COOKIE_SECURE: 'maybe' }, 'Invalid configuration: COOKIE_SECURE must be boolean'],
     [{ METRICS_TOKEN: 'short' }, 'Invalid configuration: METRICS_TOKEN must NOT have fewer than 16 characters'],
     [{ METRICS_PORT: '-1' }, 'Invalid configuration: METRICS_PORT must be >= 0'],
-    [{ TLS_CERT_FILE: 'cert.pem' }, 'Invalid configuration: TLS_KEY_FILE must be set too: HTTPS needs TLS_CERT_FILE and TLS_KEY_FILE together'],
+    [
+      { TLS_CERT_FILE: 'cert.pem' },
+      'Invalid configuration: TLS_KEY_FILE must be set too: HTTPS needs TLS_CERT_FILE and TLS_KEY_FILE together',
+    ],
     [{ SESSION_IDLE_TIMEOUT_SECONDS: '0' }, 'Invalid configuration: SESSION_IDLE_TIMEOUT_SECONDS must be >= 1'],
     [
       { SESSION_IDLE_TIMEOUT_SECONDS: '7200', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '3600' },
@@ -59,11 +65,14 @@ describe('configuration', () => {
     ],
   ] as const) {
     it(`stops with a message naming the variable: ${Object.keys(env).join(', ')}`, () => {
-      assert.throws(() => loadConfig(env), (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
-        assert.equal(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => loadConfig(env),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.equal(error.message, message);
+          return true;
+        },
+      );
     });
   }
 

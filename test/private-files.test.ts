@@ -42,7 +42,12 @@ describe('files on disk', () => {
     const app = await startIn(dataDir, captureLogs().stream);
     apps.push(app);
     // A login writes to both SQLite files, so their -wal and -shm files exist too.
-    const login = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: U1.username, password: U1.password }) });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: { ...FORM, ...API },
+      payload: form({ username: U1.username, password: U1.password }),
+    });
     assert.equal(login.statusCode, 200);
 
     assert.equal(modeOf(dataDir), '700');
@@ -74,10 +79,15 @@ describe('files on disk', () => {
 
     assert.equal(modeOf(dataDir), '755', 'left as the operator made it');
     for (const file of readdirSync(dataDir)) assert.equal(modeOf(join(dataDir, file)), '600', file);
-    const warnings = logs.lines().filter((line) => line.level === 40).map((line) => line.msg);
+    const warnings = logs
+      .lines()
+      .filter((line) => line.level === 40)
+      .map((line) => line.msg);
     assert.deepEqual(
       warnings.filter((msg) => String(msg).startsWith('DATA_DIR')),
-      [`DATA_DIR (${dataDir}) has mode 0755: others than its owner can list it. The files the app keeps there are 0600; consider chmod 700 ${dataDir}.`],
+      [
+        `DATA_DIR (${dataDir}) has mode 0755: others than its owner can list it. The files the app keeps there are 0600; consider chmod 700 ${dataDir}.`,
+      ],
     );
     assert.ok(existsSync(join(dataDir, 'employees.sqlite')));
   });

@@ -23,7 +23,11 @@ export interface AppEntry {
 
 /** Builds with `npm run build` (tsc → dist/) and returns how to start the result; tsx when asked or when the build fails. */
 export function prepareEntry(root: string, tsxLoader: string, preferTsx: boolean, log: (line: string) => void): AppEntry {
-  const tsx: AppEntry = { kind: 'tsx', args: ['--import', tsxLoader, join(root, 'src/server.ts')], note: 'node --import tsx src/server.ts' };
+  const tsx: AppEntry = {
+    kind: 'tsx',
+    args: ['--import', tsxLoader, join(root, 'src/server.ts')],
+    note: 'node --import tsx src/server.ts',
+  };
   if (preferTsx) return tsx;
   log('building the app (npm run build)...');
   const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, encoding: 'utf8', timeout: 180_000 });
@@ -31,7 +35,9 @@ export function prepareEntry(root: string, tsxLoader: string, preferTsx: boolean
   if (build.status === 0 && existsSync(server)) {
     return { kind: 'dist', args: [server], note: 'npm run build, then node dist/server.js (as npm start)' };
   }
-  log(`warning: npm run build failed (exit ${build.status}); running the sources with tsx instead:\n${(build.stdout + build.stderr).slice(-1500)}`);
+  log(
+    `warning: npm run build failed (exit ${build.status}); running the sources with tsx instead:\n${(build.stdout + build.stderr).slice(-1500)}`,
+  );
   return { ...tsx, note: `${tsx.note} (npm run build failed)` };
 }
 
@@ -107,7 +113,14 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const deadline = Date.now() + 5_000;
   while (childPids(first.owned.child.pid!).length < options.workers && Date.now() < deadline) await sleep(100);
   if (childPids(first.owned.child.pid!).length >= options.workers) {
-    return { name: options.name, urls: [first.url], processes: [first.owned], mode: 'cluster', logLevel: options.logLevel, stop: stopAll([first.owned]) };
+    return {
+      name: options.name,
+      urls: [first.url],
+      processes: [first.owned],
+      mode: 'cluster',
+      logLevel: options.logLevel,
+      stop: stopAll([first.owned]),
+    };
   }
   await first.owned.stop();
   const started: Array<{ owned: Owned; url: string }> = [];
@@ -118,7 +131,14 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     throw error;
   }
   const processes = started.map(({ owned }) => owned);
-  return { name: options.name, urls: started.map(({ url }) => url), processes, mode: 'separate', logLevel: options.logLevel, stop: stopAll(processes) };
+  return {
+    name: options.name,
+    urls: started.map(({ url }) => url),
+    processes,
+    mode: 'separate',
+    logLevel: options.logLevel,
+    stop: stopAll(processes),
+  };
 }
 
 export interface Login {
@@ -137,7 +157,8 @@ export async function login(url: string, username: string, password: string): Pr
     body: new URLSearchParams({ username, password }).toString(),
   });
   const body = (await response.json()) as { access_token?: string; detail?: string };
-  if (response.status !== 200 || !body.access_token) throw new Error(`login as ${username} answered ${response.status}: ${JSON.stringify(body)}`);
+  if (response.status !== 200 || !body.access_token)
+    throw new Error(`login as ${username} answered ${response.status}: ${JSON.stringify(body)}`);
   const session = response.headers
     .getSetCookie()
     .map((line) => /^session=([^;]+)/.exec(line)?.[1])

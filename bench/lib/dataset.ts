@@ -25,7 +25,14 @@ export interface Dataset {
 
 const LOADER = 'src/cli/db-load.ts';
 /** Everything whose change can change the loaded file. */
-const KEY_SOURCES = ['src/sample-data/full-size', 'src/database/migrations', 'src/sample-data/seed.ts', 'src/database/schema.ts', 'src/database/dialects.ts', LOADER];
+const KEY_SOURCES = [
+  'src/sample-data/full-size',
+  'src/database/migrations',
+  'src/sample-data/seed.ts',
+  'src/database/schema.ts',
+  'src/database/dialects.ts',
+  LOADER,
+];
 
 function filesUnder(root: string, path: string): string[] {
   const full = join(root, path);
@@ -39,7 +46,11 @@ function filesUnder(root: string, path: string): string[] {
 export function datasetKey(root: string): string {
   const hash = createHash('sha256');
   for (const file of KEY_SOURCES.flatMap((path) => filesUnder(root, path))) {
-    hash.update(relative(root, join(root, file))).update('\0').update(readFileSync(join(root, file))).update('\0');
+    hash
+      .update(relative(root, join(root, file)))
+      .update('\0')
+      .update(readFileSync(join(root, file)))
+      .update('\0');
   }
   return hash.digest('hex').slice(0, 12);
 }
@@ -62,7 +73,8 @@ export async function fullSizeDataset(root: string, tsxLoader: string, log: (lin
   }
   // Older keys' files are 300+ MB each: keep only the one being made.
   if (existsSync(cacheRoot)) {
-    for (const name of readdirSync(cacheRoot)) if (name.startsWith('full-')) rmSync(join(cacheRoot, name), { recursive: true, force: true });
+    for (const name of readdirSync(cacheRoot))
+      if (name.startsWith('full-')) rmSync(join(cacheRoot, name), { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true });
   log(`loading the full-size database into ${relative(root, dir)} (once per generator version; about half a minute)...`);

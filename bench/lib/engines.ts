@@ -41,7 +41,10 @@ async function admin(engine: ServerEngine): Promise<Admin> {
   if (engine === 'mysql') {
     const connection = await createConnection({ uri: SERVER_URLS.mysql, connectTimeout: 3000 });
     return {
-      databases: async (prefix) => ((await connection.query('show databases'))[0] as Array<Record<string, string>>).map((row) => Object.values(row)[0]!).filter((name) => name.startsWith(prefix)),
+      databases: async (prefix) =>
+        ((await connection.query('show databases'))[0] as Array<Record<string, string>>)
+          .map((row) => Object.values(row)[0]!)
+          .filter((name) => name.startsWith(prefix)),
       employees: async (database) => {
         try {
           const [rows] = await connection.query(`select count(*) as n from \`${database}\`.employees`);
@@ -57,7 +60,10 @@ async function admin(engine: ServerEngine): Promise<Admin> {
   const client = new Client({ connectionString: SERVER_URLS.postgres, connectionTimeoutMillis: 3000 });
   await client.connect();
   return {
-    databases: async (prefix) => (await client.query<{ datname: string }>('select datname from pg_database')).rows.map((row) => row.datname).filter((name) => name.startsWith(prefix)),
+    databases: async (prefix) =>
+      (await client.query<{ datname: string }>('select datname from pg_database')).rows
+        .map((row) => row.datname)
+        .filter((name) => name.startsWith(prefix)),
     employees: async (database) => {
       const other = new Client({ connectionString: urlFor('postgres', database) });
       try {
@@ -92,7 +98,9 @@ export async function serverDatabase(
   try {
     server = await admin(engine);
   } catch (error) {
-    context.log(`${engine}: not reachable at ${SERVER_URLS[engine].replace(/\/\/[^@]*@/, '//')} (${(error as Error).message}); its rows are left out`);
+    context.log(
+      `${engine}: not reachable at ${SERVER_URLS[engine].replace(/\/\/[^@]*@/, '//')} (${(error as Error).message}); its rows are left out`,
+    );
     return undefined;
   }
   try {
@@ -111,7 +119,8 @@ export async function serverDatabase(
     }
     const name = `ep_bench_full_${datasetKey(context.root)}`;
     const noDrop = async () => {};
-    if ((await server.employees(name)) === FULL_EMPLOYEES) return { engine, url: urlFor(engine, name), note: `${engine}: full size, kept in ${name}`, drop: noDrop };
+    if ((await server.employees(name)) === FULL_EMPLOYEES)
+      return { engine, url: urlFor(engine, name), note: `${engine}: full size, kept in ${name}`, drop: noDrop };
     for (const stale of await server.databases('ep_bench_full_')) await server.run(`drop database if exists ${quote(engine, stale)}`);
     await server.run(`create database ${quote(engine, name)}`);
     context.log(`${engine}: loading the full-size database into ${name} (once per generator version)...`);
@@ -126,7 +135,12 @@ export async function serverDatabase(
     });
     if ((await exitOf(loader)) !== 0) throw new Error(`loading ${engine} failed; see ${join(context.logDir, `db-load-${engine}.log`)}`);
     const seconds = (performance.now() - startedAt) / 1000;
-    return { engine, url: urlFor(engine, name), note: `${engine}: full size, loaded now in ${seconds.toFixed(0)} s into ${name}`, drop: noDrop };
+    return {
+      engine,
+      url: urlFor(engine, name),
+      note: `${engine}: full size, loaded now in ${seconds.toFixed(0)} s into ${name}`,
+      drop: noDrop,
+    };
   } finally {
     await server.close();
   }

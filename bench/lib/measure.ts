@@ -20,12 +20,54 @@ export const FOREIGN_LIMIT_CORES = 0.3;
  * scripts/measure-search.ts ("Full-size data" in docs/PERFORMANCE.md): 20 searches, cycled.
  */
 export const SEARCH_KINDS: Array<{ kind: string; searches: Array<[last: string, first: string]> }> = [
-  { kind: 'infix in both names', searches: [['%nas%', '%an'], ['%ber%', '%ie'], ['%man%', '%el'], ['%ski%', '%na'], ['%lli%', '%ro'], ['%ova%', '%an']] },
-  { kind: 'infix in the last name', searches: [['%ski%', '%'], ['%ett%', '%'], ['%ara%', '%']] },
-  { kind: 'prefix of the last name', searches: [['Gor%', '%'], ['Fac%', '%'], ['Sim%', '%']] },
-  { kind: 'whole names', searches: [['Gornas%', 'Niranjan%'], ['Facello%', 'Georgi%']] },
-  { kind: 'whole last name', searches: [['Facello%', '%'], ['Maliniak%', '%']] },
-  { kind: 'everyone', searches: [['%', '%'], ['%', '%']] },
+  {
+    kind: 'infix in both names',
+    searches: [
+      ['%nas%', '%an'],
+      ['%ber%', '%ie'],
+      ['%man%', '%el'],
+      ['%ski%', '%na'],
+      ['%lli%', '%ro'],
+      ['%ova%', '%an'],
+    ],
+  },
+  {
+    kind: 'infix in the last name',
+    searches: [
+      ['%ski%', '%'],
+      ['%ett%', '%'],
+      ['%ara%', '%'],
+    ],
+  },
+  {
+    kind: 'prefix of the last name',
+    searches: [
+      ['Gor%', '%'],
+      ['Fac%', '%'],
+      ['Sim%', '%'],
+    ],
+  },
+  {
+    kind: 'whole names',
+    searches: [
+      ['Gornas%', 'Niranjan%'],
+      ['Facello%', 'Georgi%'],
+    ],
+  },
+  {
+    kind: 'whole last name',
+    searches: [
+      ['Facello%', '%'],
+      ['Maliniak%', '%'],
+    ],
+  },
+  {
+    kind: 'everyone',
+    searches: [
+      ['%', '%'],
+      ['%', '%'],
+    ],
+  },
   { kind: 'nothing matches', searches: [['%qxq%', '%']] },
   { kind: 'two-letter infix', searches: [['%er%', '%']] },
 ];
@@ -35,7 +77,8 @@ export const SEARCHES: Array<{ kind: string; last: string; first: string }> = []
   const queues = SEARCH_KINDS.map(({ kind, searches }) => searches.map(([last, first]) => ({ kind, last, first })));
   while (queues.some((queue) => queue.length)) for (const queue of queues) if (queue.length) SEARCHES.push(queue.shift()!);
 }
-export const searchPath = ({ last, first }: { last: string; first: string }) => `/emp/search/${encodeURIComponent(last)}/${encodeURIComponent(first)}`;
+export const searchPath = ({ last, first }: { last: string; first: string }) =>
+  `/emp/search/${encodeURIComponent(last)}/${encodeURIComponent(first)}`;
 
 export interface Target {
   id: string;
@@ -128,7 +171,9 @@ export async function waitForQuiet(maxSeconds: number): Promise<number> {
   const deadline = Date.now() + maxSeconds * 1000;
   let foreign = await foreignCores(2);
   while (foreign > FOREIGN_LIMIT_CORES && Date.now() < deadline) {
-    meter.log(`other programs use ${foreign.toFixed(2)} cores; waiting for quiet (up to ${Math.round((deadline - Date.now()) / 1000)} s more)`);
+    meter.log(
+      `other programs use ${foreign.toFixed(2)} cores; waiting for quiet (up to ${Math.round((deadline - Date.now()) / 1000)} s more)`,
+    );
     foreign = await foreignCores(3);
   }
   return foreign;
@@ -139,11 +184,22 @@ export async function waitForQuiet(maxSeconds: number): Promise<number> {
  * count is read (a timed run ends with requests in flight whose GETs Redis has already counted).
  * Redis counts the commands a Lua script runs as commands too (the login throttle's EVALs).
  */
-export async function redisPerRequest(target: Target, amount: number, load: Partial<LoadOptions> = {}): Promise<{ perRequest: number; breakdown: string }> {
+export async function redisPerRequest(
+  target: Target,
+  amount: number,
+  load: Partial<LoadOptions> = {},
+): Promise<{ perRequest: number; breakdown: string }> {
   await settle();
   const before = await commandCalls(meter.redis.client);
-  const run = await runLoad({ url: target.urls, connections: Math.min(meter.connections, amount), amount, ...load, headers: { ...target.headers, ...load.headers } });
-  if (run.errors > 0) meter.log(`warning: ${run.errors} of the counted requests to ${target.label} failed or timed out; the count may be off`);
+  const run = await runLoad({
+    url: target.urls,
+    connections: Math.min(meter.connections, amount),
+    amount,
+    ...load,
+    headers: { ...target.headers, ...load.headers },
+  });
+  if (run.errors > 0)
+    meter.log(`warning: ${run.errors} of the counted requests to ${target.label} failed or timed out; the count may be off`);
   const delta = commandDelta(before, await commandCalls(meter.redis.client));
   const answered = run.requests;
   return {
@@ -234,7 +290,13 @@ export async function sequentialSearches(url: string, headers: Record<string, st
   agent.destroy();
   const stats = (values: number[]) => {
     const sorted = Float64Array.from(values).sort();
-    return { count: values.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
+    return {
+      count: values.length,
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+      max: sorted[sorted.length - 1] ?? NaN,
+    };
   };
   return {
     overall: stats(all),
@@ -242,4 +304,3 @@ export async function sequentialSearches(url: string, headers: Record<string, st
     statuses,
   };
 }
-

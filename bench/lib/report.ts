@@ -34,7 +34,8 @@ export interface TargetCheck {
 
 const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
 export const ms = (value: number | undefined) => fixed(value, value !== undefined && value >= 100 ? 0 : 2);
-export const thousands = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '–' : Math.round(value).toLocaleString('en-US'));
+export const thousands = (value: number | undefined) =>
+  value === undefined || !Number.isFinite(value) ? '–' : Math.round(value).toLocaleString('en-US');
 export const ratio = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '–' : `${value.toFixed(2)}×`);
 
 export function verdict(ok: boolean | undefined): Verdict {
@@ -49,7 +50,17 @@ export interface Table {
 }
 
 export function throughputTable(scenarios: Scenario[], baseline: Scenario | undefined, targets: Map<string, string>): Table {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', '÷ baseline req/s', '÷ baseline p99', 'Redis cmd/req', 'server CPU µs/req', 'target'];
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    '÷ baseline req/s',
+    '÷ baseline p99',
+    'Redis cmd/req',
+    'server CPU µs/req',
+    'target',
+  ];
   const rows = scenarios.map((s) => [
     s.label,
     thousands(s.rps),
@@ -75,7 +86,10 @@ export function targetsTable(checks: TargetCheck[]): Table {
 export function renderText(table: Table): string {
   const widths = table.header.map((title, column) => Math.max(title.length, ...table.rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) =>
-    cells.map((cell, column) => (table.right[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+    cells
+      .map((cell, column) => (table.right[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   return [line(table.header), widths.map((width) => '-'.repeat(width)).join('  '), ...table.rows.map(line)].join('\n');
 }
 

@@ -100,7 +100,10 @@ export async function startAppUnderFault(cleanup: Cleanup, settings: AppSettings
     workerDeathsLogged: () =>
       readLog(logFile)
         .filter((line) => line.msg === 'a worker stopped; starting another')
-        .map((line) => `${line.signal ? String(line.signal) : `code ${String(line.code)}`} after ${(Number(line.livedMs) / 1000).toFixed(1)} s`),
+        .map(
+          (line) =>
+            `${line.signal ? String(line.signal) : `code ${String(line.code)}`} after ${(Number(line.livedMs) / 1000).toFixed(1)} s`,
+        ),
     lastError() {
       const lines = readLog(logFile);
       // The primary giving up on its workers, else a process's last words, else its last error.

@@ -73,13 +73,15 @@ export class Driver {
 
   /** Logs every main client in (in parallel: each is a different account) and checks it is recognised; throws when one cannot be (nothing is wrong yet). */
   async logInAll(people: Person[]): Promise<void> {
-    const clients = await Promise.all(people.map(async (person): Promise<MainClient> => {
-      const result = await logIn(this.options.url(), person, this.options.password);
-      if (!('credentials' in result)) throw new Error(`logging in ${person.email} answered ${result.status} before any fault`);
-      const check = await whoAmI(this.options.url(), result.credentials, 'cookie', person);
-      if (check !== 'correct') throw new Error(`${person.email} was not recognised before any fault (${check})`);
-      return { person, original: result.credentials, current: result.credentials, lastCorrectStartedAt: Date.now() };
-    }));
+    const clients = await Promise.all(
+      people.map(async (person): Promise<MainClient> => {
+        const result = await logIn(this.options.url(), person, this.options.password);
+        if (!('credentials' in result)) throw new Error(`logging in ${person.email} answered ${result.status} before any fault`);
+        const check = await whoAmI(this.options.url(), result.credentials, 'cookie', person);
+        if (check !== 'correct') throw new Error(`${person.email} was not recognised before any fault (${check})`);
+        return { person, original: result.credentials, current: result.credentials, lastCorrectStartedAt: Date.now() };
+      }),
+    );
     this.main.push(...clients);
   }
 
@@ -121,14 +123,16 @@ export class Driver {
    * the fault (and was replicated): a session created and ended inside the fault vanishes either way.
    */
   async prepareChurn(people: Person[], poolSize: number): Promise<void> {
-    await Promise.all(people.map(async (person) => {
-      const pool: Credentials[] = [];
-      for (let i = 0; i < poolSize; i++) {
-        const result = await logIn(this.options.url(), person, this.options.password);
-        if ('credentials' in result) pool.push(result.credentials);
-      }
-      this.churnPools.set(person.email, pool);
-    }));
+    await Promise.all(
+      people.map(async (person) => {
+        const pool: Credentials[] = [];
+        for (let i = 0; i < poolSize; i++) {
+          const result = await logIn(this.options.url(), person, this.options.password);
+          if ('credentials' in result) pool.push(result.credentials);
+        }
+        this.churnPools.set(person.email, pool);
+      }),
+    );
   }
 
   startChurn(people: Person[]): void {
@@ -223,14 +227,23 @@ export interface FinalChecks {
 /** Runs `work` over `items`, `width` at a time. */
 async function eachLimited<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: width }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
 }
 
 /** After the fault has settled: which sessions, logouts and logins held. */
 export async function finalChecks(driver: Driver, url: string): Promise<FinalChecks> {
-  const result: FinalChecks = { sessionsLost: 0, logoutsUndone: 0, loginsLost: 0, wrongIdentity: 0, undecided: 0, checked: { sessions: 0, logouts: 0, logins: 0 } };
+  const result: FinalChecks = {
+    sessionsLost: 0,
+    logoutsUndone: 0,
+    loginsLost: 0,
+    wrongIdentity: 0,
+    undecided: 0,
+    checked: { sessions: 0, logouts: 0, logins: 0 },
+  };
   const note = (outcome: Outcome) => {
     if (outcome === 'wrongIdentity') result.wrongIdentity++;
     else if (outcome !== 'correct' && outcome !== 'unauthorized') result.undecided++;

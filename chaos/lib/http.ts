@@ -25,7 +25,10 @@ export const connectionErrorCauses = new Map<string, number>();
 
 function noteConnectionError(error: unknown): 'connectionError' {
   const failure = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const cause = failure.name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : (failure.cause?.code ?? failure.cause?.message ?? failure.message ?? String(error));
+  const cause =
+    failure.name === 'TimeoutError'
+      ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
+      : (failure.cause?.code ?? failure.cause?.message ?? failure.message ?? String(error));
   connectionErrorCauses.set(cause, (connectionErrorCauses.get(cause) ?? 0) + 1);
   return 'connectionError';
 }

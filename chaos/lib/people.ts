@@ -7,8 +7,10 @@ import type { Person } from './http.js';
  * their first login rewrites their hash, a database write the other clients do not make.
  */
 export function chaosPeople(): Person[] {
-  return SEED_EMPLOYEES.filter((e) => SEED_SCOPES[e.email]?.includes('user:read') && !LEGACY_BCRYPT_EMP_NOS.includes(e.emp_no)).map((e) => ({
-    email: e.email,
-    empNo: e.emp_no,
-  }));
+  return SEED_EMPLOYEES.filter((e) => SEED_SCOPES[e.email]?.includes('user:read') && !LEGACY_BCRYPT_EMP_NOS.includes(e.emp_no)).map(
+    (e) => ({
+      email: e.email,
+      empNo: e.emp_no,
+    }),
+  );
 }

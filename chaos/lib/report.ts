@@ -38,12 +38,17 @@ export function scenarioTable(r: ScenarioResult): string {
     ['acknowledged logins lost', `${r.checks.loginsLost} of ${r.checks.checked.logins}`],
     ['process crashes', String(r.crashes)],
     ['/ready 200 while failing', `${r.readyWhileFailing} of ${r.readyProbes} probes`],
-    ['recovered', r.recoverySeconds === undefined ? 'NO (no correct answer from every client in time)' : `after ${seconds(r.recoverySeconds)} s`],
+    [
+      'recovered',
+      r.recoverySeconds === undefined ? 'NO (no correct answer from every client in time)' : `after ${seconds(r.recoverySeconds)} s`,
+    ],
     ['topology whole again', r.settled ? 'yes' : 'NO'],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   const lines = [`== ${r.name}: ${r.title} ==`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)];
-  lines.push(`  (${r.clients} clients, ${r.reLogins} new logins after a 401, ${r.checks.undecided} final checks undecided (503 or no answer), ${seconds(r.durationSeconds)} s)`);
+  lines.push(
+    `  (${r.clients} clients, ${r.reLogins} new logins after a 401, ${r.checks.undecided} final checks undecided (503 or no answer), ${seconds(r.durationSeconds)} s)`,
+  );
   lines.push(`  logins during the run: ${r.loginAnswers}; logouts: ${r.logoutAnswers}`);
   if (r.connectionErrorCauses.length) lines.push(`  connection errors: ${r.connectionErrorCauses.join(', ')}`);
   if (r.crashDetail) lines.push(`  crash: ${r.crashDetail}`);

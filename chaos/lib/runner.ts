@@ -72,12 +72,19 @@ export function failed(result: ScenarioResult): boolean {
 }
 
 async function waitReady(url: string, withinMs: number): Promise<void> {
-  const ok = await pollUntil(async () => (await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) })).status === 200, withinMs, 200);
+  const ok = await pollUntil(
+    async () => (await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) })).status === 200,
+    withinMs,
+    200,
+  );
   if (!ok) throw new Error(`the app's /ready did not answer 200 within ${withinMs / 1000} s before any fault`);
 }
 
 const byCount = (counts: Map<string, number>) =>
-  [...counts].sort((a, b) => b[1] - a[1]).map(([status, n]) => `${status} × ${n}`).join(', ') || 'none';
+  [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([status, n]) => `${status} × ${n}`)
+    .join(', ') || 'none';
 
 function crashesOf(app: AppUnderFault | undefined, deployment: Deployment | undefined): { count: number; detail: string | undefined } {
   if (!app) return { count: 0, detail: undefined };
@@ -87,7 +94,11 @@ function crashesOf(app: AppUnderFault | undefined, deployment: Deployment | unde
   if (count === 0) return { count, detail: undefined };
   const parts = [
     ...(app.crash ? [`the app exited (code ${app.crash.code}, signal ${app.crash.signal})`] : []),
-    ...(unexpectedDeaths ? [`${unexpectedDeaths} unexpected worker death(s); the primary logged worker exits: ${deaths.join(', ')} (${deployment?.deliberateWorkerKills ?? 0} killed by the scenario)`] : []),
+    ...(unexpectedDeaths
+      ? [
+          `${unexpectedDeaths} unexpected worker death(s); the primary logged worker exits: ${deaths.join(', ')} (${deployment?.deliberateWorkerKills ?? 0} killed by the scenario)`,
+        ]
+      : []),
   ];
   const reason = app.crash ? app.lastError() : undefined;
   return { count, detail: `${parts.join('; ')}${reason ? `; last error: ${reason}` : ''}; log: ${app.logFile}` };
@@ -104,7 +115,13 @@ async function recovered(driver: Driver, app: AppUnderFault, since: number, with
 }
 
 /** Drives the clients through the fault; returns when the checks are done. */
-async function drive(driver: Driver, deployment: Deployment, app: AppUnderFault, settings: RunSettings, result: ScenarioResult): Promise<void> {
+async function drive(
+  driver: Driver,
+  deployment: Deployment,
+  app: AppUnderFault,
+  settings: RunSettings,
+  result: ScenarioResult,
+): Promise<void> {
   const { timing, log } = settings;
   await driver.logInAll(settings.mainPeople);
   await driver.prepareChurn(settings.churnPeople, CHURN_POOL_SIZE);
@@ -141,7 +158,14 @@ export async function runScenario(definition: ScenarioDefinition, cleanup: Clean
     clients: settings.mainPeople.length,
     answers: emptyTally(),
     errorWindowSeconds: 0,
-    checks: { sessionsLost: 0, logoutsUndone: 0, loginsLost: 0, wrongIdentity: 0, undecided: 0, checked: { sessions: 0, logouts: 0, logins: 0 } },
+    checks: {
+      sessionsLost: 0,
+      logoutsUndone: 0,
+      loginsLost: 0,
+      wrongIdentity: 0,
+      undecided: 0,
+      checked: { sessions: 0, logouts: 0, logins: 0 },
+    },
     acknowledged: { logouts: 0, logins: 0 },
     reLogins: 0,
     readyWhileFailing: 0,
@@ -190,7 +214,10 @@ export async function runScenario(definition: ScenarioDefinition, cleanup: Clean
       result.logoutAnswers = byCount(driver.logoutAnswers);
       result.readyWhileFailing = driver.readyWhileFailing();
       result.readyProbes = driver.readiness.length;
-      result.connectionErrorCauses = [...connectionErrorCauses].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([cause, n]) => `${cause} × ${n}`);
+      result.connectionErrorCauses = [...connectionErrorCauses]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([cause, n]) => `${cause} × ${n}`);
     }
     const crashes = crashesOf(app, deployment);
     result.crashes = crashes.count;

@@ -7,7 +7,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pollUntil } from '../../support/private-servers.js';
 import type { AppUnderFault } from './app.js';
 import type { Cleanup } from './cleanup.js';
-import { isSyncedReplica, ownedRedis, redisCommand, startOwnedMariaDb, startOwnedPostgres, startRedisCluster, startSentinelSet } from './servers.js';
+import {
+  isSyncedReplica,
+  ownedRedis,
+  redisCommand,
+  startOwnedMariaDb,
+  startOwnedPostgres,
+  startRedisCluster,
+  startSentinelSet,
+} from './servers.js';
 
 export interface Timing {
   /** Clients run this long before the fault. */
@@ -28,8 +36,26 @@ export interface Timing {
   afterMs: number;
 }
 
-export const QUICK_TIMING: Timing = { baselineMs: 1_500, outageMs: 3_000, hangSeconds: 10, cycles: 1, databaseCycles: 2, recoveryLimitMs: 20_000, settleLimitMs: 40_000, afterMs: 1_500 };
-export const FULL_TIMING: Timing = { baselineMs: 4_000, outageMs: 5_000, hangSeconds: 30, cycles: 2, databaseCycles: 4, recoveryLimitMs: 30_000, settleLimitMs: 60_000, afterMs: 4_000 };
+export const QUICK_TIMING: Timing = {
+  baselineMs: 1_500,
+  outageMs: 3_000,
+  hangSeconds: 10,
+  cycles: 1,
+  databaseCycles: 2,
+  recoveryLimitMs: 20_000,
+  settleLimitMs: 40_000,
+  afterMs: 1_500,
+};
+export const FULL_TIMING: Timing = {
+  baselineMs: 4_000,
+  outageMs: 5_000,
+  hangSeconds: 30,
+  cycles: 2,
+  databaseCycles: 4,
+  recoveryLimitMs: 30_000,
+  settleLimitMs: 60_000,
+  afterMs: 4_000,
+};
 
 export interface Deployment {
   redisUrl: string;
@@ -74,11 +100,19 @@ function redisRestart(persistent: boolean): ScenarioDefinition {
         redisUrl: redis.url,
         workers: 1,
         deliberateWorkerKills: 0,
-        inject: () => restartCycles(timing, timing.cycles, () => redis.kill(), () => redis.start()),
+        inject: () =>
+          restartCycles(
+            timing,
+            timing.cycles,
+            () => redis.kill(),
+            () => redis.start(),
+          ),
         settle: settled,
         notes: persistent
           ? ['Every acknowledged write is on disk before Redis answers, so no session should be lost.']
-          : ['Without persistence a restart forgets every session: sessions lost and acknowledged logins lost are expected here, not a failure.'],
+          : [
+              'Without persistence a restart forgets every session: sessions lost and acknowledged logins lost are expected here, not a failure.',
+            ],
       };
     },
   };
@@ -103,7 +137,8 @@ function sentinelFault(kind: 'hang' | 'kill'): ScenarioDefinition {
         workers: 1,
         deliberateWorkerKills: 0,
         async inject() {
-          if (kind === 'hang') void redisCommand(oldPort, 'DEBUG', 'SLEEP', String(timing.hangSeconds)); // answers only when it wakes
+          if (kind === 'hang')
+            void redisCommand(oldPort, 'DEBUG', 'SLEEP', String(timing.hangSeconds)); // answers only when it wakes
           else await set.primary.kill();
           await promoted();
         },
@@ -144,7 +179,8 @@ function clusterShardLoss(replicas: 0 | 1): ScenarioDefinition {
             await sleep(timing.outageMs + 3_000);
             await victim.start();
           }
-          if (!(await pollUntil(failedOver, timing.settleLimitMs, 250))) throw new Error('the cluster did not report cluster_state:ok again');
+          if (!(await pollUntil(failedOver, timing.settleLimitMs, 250)))
+            throw new Error('the cluster did not report cluster_state:ok again');
         },
         async settle() {
           if (replicas) await victim.start();
@@ -152,7 +188,9 @@ function clusterShardLoss(replicas: 0 | 1): ScenarioDefinition {
         },
         notes: replicas
           ? ['Replication is asynchronous: a write the killed primary acknowledged just before it died may not have reached its replica.']
-          : ['Without a replica or persistence the sessions on the lost shard are gone (sessions lost and logins lost are expected); while the cluster lacks a shard, every node refuses requests (cluster-require-full-coverage).'],
+          : [
+              'Without a replica or persistence the sessions on the lost shard are gone (sessions lost and logins lost are expected); while the cluster lacks a shard, every node refuses requests (cluster-require-full-coverage).',
+            ],
       };
     },
   };
@@ -165,11 +203,16 @@ const workerKill: ScenarioDefinition = {
     const redis = await ownedRedis(cleanup);
     // Replaced means serving: until the new worker listens, the port has one worker fewer (none, if
     // the other one is killed then, and the primary closes the port).
-    const replaced = (app: AppUnderFault, killed: number) => pollUntil(async () => {
-      const pids = app.workerPids();
-      const listening = app.listeningPids();
-      return pids.length === app.workers && !pids.includes(killed) && pids.every((pid) => listening.includes(pid));
-    }, timing.settleLimitMs, 100);
+    const replaced = (app: AppUnderFault, killed: number) =>
+      pollUntil(
+        async () => {
+          const pids = app.workerPids();
+          const listening = app.listeningPids();
+          return pids.length === app.workers && !pids.includes(killed) && pids.every((pid) => listening.includes(pid));
+        },
+        timing.settleLimitMs,
+        100,
+      );
     return {
       redisUrl: redis.url,
       workers: 2,
@@ -182,7 +225,9 @@ const workerKill: ScenarioDefinition = {
         }
       },
       settle: settled,
-      notes: ['A killed worker drops the connections it held: those requests fail with connection errors, and the primary starts a replacement.'],
+      notes: [
+        'A killed worker drops the connections it held: those requests fail with connection errors, and the primary starts a replacement.',
+      ],
     };
   },
 };
@@ -198,9 +243,17 @@ const postgresRestart: ScenarioDefinition = {
       databaseUrl: postgres.databaseUrl,
       workers: 1,
       deliberateWorkerKills: 0,
-      inject: () => restartCycles(timing, timing.databaseCycles, () => postgres.kill(), () => postgres.start()),
+      inject: () =>
+        restartCycles(
+          timing,
+          timing.databaseCycles,
+          () => postgres.kill(),
+          () => postgres.start(),
+        ),
       settle: settled,
-      notes: ['Sessions live in Redis, so none should be lost; "who am I" reads the employee from the database and answers 503 while it is down.'],
+      notes: [
+        'Sessions live in Redis, so none should be lost; "who am I" reads the employee from the database and answers 503 while it is down.',
+      ],
     };
   },
 };
@@ -216,16 +269,25 @@ const mariadbRestart: ScenarioDefinition = {
       databaseUrl: mariadb.databaseUrl,
       workers: 1,
       deliberateWorkerKills: 0,
-      inject: () => restartCycles(timing, timing.databaseCycles, () => mariadb.kill(), () => mariadb.start()),
+      inject: () =>
+        restartCycles(
+          timing,
+          timing.databaseCycles,
+          () => mariadb.kill(),
+          () => mariadb.start(),
+        ),
       settle: settled,
-      notes: ['Sessions live in Redis, so none should be lost; "who am I" reads the employee from the database and answers 503 while it is down.'],
+      notes: [
+        'Sessions live in Redis, so none should be lost; "who am I" reads the employee from the database and answers 503 while it is down.',
+      ],
     };
   },
 };
 
 const workerKillDatabaseDown: ScenarioDefinition = {
   name: 'worker-kill-database-down',
-  title: (t) => `WORKERS=2 on MariaDB: the database is killed, a worker is killed 1 s later, the database starts again after ${t.outageMs / 1000 + 6} s`,
+  title: (t) =>
+    `WORKERS=2 on MariaDB: the database is killed, a worker is killed 1 s later, the database starts again after ${t.outageMs / 1000 + 6} s`,
   async prepare(cleanup, timing) {
     const redis = await ownedRedis(cleanup);
     const mariadb = await startOwnedMariaDb(cleanup);
@@ -245,7 +307,9 @@ const workerKillDatabaseDown: ScenarioDefinition = {
         await mariadb.start();
       },
       settle: settled,
-      notes: ['The replacement worker starts while the database is down: it should serve 503s and recover with the database, not die or make the primary give up.'],
+      notes: [
+        'The replacement worker starts while the database is down: it should serve 503s and recover with the database, not die or make the primary give up.',
+      ],
     };
   },
 };

@@ -28,7 +28,13 @@ const run = promisify(execFile);
 
 /** Runs `command` against one Redis node and closes the connection (no retries: a dead node answers undefined). */
 export async function redisCommand(port: number, ...args: string[]): Promise<string | undefined> {
-  const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, commandTimeout: 2000 });
+  const client = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+    commandTimeout: 2000,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -92,14 +98,18 @@ export async function startSentinelSet(cleanup: Cleanup): Promise<SentinelSet> {
     },
   };
   // A failover needs the replica in sync and every sentinel aware of the others.
-  const formed = await pollUntil(async () => {
-    if (!(await isSyncedReplica(replica.port))) return false;
-    for (const sentinel of sentinels) {
-      const master = (await redisCommand(sentinel.port, 'SENTINEL', 'master', masterName)) ?? '';
-      if (!/num-other-sentinels\n2(\n|$)/.test(master) || !/num-slaves\n1(\n|$)/.test(master)) return false;
-    }
-    return true;
-  }, 30_000, 250);
+  const formed = await pollUntil(
+    async () => {
+      if (!(await isSyncedReplica(replica.port))) return false;
+      for (const sentinel of sentinels) {
+        const master = (await redisCommand(sentinel.port, 'SENTINEL', 'master', masterName)) ?? '';
+        if (!/num-other-sentinels\n2(\n|$)/.test(master) || !/num-slaves\n1(\n|$)/.test(master)) return false;
+      }
+      return true;
+    },
+    30_000,
+    250,
+  );
   if (!formed) throw new Error('the Sentinel set did not form within 30 s');
   return set;
 }
@@ -118,9 +128,13 @@ export async function startRedisCluster(cleanup: Cleanup, replicas: 0 | 1): Prom
   const nodes: PrivateRedis[] = [];
   const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'];
   for (let i = 0; i < 3 * (1 + replicas); i++) nodes.push(await ownedRedis(cleanup, { extraArgs: args }));
-  await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], {
-    timeout: 30_000,
-  });
+  await run(
+    'redis-cli',
+    ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+    {
+      timeout: 30_000,
+    },
+  );
   const cluster: RedisCluster = {
     url: `redis+cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
     nodes,
@@ -184,9 +198,18 @@ export async function startOwnedMariaDb(cleanup: Cleanup): Promise<PrivateMariaD
   const data = join(dir, 'data');
   const user = asRoot ? ['--user=mysql'] : [];
   const args = [
-    '--no-defaults', ...user, `--datadir=${data}`, `--socket=${join(dir, 'sock')}`, `--port=${port}`, '--bind-address=127.0.0.1',
-    `--pid-file=${join(dir, 'pid')}`, `--log-error=${join(dir, 'error.log')}`, '--skip-log-bin', '--skip-name-resolve',
-    '--innodb-buffer-pool-size=64M', '--innodb-flush-log-at-trx-commit=2',
+    '--no-defaults',
+    ...user,
+    `--datadir=${data}`,
+    `--socket=${join(dir, 'sock')}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    `--pid-file=${join(dir, 'pid')}`,
+    `--log-error=${join(dir, 'error.log')}`,
+    '--skip-log-bin',
+    '--skip-name-resolve',
+    '--innodb-buffer-pool-size=64M',
+    '--innodb-flush-log-at-trx-commit=2',
   ];
   const serverUrl = `mysql://root@127.0.0.1:${port}`;
   const answers = async () => {
@@ -216,9 +239,13 @@ export async function startOwnedMariaDb(cleanup: Cleanup): Promise<PrivateMariaD
     },
   };
   cleanup.add(`mariadbd :${port}`, () => handle.stop());
-  await run('mariadb-install-db', ['--no-defaults', ...user, `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db'], {
-    timeout: 60_000,
-  });
+  await run(
+    'mariadb-install-db',
+    ['--no-defaults', ...user, `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+    {
+      timeout: 60_000,
+    },
+  );
   await handle.start();
   const connection = await mysql.createConnection({ uri: serverUrl });
   await connection.query('CREATE DATABASE chaos');

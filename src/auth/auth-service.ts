@@ -19,7 +19,14 @@ import type { EmployeeRow } from '../database/schema.js';
 import { findScopes } from '../employees/scope-repository.js';
 import { SessionsEndedError, type Session, type SessionManager } from '../sessions/session-manager.js';
 import { AppError, INVALID_CREDENTIALS, notFound, validationFailed } from '../errors.js';
-import { hashPassword, isLegacyHash, needsRehash, passwordTooLong, verifyLoginPassword, withPasswordCheckSlot } from '../identity/passwords.js';
+import {
+  hashPassword,
+  isLegacyHash,
+  needsRehash,
+  passwordTooLong,
+  verifyLoginPassword,
+  withPasswordCheckSlot,
+} from '../identity/passwords.js';
 import { disableLogin, replacePassword } from '../identity/account-actions.js';
 import { accountRecords } from '../employees/account-records.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
@@ -114,7 +121,12 @@ export class AuthService {
     }
   }
 
-  private async loginCounted(counted: CountedAttempt, password: string, client: LoginClient, requestedScope?: string): Promise<LoginResult> {
+  private async loginCounted(
+    counted: CountedAttempt,
+    password: string,
+    client: LoginClient,
+    requestedScope?: string,
+  ): Promise<LoginResult> {
     const { username } = counted;
     await this.throttle.admit(username, client.address);
     counted.admitted = true;

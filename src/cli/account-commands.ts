@@ -97,7 +97,9 @@ export async function runAccountCommand(command: AccountCommand, io: AdminIo): P
 
   if (command.verb === 'enable') {
     await setAccountDisabled(db, empNo, false);
-    io.stdout.write(wasDisabled ? `Enabled the login of ${email} (${empNo}).\n` : `The login of ${email} (${empNo}) was already enabled.\n`);
+    io.stdout.write(
+      wasDisabled ? `Enabled the login of ${email} (${empNo}).\n` : `The login of ${email} (${empNo}) was already enabled.\n`,
+    );
     return EXIT.OK;
   }
   const sessions = required(io, 'sessions');

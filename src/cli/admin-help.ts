@@ -70,7 +70,10 @@ export const COMMANDS = {
   'password set': {
     arguments: '<email>',
     summary: "Sets a new password; ends the person's sessions and tokens.",
-    notes: ["Every session of the person ends, and every token issued with one, as after a password change on the web; the number ended is printed.", PASSWORD_NOTE],
+    notes: [
+      'Every session of the person ends, and every token issued with one, as after a password change on the web; the number ended is printed.',
+      PASSWORD_NOTE,
+    ],
     options: [],
   },
   'account disable': {
@@ -104,8 +107,18 @@ export const COMMANDS = {
     options: ['id'],
   },
   'scopes list': { arguments: '<email>', summary: "Prints the employee's scopes, one per line.", notes: [SCOPES_NOTE], options: [] },
-  'scopes grant': { arguments: '<email> <scope...>', summary: 'Adds scopes; those already held stay as they are.', notes: [SCOPES_NOTE], options: [] },
-  'scopes revoke': { arguments: '<email> <scope...>', summary: 'Takes scopes away; those not held are ignored.', notes: [SCOPES_NOTE], options: [] },
+  'scopes grant': {
+    arguments: '<email> <scope...>',
+    summary: 'Adds scopes; those already held stay as they are.',
+    notes: [SCOPES_NOTE],
+    options: [],
+  },
+  'scopes revoke': {
+    arguments: '<email> <scope...>',
+    summary: 'Takes scopes away; those not held are ignored.',
+    notes: [SCOPES_NOTE],
+    options: [],
+  },
   'scopes set': {
     arguments: '<email> [scope...]',
     summary: "Makes these exactly the employee's scopes; none given: no scopes at all.",
@@ -175,7 +188,9 @@ export function verbsOf(group: string): CommandName[] {
 
 export function commandHelp(name: CommandName): string {
   const spec = specOf(name);
-  return [`Usage: ${PROGRAM} ${name} ${spec.arguments}`, '', spec.summary, '', ...spec.notes.flatMap((note) => [wrap(note), ''])].join('\n');
+  return [`Usage: ${PROGRAM} ${name} ${spec.arguments}`, '', spec.summary, '', ...spec.notes.flatMap((note) => [wrap(note), ''])].join(
+    '\n',
+  );
 }
 
 const HELP_WIDTH = 100;

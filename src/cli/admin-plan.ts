@@ -5,7 +5,13 @@
  */
 import { parseArgs } from 'node:util';
 import { isScopeName, SCOPE_NAMES, splitScopeNames } from '../identity/scopes.js';
-import { NEW_EMPLOYEE_OPTIONS, type AccountCommand, type EmployeesCommand, type NewEmployeeFields, type PasswordCommand } from './account-commands.js';
+import {
+  NEW_EMPLOYEE_OPTIONS,
+  type AccountCommand,
+  type EmployeesCommand,
+  type NewEmployeeFields,
+  type PasswordCommand,
+} from './account-commands.js';
 import {
   commandHelp,
   EMPLOYEE_OPTION_NAMES,
@@ -177,7 +183,9 @@ function helpFor(words: readonly string[]): AdminPlan {
   const [group, verb] = words;
   if (group === undefined) return { kind: 'answer', code: EXIT.OK, stdout: GENERAL_HELP };
   if (group === 'config') {
-    return verb === undefined ? { kind: 'answer', code: EXIT.OK, stdout: commandHelp('config') } : usageError(`config has no verb "${verb}"`, commandHelp('config'));
+    return verb === undefined
+      ? { kind: 'answer', code: EXIT.OK, stdout: commandHelp('config') }
+      : usageError(`config has no verb "${verb}"`, commandHelp('config'));
   }
   const verbs = verbsOf(group);
   if (verbs.length === 0) return usageError(`unknown command "${group}"`, GENERAL_HELP);

@@ -61,7 +61,11 @@ export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<nu
  * Runs the command; a failure is reported on stderr and answered 69 when a server is away, 70
  * otherwise. `reason` may explain an error better than its own message (why Redis is away).
  */
-async function execute(command: AdminCommand, io: AdminIo, reason: (error: unknown) => string | undefined = () => undefined): Promise<number> {
+async function execute(
+  command: AdminCommand,
+  io: AdminIo,
+  reason: (error: unknown) => string | undefined = () => undefined,
+): Promise<number> {
   try {
     return await runCommand(command, io);
   } catch (error) {
@@ -104,7 +108,10 @@ async function main(argv: readonly string[]): Promise<number> {
     if (needs.config) io.config = config;
     if (needs.db) {
       try {
-        const database = await openDatabase(config.DATABASE_URL, { dataDir: config.DATA_DIR, seed: config.SEED_SAMPLE_DATA ? seedIfEmpty : undefined });
+        const database = await openDatabase(config.DATABASE_URL, {
+          dataDir: config.DATA_DIR,
+          seed: config.SEED_SAMPLE_DATA ? seedIfEmpty : undefined,
+        });
         closers.push(() => database.close());
         io.db = database.db;
       } catch (error) {

@@ -13,7 +13,14 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { isDatabaseOutage } from '../database/errors.js';
 import { DATA_SIZES, DEFAULT_SEED } from '../sample-data/full-size/generate.js';
-import { DatabaseNotEmptyError, isLoadSize, LOAD_SIZES, loadSampleDatabase, type LoadSize, type LoadSummary } from '../sample-data/full-size/load.js';
+import {
+  DatabaseNotEmptyError,
+  isLoadSize,
+  LOAD_SIZES,
+  loadSampleDatabase,
+  type LoadSize,
+  type LoadSummary,
+} from '../sample-data/full-size/load.js';
 import { progressOn, type ProgressStream } from '../sample-data/full-size/progress.js';
 import { SEED_EMPLOYEES } from '../sample-data/seed.js';
 
@@ -35,7 +42,8 @@ const HELP = [
   '',
 ].join('\n');
 
-export type LoadCommand = { kind: 'load'; size: LoadSize; replace: boolean; seed?: number } | { kind: 'answer'; code: number; stdout?: string; stderr?: string };
+export type LoadCommand =
+  { kind: 'load'; size: LoadSize; replace: boolean; seed?: number } | { kind: 'answer'; code: number; stdout?: string; stderr?: string };
 
 /** The command line, settled without touching a database: help and usage errors answer at once. */
 export function planLoad(argv: readonly string[]): LoadCommand {
@@ -43,7 +51,12 @@ export function planLoad(argv: readonly string[]): LoadCommand {
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { size: { type: 'string' }, yes: { type: 'boolean', default: false }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        size: { type: 'string' },
+        yes: { type: 'boolean', default: false },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
       strict: true,
       allowPositionals: false,
     });

@@ -7,8 +7,7 @@ import type { Session } from '../sessions/session-manager.js';
 import { count, EXIT, findEmployee, required, type AdminIo } from './io.js';
 
 export type SessionsCommand =
-  | { kind: 'sessions'; verb: 'list'; email: string; json: boolean }
-  | { kind: 'sessions'; verb: 'end'; email: string; id?: string };
+  { kind: 'sessions'; verb: 'list'; email: string; json: boolean } | { kind: 'sessions'; verb: 'end'; email: string; id?: string };
 
 const UNKNOWN_CLIENT = '(unknown)';
 
@@ -56,10 +55,24 @@ function sessionJson(session: Session) {
 function sessionTable(sessions: readonly Session[]): string {
   const rows = [
     ['ID', 'CLIENT', 'CREATED', 'LAST SEEN', 'EXPIRES'],
-    ...sessions.map((session) => [session.id, session.client ?? UNKNOWN_CLIENT, time(session.createdAt), time(session.lastSeenAt), time(session.expiresAt)]),
+    ...sessions.map((session) => [
+      session.id,
+      session.client ?? UNKNOWN_CLIENT,
+      time(session.createdAt),
+      time(session.lastSeenAt),
+      time(session.expiresAt),
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => `${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`).join('');
+  return rows
+    .map(
+      (row) =>
+        `${row
+          .map((cell, column) => cell.padEnd(widths[column]!))
+          .join('  ')
+          .trimEnd()}\n`,
+    )
+    .join('');
 }
 
 /** UTC, to the second: `2026-11-27T09:30:00Z`. */

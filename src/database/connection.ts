@@ -46,10 +46,7 @@ export const DEFAULT_SQLITE_FILE_NAME = 'employees.sqlite';
 const ACCEPTED_SCHEMES = 'sqlite:<path>, sqlite::memory:, mysql://, mariadb://, postgres:// or postgresql://';
 
 /** Which engine DATABASE_URL names, and where: the SQLite file, or the server URL. */
-export type DatabaseTarget =
-  | { dialect: 'sqlite'; file: string }
-  | { dialect: 'mysql'; url: URL }
-  | { dialect: 'postgres'; url: URL };
+export type DatabaseTarget = { dialect: 'sqlite'; file: string } | { dialect: 'mysql'; url: URL } | { dialect: 'postgres'; url: URL };
 
 /**
  * Builds the Kysely instance for `databaseUrl` (undefined: the SQLite file in `dataDir`).
@@ -142,19 +139,22 @@ class SqliteDialectWithReads extends SqliteDialect {
 
 function sqliteDialect(file: string, reads: SqliteReads | undefined): Dialect {
   if (file !== ':memory:') ensurePrivateDirectory(dirname(file));
-  return new SqliteDialectWithReads({
-    // Opened on first use, like the server pools: a handle that is never queried holds no file.
-    database: async () => {
-      // 0600 before better-sqlite3 creates it with the umask's mode (private-files.ts).
-      if (file !== ':memory:') preparePrivateDatabaseFile(file);
-      const database = new SqliteDatabase(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
-      // WAL lets readers carry on while one writer commits, which a web app's overlapping
-      // requests need; SQLite leaves foreign keys off by default, for backward compatibility only.
-      database.pragma('journal_mode = WAL');
-      database.pragma('foreign_keys = ON');
-      return database;
+  return new SqliteDialectWithReads(
+    {
+      // Opened on first use, like the server pools: a handle that is never queried holds no file.
+      database: async () => {
+        // 0600 before better-sqlite3 creates it with the umask's mode (private-files.ts).
+        if (file !== ':memory:') preparePrivateDatabaseFile(file);
+        const database = new SqliteDatabase(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+        // WAL lets readers carry on while one writer commits, which a web app's overlapping
+        // requests need; SQLite leaves foreign keys off by default, for backward compatibility only.
+        database.pragma('journal_mode = WAL');
+        database.pragma('foreign_keys = ON');
+        return database;
+      },
     },
-  }, reads);
+    reads,
+  );
 }
 
 function mysqlDialect(url: URL, onConnectionError: (error: Error) => void = () => {}): Dialect {

@@ -18,10 +18,9 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   if (error === undefined) return;
   const failed = results?.find((result) => result.status === 'Error')?.migrationName;
   const reason = error instanceof Error ? error.message : String(error);
-  throw new Error(
-    failed ? `Database migration "${failed}" failed: ${reason}` : `Database migrations could not run: ${reason}`,
-    { cause: error },
-  );
+  throw new Error(failed ? `Database migration "${failed}" failed: ${reason}` : `Database migrations could not run: ${reason}`, {
+    cause: error,
+  });
 }
 
 /** The names of the migrations this code knows that the database has not run yet (all of them on an empty one). */

@@ -37,7 +37,10 @@ export function refillEmployeeNamesSql(dialect: 'mysql' | 'sqlite'): string[] {
 }
 
 /** Keeps `employee_names` in step with written employees; nothing on PostgreSQL. */
-export async function addEmployeeNames(db: Kysely<Database>, people: ReadonlyArray<{ last_name: string; first_name: string }>): Promise<void> {
+export async function addEmployeeNames(
+  db: Kysely<Database>,
+  people: ReadonlyArray<{ last_name: string; first_name: string }>,
+): Promise<void> {
   const dialect = dialectOf(db);
   if (!hasNameIndex(dialect) || people.length === 0) return;
   const names = new Map<string, { kind: 'l' | 'f'; name: string }>();
@@ -45,5 +48,9 @@ export async function addEmployeeNames(db: Kysely<Database>, people: ReadonlyArr
     names.set(`l${last_name}`, { kind: 'l', name: last_name });
     names.set(`f${first_name}`, { kind: 'f', name: first_name });
   }
-  await db.insertInto('employee_names').values([...names.values()]).$call(skipDuplicateKeys(dialect, 'name')).execute();
+  await db
+    .insertInto('employee_names')
+    .values([...names.values()])
+    .$call(skipDuplicateKeys(dialect, 'name'))
+    .execute();
 }

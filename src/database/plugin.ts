@@ -43,9 +43,8 @@ export default fp<DatabasePluginOptions>(
       onConnectionError: (error) => app.log.warn({ err: error }, 'database connection lost'),
     });
     const gate = new SchemaGate();
-    const prepare = (options.prepare ?? true)
-      ? () => prepareDatabase(handle.db, { seed: options.seed })
-      : () => assertSchemaCurrent(handle.db);
+    const prepare =
+      (options.prepare ?? true) ? () => prepareDatabase(handle.db, { seed: options.seed }) : () => assertSchemaCurrent(handle.db);
     const stop = new AbortController();
     let background: Promise<void> = Promise.resolve();
     try {

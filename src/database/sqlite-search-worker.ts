@@ -16,7 +16,10 @@ const connections = new Map<string, { database: SqliteDatabase.Database; stateme
 export default function search({ file, sql, parameters }: SearchTask): unknown[] {
   let connection = connections.get(file);
   if (!connection) {
-    connection = { database: new SqliteDatabase(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS }), statements: new Map() };
+    connection = {
+      database: new SqliteDatabase(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS }),
+      statements: new Map(),
+    };
     connections.set(file, connection);
   }
   let statement = connection.statements.get(sql);

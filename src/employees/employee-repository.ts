@@ -190,7 +190,11 @@ export async function findEmployeesByNamePatterns(db: Kysely<Database>, search: 
     // NOCASE on SQLite: the names compare as its LIKE does, and the NOCASE name indexes serve the IN.
     const compared = dialect === 'sqlite' ? sql<string>`${sql.ref(column)} collate nocase` : sql<string>`${sql.ref(column)}`;
     query = query.where(compared, 'in', (names) =>
-      names.selectFrom('employee_names').select('name').where('kind', '=', kind).where(caseInsensitiveLike(dialect, 'name', pattern)),
+      names
+        .selectFrom('employee_names')
+        .select('name')
+        .where('kind', '=', kind)
+        .where(caseInsensitiveLike(dialect, 'name', pattern)),
     );
   }
   // On SQLite a scan runs on a search thread, not on the event loop (sqlite-reads.ts).
@@ -241,7 +245,11 @@ const NARROWING_SHARE = 0.5;
  * narrowing when the plain scan should find its page soon (the share of employees matching,
  * estimated from the names, is high enough); otherwise the fields to narrow by, as `IN (names)`.
  */
-async function narrowByNames(db: Kysely<Database>, dialect: 'mysql' | 'sqlite', search: NamePatternSearch): Promise<NameNarrowing[] | 'nobody'> {
+async function narrowByNames(
+  db: Kysely<Database>,
+  dialect: 'mysql' | 'sqlite',
+  search: NamePatternSearch,
+): Promise<NameNarrowing[] | 'nobody'> {
   const fields: NameNarrowing[] = [
     { column: 'last_name' as const, kind: 'l' as const, pattern: search.lastName },
     { column: 'first_name' as const, kind: 'f' as const, pattern: search.firstName },
@@ -251,7 +259,11 @@ async function narrowByNames(db: Kysely<Database>, dialect: 'mysql' | 'sqlite', 
     .selectFrom('employee_names')
     .select((eb) => ['kind', eb.fn.countAll<number | string>().as('total')])
     .select(
-      sql<number | string>`sum(case when kind = 'l' then ${caseInsensitiveLike(dialect, 'name', search.lastName)} else ${caseInsensitiveLike(dialect, 'name', search.firstName)} end)`.as('matched'),
+      sql<
+        number | string
+      >`sum(case when kind = 'l' then ${caseInsensitiveLike(dialect, 'name', search.lastName)} else ${caseInsensitiveLike(dialect, 'name', search.firstName)} end)`.as(
+        'matched',
+      ),
     )
     .groupBy('kind');
   // On SQLite through the side connections too: the search never waits for Kysely's one connection.

@@ -81,9 +81,11 @@ export async function searchEmployees(db: Kysely<Database>, request: SearchReque
   const { page = 1, size = DEFAULT_PAGE_SIZE } = request;
   const names = validateSearch(request);
   const errors: FieldError[] = names.ok ? [] : [...names.errors];
-  if (!isWholeNumberBetween(page, 1, MAX_PAGE)) errors.push({ field: 'page', message: `Page must be a whole number from 1 to ${MAX_PAGE}` });
+  if (!isWholeNumberBetween(page, 1, MAX_PAGE))
+    errors.push({ field: 'page', message: `Page must be a whole number from 1 to ${MAX_PAGE}` });
   // Refused, not clamped: a client asking for more than it gets would take a short page for the last one.
-  if (!isWholeNumberBetween(size, 1, MAX_PAGE_SIZE)) errors.push({ field: 'size', message: `Size must be a whole number from 1 to ${MAX_PAGE_SIZE}` });
+  if (!isWholeNumberBetween(size, 1, MAX_PAGE_SIZE))
+    errors.push({ field: 'size', message: `Size must be a whole number from 1 to ${MAX_PAGE_SIZE}` });
   if (!names.ok || errors.length > 0) throw validationFailed(errors);
 
   // One row past the page says whether there is a next one, without a COUNT over the table.

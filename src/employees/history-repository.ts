@@ -110,7 +110,10 @@ export async function insertHistory(db: Kysely<Database>, rows: HistoryRows): Pr
   ] as const;
   for (const [table, values] of tables) {
     for (let start = 0; start < values.length; start += HISTORY_BATCH_SIZE) {
-      await db.insertInto(table).values(values.slice(start, start + HISTORY_BATCH_SIZE) as never).execute();
+      await db
+        .insertInto(table)
+        .values(values.slice(start, start + HISTORY_BATCH_SIZE) as never)
+        .execute();
     }
   }
 }

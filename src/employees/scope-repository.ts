@@ -35,7 +35,10 @@ export async function findScopes(db: Kysely<Database>, empNo: number): Promise<s
  * is skipped, also when two grants race. Throws the driver's foreign-key error for an unknown employee.
  */
 export async function grantScopes(db: Kysely<Database>, empNo: number, scopes: readonly ScopeName[]): Promise<void> {
-  await grantScopesInBulk(db, unique(scopes).map((scope) => ({ emp_no: empNo, scope })));
+  await grantScopesInBulk(
+    db,
+    unique(scopes).map((scope) => ({ emp_no: empNo, scope })),
+  );
 }
 
 /** `grantScopes` for many employees at once (the seed), in statements of up to INSERT_BATCH_SIZE rows. */
@@ -50,11 +53,7 @@ export async function grantScopesInBulk(db: Kysely<Database>, grants: readonly S
 /** Takes these scopes away; returns how many the employee actually held. */
 export async function revokeScopes(db: Kysely<Database>, empNo: number, scopes: readonly ScopeName[]): Promise<number> {
   if (scopes.length === 0 || !isPossibleEmpNo(empNo)) return 0;
-  const result = await db
-    .deleteFrom('employee_scopes')
-    .where('emp_no', '=', empNo)
-    .where('scope', 'in', unique(scopes))
-    .executeTakeFirst();
+  const result = await db.deleteFrom('employee_scopes').where('emp_no', '=', empNo).where('scope', 'in', unique(scopes)).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 

@@ -128,7 +128,9 @@ export function validateSearch(input: { lastName?: unknown; firstName?: unknown 
   const firstName = text(input.firstName);
   if (!isPartialName(lastName, LAST_NAME_MAX)) errors.push({ field: 'lastName', message: EMPLOYEE_MESSAGES.searchLastName });
   if (!isPartialName(firstName, FIRST_NAME_MAX)) errors.push({ field: 'firstName', message: EMPLOYEE_MESSAGES.searchFirstName });
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { lastName: namePattern(lastName), firstName: namePattern(firstName) } };
+  return errors.length > 0
+    ? { ok: false, errors }
+    : { ok: true, value: { lastName: namePattern(lastName), firstName: namePattern(firstName) } };
 }
 
 /** What a person typed as a search pattern: see `validateSearch`. */

@@ -27,7 +27,7 @@ export default fp(
           version: '0.1.0',
           description:
             'One login for browsers and programs. Log in with the Authorize button (OAuth2 password flow); ' +
-            'a session opened on the app\'s own login page works here too, through the `session` cookie.',
+            "a session opened on the app's own login page works here too, through the `session` cookie.",
         },
         components: {
           securitySchemes: {

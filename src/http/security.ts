@@ -114,8 +114,7 @@ export default fp<SecurityOptions>(
 
     const expectedOrigin = (request: FastifyRequest) => options.publicOrigin ?? `${request.protocol}://${request.host}`;
 
-    const formToken = (sessionId: string) =>
-      createHmac('sha256', options.secretKey).update(`csrf:${sessionId}`).digest('base64url');
+    const formToken = (sessionId: string) => createHmac('sha256', options.secretKey).update(`csrf:${sessionId}`).digest('base64url');
 
     app.decorateRequest('csrfToken', function (this: FastifyRequest) {
       return this.user ? formToken(this.user.sessionId) : '';

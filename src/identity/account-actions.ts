@@ -32,7 +32,12 @@ export class SessionsNotEndedError extends Error {
  * worst leave sessions alive with the new password in force (reported as SessionsNotEndedError),
  * never end sessions while the old password still works.
  */
-export async function replacePassword(accounts: AccountRecords, sessions: SessionManager, empNo: number, password: string): Promise<number> {
+export async function replacePassword(
+  accounts: AccountRecords,
+  sessions: SessionManager,
+  empNo: number,
+  password: string,
+): Promise<number> {
   const updated = await accounts.updatePasswordHash(empNo, await hashPassword(password));
   if (!updated) throw new Error(`No employee with number ${empNo}`);
   return endAll(sessions, empNo, 'The password was changed');

@@ -173,10 +173,7 @@ export async function verifyLoginPassword(hash: string | undefined, password: st
   }
   dummyBcrypt ??= bcryptHash(DUMMY_PASSWORD, LEGACY_BCRYPT_COST);
   const bcryptTarget = legacy ? hash : await dummyBcrypt;
-  const [argon2Ok, bcryptOk] = await Promise.all([
-    verifyPassword(argon2Target, password),
-    verifyPassword(bcryptTarget, password),
-  ]);
+  const [argon2Ok, bcryptOk] = await Promise.all([verifyPassword(argon2Target, password), verifyPassword(bcryptTarget, password)]);
   if (hash === undefined) return false;
   return legacy ? bcryptOk : argon2Ok;
 }

@@ -70,4 +70,3 @@ export function narrowScopes(granted: readonly string[], requested: string | und
   const closure = scopeClosure(granted);
   return [...new Set(asked)].filter((scope): scope is ScopeName => closure.has(scope as ScopeName));
 }
-

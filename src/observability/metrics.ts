@@ -219,7 +219,11 @@ function scraper(registry: Registry, token: string | undefined): (authorization:
  * The separate listener of METRICS_PORT: `listen()` starts it (once) and gives its address, or null
  * when no port is configured; it closes with the app.
  */
-function metricsListener(app: FastifyInstance, options: MetricsOptions, scrape: ReturnType<typeof scraper>): () => Promise<AddressInfo | null> {
+function metricsListener(
+  app: FastifyInstance,
+  options: MetricsOptions,
+  scrape: ReturnType<typeof scraper>,
+): () => Promise<AddressInfo | null> {
   let server: Server | undefined;
   async function listen(): Promise<AddressInfo | null> {
     if (options.port === undefined) return null;

@@ -41,7 +41,11 @@ export function describeError(status: number, code: string | undefined, detail: 
   const heading = known?.heading ?? (status >= 500 ? 'Something went wrong on our side' : 'That did not work');
   // A 404 from a service names what is missing ("No employee with number 7"): that is the explanation.
   const explanation = known?.explanation || detail || 'Please try again, or go back to the home page.';
-  return { heading, explanation: status >= 500 && !known ? 'The problem has been logged. Please try again in a moment.' : explanation, needs: neededScopes(headers) };
+  return {
+    heading,
+    explanation: status >= 500 && !known ? 'The problem has been logged. Please try again in a moment.' : explanation,
+    needs: neededScopes(headers),
+  };
 }
 
 /** A browser that is not (or no longer) logged in goes to the login page, which says why. */

@@ -9,7 +9,11 @@ import { safeNextPath, takeLoginNotice } from './notices.js';
 
 export const ALREADY_LOGGED_IN = 'Already logged in';
 
-export async function showLoginPage(request: FastifyRequest, reply: FastifyReply, query: { state?: string | undefined; next?: string | undefined }) {
+export async function showLoginPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  query: { state?: string | undefined; next?: string | undefined },
+) {
   const principal = await request.identify(reply);
   if (principal?.via === 'session') {
     if (wantsHtml(request)) return reply.redirect(safeNextPath(query.next) ?? '/auth/home', 303);

@@ -57,19 +57,23 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post('/sessions/end-all', { ...own, config: { api: '/api/sessions/end-all' }, schema: EndAllMySessionsSchema }, async (request, reply) => {
-    if (needsConfirmation(request)) {
-      return askToConfirm(request, reply, {
-        question: 'End all your sessions?',
-        consequence: 'You are logged out everywhere, here included, and every access token of yours stops working.',
-        confirmLabel: 'End all my sessions',
-        cancelUrl: '/auth/sessions',
-      });
-    }
-    const ended = await app.auth.endAllSessions(request.user.empNo);
-    request.log.info({ sessionsEnded: ended }, 'ended all own sessions');
-    return leave(reply, request, 'logged-out', { message: 'All your sessions have ended', ended });
-  });
+  app.post(
+    '/sessions/end-all',
+    { ...own, config: { api: '/api/sessions/end-all' }, schema: EndAllMySessionsSchema },
+    async (request, reply) => {
+      if (needsConfirmation(request)) {
+        return askToConfirm(request, reply, {
+          question: 'End all your sessions?',
+          consequence: 'You are logged out everywhere, here included, and every access token of yours stops working.',
+          confirmLabel: 'End all my sessions',
+          cancelUrl: '/auth/sessions',
+        });
+      }
+      const ended = await app.auth.endAllSessions(request.user.empNo);
+      request.log.info({ sessionsEnded: ended }, 'ended all own sessions');
+      return leave(reply, request, 'logged-out', { message: 'All your sessions have ended', ended });
+    },
+  );
 
   app.get('/password', { ...own, config: { api: '/api/password' }, schema: { hide: true } }, async (request, reply) => {
     if (wantsHtml(request)) return reply.page('password.njk', {});

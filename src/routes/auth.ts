@@ -61,7 +61,12 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (browser) return reply.redirect(landing, 303);
       // RFC 6749 §5.1: a token response is never cached, by HTTP/1.0 caches either.
       reply.header('pragma', 'no-cache');
-      return { access_token: result.accessToken, token_type: 'bearer' as const, expires_in: result.expiresIn, scope: result.scopes.join(' ') };
+      return {
+        access_token: result.accessToken,
+        token_type: 'bearer' as const,
+        expires_in: result.expiresIn,
+        scope: result.scopes.join(' '),
+      };
     },
   );
 

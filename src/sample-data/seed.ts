@@ -147,7 +147,10 @@ export interface SeedPasswordHashes {
  * are salted, so two calls give different text for the same password.
  */
 export async function hashSeedPassword(): Promise<SeedPasswordHashes> {
-  const [argon2id, bcrypt] = await Promise.all([argon2Hash(SEED_PASSWORD, { algorithm: ARGON2ID }), bcryptHash(SEED_PASSWORD, BCRYPT_COST)]);
+  const [argon2id, bcrypt] = await Promise.all([
+    argon2Hash(SEED_PASSWORD, { algorithm: ARGON2ID }),
+    bcryptHash(SEED_PASSWORD, BCRYPT_COST),
+  ]);
   return { argon2id, bcrypt };
 }
 

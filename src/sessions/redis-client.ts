@@ -32,8 +32,7 @@ interface Auth {
   password?: string;
 }
 
-const MULTI_HOST_URL =
-  /^(rediss?)\+(sentinel|cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(?:\/([^/?#]+))?(?:\/(\d+))?\/?$/;
+const MULTI_HOST_URL = /^(rediss?)\+(sentinel|cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(?:\/([^/?#]+))?(?:\/(\d+))?\/?$/;
 
 function hostPorts(list: string, defaultPort: number): HostPort[] {
   return list.split(',').map((entry) => {

@@ -98,8 +98,7 @@ export class RedisSessionStore implements SessionStore, CounterStore {
       connectTimeout: this.connectTimeoutMs,
       commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
       disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-      retryStrategy: (attempt) =>
-        Math.min(RECONNECT_FIRST_DELAY_MS * 2 ** (attempt - 1), RECONNECT_MAX_DELAY_MS),
+      retryStrategy: (attempt) => Math.min(RECONNECT_FIRST_DELAY_MS * 2 ** (attempt - 1), RECONNECT_MAX_DELAY_MS),
     });
     // Without a listener, ioredis reports every failed reconnect as an unhandled 'error' event.
     this.client.on('error', (err: Error) => onError?.(err));
@@ -195,9 +194,7 @@ export class RedisSessionStore implements SessionStore, CounterStore {
     assertTtlSeconds(ttlSeconds);
     const now = Date.now();
     // NX: a new session must never overwrite another one, however unlikely the id collision.
-    const reply = await this.command((redis) =>
-      redis.set(this.key(id), encodeSessionRecord(record), 'EX', ttlSeconds, 'NX'),
-    );
+    const reply = await this.command((redis) => redis.set(this.key(id), encodeSessionRecord(record), 'EX', ttlSeconds, 'NX'));
     if (reply !== 'OK') return false;
     // The record first, then the index: an id in the index then names a record that exists or has
     // ended for good, so a listing may prune ids whose record is gone without ever dropping one that
@@ -217,9 +214,7 @@ export class RedisSessionStore implements SessionStore, CounterStore {
     assertTtlSeconds(ttlSeconds);
     // XX: only rewrite a key that still exists, so a request that read the session before a
     // concurrent logout cannot bring it back to life.
-    const reply = await this.command((redis) =>
-      redis.set(this.key(id), encodeSessionRecord(record), 'EX', ttlSeconds, 'XX'),
-    );
+    const reply = await this.command((redis) => redis.set(this.key(id), encodeSessionRecord(record), 'EX', ttlSeconds, 'XX'));
     return reply === 'OK';
   }
 
@@ -243,9 +238,7 @@ export class RedisSessionStore implements SessionStore, CounterStore {
     // Safe to prune: an indexed id whose record is gone has ended for good (see `create`).
     const gone = ids.filter((_, index) => values[index] === null);
     if (gone.length) await this.command((redis) => redis.zrem(ownerKey, ...gone).then(() => this.forgetLegacy(redis, empNo, gone)));
-    return liveRecords(ids.map((id, index) => ({ id, value: values[index] ?? null }))).filter(
-      ({ record }) => record.empNo === empNo,
-    );
+    return liveRecords(ids.map((id, index) => ({ id, value: values[index] ?? null }))).filter(({ record }) => record.empNo === empNo);
   }
 
   /**
@@ -283,9 +276,10 @@ export class RedisSessionStore implements SessionStore, CounterStore {
 
   async increment(name: string, windowSeconds: number): Promise<CounterState> {
     assertTtlSeconds(windowSeconds);
-    const [count, ttl] = (await this.command((redis) =>
-      redis.eval(INCREMENT_SCRIPT, 1, this.counterKey(name), windowSeconds),
-    )) as [number, number];
+    const [count, ttl] = (await this.command((redis) => redis.eval(INCREMENT_SCRIPT, 1, this.counterKey(name), windowSeconds))) as [
+      number,
+      number,
+    ];
     return { count, resetInSeconds: Math.max(1, ttl) };
   }
 

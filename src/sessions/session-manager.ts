@@ -82,9 +82,7 @@ export interface SessionManagerOptions {
  * Splits a cookie value into id and secret, or null when it does not have the exact shape.
  * Checking the shape first keeps junk (empty, oversized, non-ASCII) away from the store.
  */
-export function parseSessionToken(
-  token: string | undefined | null,
-): { id: string; secret: string } | null {
+export function parseSessionToken(token: string | undefined | null): { id: string; secret: string } | null {
   if (typeof token !== 'string' || !SESSION_TOKEN_PATTERN.test(token)) return null;
   const [id, secret] = token.split('.') as [string, string];
   return { id, secret };
@@ -288,10 +286,7 @@ export class SessionManager {
   }
 
   private expiresAt(record: SessionRecord): number {
-    return Math.min(
-      record.lastSeenAt + this.idleTimeoutSeconds * 1000,
-      record.createdAt + this.absoluteTimeoutSeconds * 1000,
-    );
+    return Math.min(record.lastSeenAt + this.idleTimeoutSeconds * 1000, record.createdAt + this.absoluteTimeoutSeconds * 1000);
   }
 
   /**

@@ -95,9 +95,7 @@ export class SqliteSessionStore implements SessionStore, CounterStore {
           WHERE sessions.expires_at <= ?
         `),
         // Only a live row is rewritten (same rule as Redis XX): no resurrection after logout.
-        refresh: this.db.prepare(
-          'UPDATE sessions SET data = ?, expires_at = ? WHERE key = ? AND expires_at > ?',
-        ),
+        refresh: this.db.prepare('UPDATE sessions SET data = ?, expires_at = ? WHERE key = ? AND expires_at > ?'),
         destroy: this.db.prepare('DELETE FROM sessions WHERE key = ? RETURNING expires_at'),
         sweep: this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
         listByOwner: this.db.prepare('SELECT key, data FROM sessions WHERE owner = ? AND expires_at > ?'),
@@ -169,14 +167,7 @@ export class SqliteSessionStore implements SessionStore, CounterStore {
     assertTtlSeconds(ttlSeconds);
     const now = Date.now();
     return this.run(
-      () =>
-        this.statements.create.run(
-          this.key(id),
-          encodeSessionRecord(record),
-          now + ttlSeconds * 1000,
-          record.empNo,
-          now,
-        ).changes === 1,
+      () => this.statements.create.run(this.key(id), encodeSessionRecord(record), now + ttlSeconds * 1000, record.empNo, now).changes === 1,
     );
   }
 
@@ -184,13 +175,7 @@ export class SqliteSessionStore implements SessionStore, CounterStore {
     assertTtlSeconds(ttlSeconds);
     const now = Date.now();
     return this.run(
-      () =>
-        this.statements.refresh.run(
-          encodeSessionRecord(record),
-          now + ttlSeconds * 1000,
-          this.key(id),
-          now,
-        ).changes === 1,
+      () => this.statements.refresh.run(encodeSessionRecord(record), now + ttlSeconds * 1000, this.key(id), now).changes === 1,
     );
   }
 

@@ -19,7 +19,8 @@ const LIMIT = 10;
 
 /** Spellings NFKC and lower-casing fold into `local.rest`: each names that same person. */
 function equivalentSpellings(email: string): string[] {
-  const fullwidth = (text: string) => [...text].map((c) => (/[a-z0-9@.]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join('');
+  const fullwidth = (text: string) =>
+    [...text].map((c) => (/[a-z0-9@.]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join('');
   return [
     email.toUpperCase(),
     `  ${email}\t`,

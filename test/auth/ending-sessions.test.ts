@@ -52,7 +52,6 @@ function seedPerson(empNo: number): Person {
   return { username: employee.email, empNo };
 }
 
-
 type Outcome = { status: number; body?: unknown; cookie?: string; token?: string };
 
 /** What a refused racing login answers, whole. */
@@ -113,7 +112,12 @@ for (const store of STORE_KINDS) {
       });
 
     async function tryLogin(person: Person, password: string): Promise<Outcome> {
-      const response = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: person.username, password }) });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/auth/token',
+        headers: { ...FORM, ...API },
+        payload: form({ username: person.username, password }),
+      });
       if (response.statusCode !== 200) return { status: response.statusCode, body: response.json() };
       const cookie = response.cookies.find((c) => c.name === 'session')?.value;
       return { status: 200, ...(cookie ? { cookie } : {}), token: response.json<{ access_token: string }>().access_token };
@@ -214,7 +218,13 @@ for (const store of STORE_KINDS) {
         afterTickets: false,
         prepare: async () => PASSWORD,
         async end() {
-          const response = await app.inject({ method: 'POST', url: `/emp/account/${person.empNo}`, headers: API, cookies: { session: admin.cookie }, payload: { disabled: true } });
+          const response = await app.inject({
+            method: 'POST',
+            url: `/emp/account/${person.empNo}`,
+            headers: API,
+            cookies: { session: admin.cookie },
+            payload: { disabled: true },
+          });
           assert.equal(response.statusCode, 200, response.body);
         },
         async settle() {
@@ -259,7 +269,12 @@ for (const store of STORE_KINDS) {
         afterTickets: true,
         prepare: async () => PASSWORD,
         async end() {
-          const response = await app.inject({ method: 'POST', url: `/emp/sessions/${person.empNo}/end-all`, headers: API, cookies: { session: admin.cookie } });
+          const response = await app.inject({
+            method: 'POST',
+            url: `/emp/sessions/${person.empNo}/end-all`,
+            headers: API,
+            cookies: { session: admin.cookie },
+          });
           assert.equal(response.statusCode, 200, response.body);
         },
       });
@@ -278,7 +293,12 @@ for (const store of STORE_KINDS) {
           return PASSWORD;
         },
         async end() {
-          const response = await app.inject({ method: 'POST', url: '/auth/sessions/end-all', headers: API, cookies: { session: own.cookie } });
+          const response = await app.inject({
+            method: 'POST',
+            url: '/auth/sessions/end-all',
+            headers: API,
+            cookies: { session: own.cookie },
+          });
           assert.equal(response.statusCode, 200, response.body);
         },
       });
@@ -305,7 +325,8 @@ for (const store of STORE_KINDS) {
           await legacyPassword(changed);
           return PASSWORD;
         },
-        end: async (round) => assert.deepEqual(await adminCommand(['password', 'set', changed.username], `set by the cli ${round}\n`), { code: 0, stderr: '' }),
+        end: async (round) =>
+          assert.deepEqual(await adminCommand(['password', 'set', changed.username], `set by the cli ${round}\n`), { code: 0, stderr: '' }),
         settle: (round) => assertPasswordIs(changed, `set by the cli ${round}`),
       });
       const ended = seedPerson(10017);
@@ -325,7 +346,12 @@ for (const store of STORE_KINDS) {
       const id = theirs.cookie.split('.')[0]!;
       await sleep(1100); // past min(60 s, idle / 10) = 1 s: a read that counted as activity would now write
       const before = await app.sessionStore.get(id);
-      const response = await app.inject({ method: 'POST', url: `/auth/sessions/${id}/end`, headers: API, cookies: { session: mine.cookie } });
+      const response = await app.inject({
+        method: 'POST',
+        url: `/auth/sessions/${id}/end`,
+        headers: API,
+        cookies: { session: mine.cookie },
+      });
       assert.equal(response.statusCode, 404);
       assert.deepEqual(response.json(), { detail: 'No such session' });
       // A refresh would have written a later lastSeenAt (and with it a later expiry).

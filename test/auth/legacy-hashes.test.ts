@@ -62,11 +62,19 @@ describe('legacy bcrypt hashes and equal login timing', () => {
   });
 
   it('drops the bcrypt dummy once every legacy hash is upgraded, keeping unknown and known users alike', async () => {
-    const withLegacy = await timings({ unknown: UNKNOWN, argon2id: ARGON2_WRONG, bcrypt: { username: LEGACY_USERS[0]!.email, password: 'a wrong password' } });
+    const withLegacy = await timings({
+      unknown: UNKNOWN,
+      argon2id: ARGON2_WRONG,
+      bcrypt: { username: LEGACY_USERS[0]!.email, password: 'a wrong password' },
+    });
     assertEqualTiming(withLegacy);
 
     for (const user of LEGACY_USERS) await login(app, { username: user.email, password: SEED_PASSWORD });
-    const hashes = await app.db.selectFrom('employees').select('password').where('emp_no', 'in', [...LEGACY_BCRYPT_EMP_NOS]).execute();
+    const hashes = await app.db
+      .selectFrom('employees')
+      .select('password')
+      .where('emp_no', 'in', [...LEGACY_BCRYPT_EMP_NOS])
+      .execute();
     for (const { password } of hashes) assert.match(password, /^\$argon2id\$/);
 
     const withoutLegacy = await timings({ unknown: UNKNOWN, argon2id: ARGON2_WRONG });
@@ -80,11 +88,19 @@ describe('legacy bcrypt hashes and equal login timing', () => {
 
   it('checks with both hashes again when a bcrypt hash appears behind its back', async () => {
     const legacy = LEGACY_USERS[1]!;
-    await app.db.updateTable('employees').set({ password: await bcryptHash(SEED_PASSWORD, 10) }).where('emp_no', '=', legacy.emp_no).execute();
+    await app.db
+      .updateTable('employees')
+      .set({ password: await bcryptHash(SEED_PASSWORD, 10) })
+      .where('emp_no', '=', legacy.emp_no)
+      .execute();
     const before = await timings({ unknown: UNKNOWN }, 7);
     // Meeting it (a wrong password) turns the dummy back on; the right one then logs in and upgrades it.
     assert.equal((await attempt({ username: legacy.email, password: 'a wrong password' })).status, 400);
-    const medians = await timings({ unknown: UNKNOWN, argon2id: ARGON2_WRONG, bcrypt: { username: legacy.email, password: 'a wrong password' } });
+    const medians = await timings({
+      unknown: UNKNOWN,
+      argon2id: ARGON2_WRONG,
+      bcrypt: { username: legacy.email, password: 'a wrong password' },
+    });
     assertEqualTiming(medians);
     assert.ok(medians.unknown! > 1.5 * before.unknown!, `${JSON.stringify(medians)} against ${JSON.stringify(before)}`);
     await login(app, { username: legacy.email, password: SEED_PASSWORD });

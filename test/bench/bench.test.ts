@@ -44,7 +44,13 @@ describe('bench/baseline.ts', gate, () => {
   it('answers 200 with the employee number for a stored session, after one GET of <prefix><id>', async () => {
     const id = token();
     const now = Date.now();
-    const record = encodeSessionRecord({ secretHash: 'x'.repeat(43), empNo: 10198, scopes: ['user:read'], createdAt: now, lastSeenAt: now });
+    const record = encodeSessionRecord({
+      secretHash: 'x'.repeat(43),
+      empNo: 10198,
+      scopes: ['user:read'],
+      createdAt: now,
+      lastSeenAt: now,
+    });
     await client.set(prefix + id, record, 'EX', 60);
     const response = await get(baseline, `theme=dark; session=${id}.${token()}`);
     assert.equal(response.status, 200);
@@ -65,7 +71,7 @@ describe('bench/baseline.ts', gate, () => {
     await response.arrayBuffer();
   });
 
-  it('reads the id from the app\'s cookie shape, <id>.<secret>', () => {
+  it("reads the id from the app's cookie shape, <id>.<secret>", () => {
     const id = token();
     assert.equal(sessionIdOf(`session=${id}.${token()}`), id);
     assert.equal(sessionIdOf(`a=1; session=${id}.${token()}; b=2`), id);

@@ -10,7 +10,6 @@ import { browserGate, launchBrowser, screenshotPath } from '../helpers/browser.j
 import { useSuiteApp } from '../helpers/app.js';
 import { ADMIN, U1 } from '../helpers/people.js';
 
-
 describe('the application in a browser', browserGate(), () => {
   // The browser is closed before the app (its hooks come first), as it always was: the app's
   // close then finds no browser connection open.

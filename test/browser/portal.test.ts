@@ -119,7 +119,10 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
     ['search-invalid', `/emp/search?last_name=${'x'.repeat(17)}&first_name=`],
   ];
 
-  for (const [label, viewport] of [['phone', PHONE], ['desktop', DESKTOP]] as const) {
+  for (const [label, viewport] of [
+    ['phone', PHONE],
+    ['desktop', DESKTOP],
+  ] as const) {
     it(`fits every page on a ${label} (${viewport.width} px) with no serious accessibility violation`, async () => {
       await withContext({ viewport }, async (page) => {
         await page.goto(`${baseUrl}/auth/login`);
@@ -156,7 +159,11 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
         ['employee', '/emp/admin-get-update/10399'],
         ['my-sessions', '/auth/sessions'],
       ]);
-      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor), 'rgb(18, 21, 28)', 'the dark background');
+      assert.equal(
+        await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor),
+        'rgb(18, 21, 28)',
+        'the dark background',
+      );
     });
   });
 
@@ -169,7 +176,11 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
           const input = document.querySelector('#username')!;
           const card = document.querySelector('.card')!;
           const style = getComputedStyle(input);
-          return { border: getComputedStyle(document.querySelector('#password')!).borderTopColor, outline: style.outlineColor, card: getComputedStyle(card).backgroundColor };
+          return {
+            border: getComputedStyle(document.querySelector('#password')!).borderTopColor,
+            outline: style.outlineColor,
+            card: getComputedStyle(card).backgroundColor,
+          };
         });
         assert.ok(contrast(colours.border, colours.card) >= 3, `${colorScheme} border ${colours.border} on ${colours.card}`);
         assert.ok(contrast(colours.outline, colours.card) >= 3, `${colorScheme} focus ring ${colours.outline} on ${colours.card}`);
@@ -277,7 +288,10 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
       const legacy = await page.request.get(`${baseUrl}/favicon.ico`);
       assert.equal(legacy.status(), 200, '/favicon.ico leads to the icon');
       assert.deepEqual(failures, []);
-      assert.deepEqual(console.filter((text) => /Content.Security.Policy/i.test(text)), []);
+      assert.deepEqual(
+        console.filter((text) => /Content.Security.Policy/i.test(text)),
+        [],
+      );
     });
   });
 });

@@ -20,7 +20,16 @@ import { canConnect } from '../../support/private-servers.js';
 import { serviceGate } from '../helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SHORT: Timing = { baselineMs: 1_000, outageMs: 1_500, hangSeconds: 0, cycles: 1, databaseCycles: 1, recoveryLimitMs: 10_000, settleLimitMs: 10_000, afterMs: 1_000 };
+const SHORT: Timing = {
+  baselineMs: 1_000,
+  outageMs: 1_500,
+  hangSeconds: 0,
+  cycles: 1,
+  databaseCycles: 1,
+  recoveryLimitMs: 10_000,
+  settleLimitMs: 10_000,
+  afterMs: 1_000,
+};
 
 describe('npm run chaos', await serviceGate('redis'), () => {
   it('runs a Redis restart with persistence end to end and reports it', { timeout: 60_000 }, async () => {
@@ -52,10 +61,23 @@ describe('npm run chaos', await serviceGate('redis'), () => {
       assert.ok(result.errorWindowSeconds >= 1 && result.errorWindowSeconds < 10, `error window ${result.errorWindowSeconds} s`);
       assert.deepEqual(
         { ...result.checks, checked: { ...result.checks.checked, logouts: 0, logins: 0 } },
-        { sessionsLost: 0, logoutsUndone: 0, loginsLost: 0, wrongIdentity: 0, undecided: 0, checked: { sessions: 3, logouts: 0, logins: 0 } },
+        {
+          sessionsLost: 0,
+          logoutsUndone: 0,
+          loginsLost: 0,
+          wrongIdentity: 0,
+          undecided: 0,
+          checked: { sessions: 3, logouts: 0, logins: 0 },
+        },
       );
-      assert.ok(result.checks.checked.logouts > 0 && result.checks.checked.logouts === result.acknowledged.logouts, 'acknowledged logouts were checked');
-      assert.ok(result.checks.checked.logins > 0 && result.checks.checked.logins === result.acknowledged.logins, 'acknowledged logins were checked');
+      assert.ok(
+        result.checks.checked.logouts > 0 && result.checks.checked.logouts === result.acknowledged.logouts,
+        'acknowledged logouts were checked',
+      );
+      assert.ok(
+        result.checks.checked.logins > 0 && result.checks.checked.logins === result.acknowledged.logins,
+        'acknowledged logins were checked',
+      );
       assert.equal(result.crashes, 0);
       assert.ok(result.recoverySeconds !== undefined && result.recoverySeconds < 10);
       assert.equal(result.settled, true);
@@ -64,13 +86,31 @@ describe('npm run chaos', await serviceGate('redis'), () => {
       assert.equal(failed({ ...result, recoverySeconds: undefined }), true, 'no recovery fails the run');
 
       const table = scenarioTable(result);
-      for (const row of ['correct answers', 'wrong identities', '401', '503', 'other 5xx', 'connection errors', 'error window (s)', 'sessions lost', 'logouts undone', 'acknowledged logins lost', 'process crashes']) {
+      for (const row of [
+        'correct answers',
+        'wrong identities',
+        '401',
+        '503',
+        'other 5xx',
+        'connection errors',
+        'error window (s)',
+        'sessions lost',
+        'logouts undone',
+        'acknowledged logins lost',
+        'process crashes',
+      ]) {
         assert.match(table, new RegExp(`^  ${row.replace(/[()]/g, '\\$&')} +\\S`, 'm'), row);
       }
       assert.match(table, new RegExp(`^  correct answers +${result.answers.correct}$`, 'm'));
       assert.match(table, /^ {2}sessions lost +0 of 3$/m);
       assert.match(table, /^ {2}verdict: ok$/m);
-      assert.match(summaryTable([result]), new RegExp(`^\\| redis-restart-aof \\| ${result.answers.correct} \\| 0 \\| 0 \\| ${result.answers.unavailable} \\| 0 \\|.* \\| ok \\|$`, 'm'));
+      assert.match(
+        summaryTable([result]),
+        new RegExp(
+          `^\\| redis-restart-aof \\| ${result.answers.correct} \\| 0 \\| 0 \\| ${result.answers.unavailable} \\| 0 \\|.* \\| ok \\|$`,
+          'm',
+        ),
+      );
 
       assert.equal(cleanup.size, 0, 'the scenario stopped everything it started');
       // The ports of what it started (the labels end in them): Redis and the app.

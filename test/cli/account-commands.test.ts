@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { verifyPassword } from '../../src/identity/passwords.js';
-import { findEmployeeByEmail, findHighestEmployeeNumber, isAccountDisabled, setAccountDisabled } from '../../src/employees/employee-repository.js';
+import {
+  findEmployeeByEmail,
+  findHighestEmployeeNumber,
+  isAccountDisabled,
+  setAccountDisabled,
+} from '../../src/employees/employee-repository.js';
 import { findScopes } from '../../src/employees/scope-repository.js';
 import { ENGINES, gateFor } from '../helpers/databases.js';
 import { runAdmin } from '../../src/cli/admin.js';
@@ -21,7 +26,6 @@ import {
   type AdminEnvironment,
 } from './support.js';
 import { U1, U2 } from '../helpers/people.js';
-
 
 for (const kind of STORE_KINDS) {
   describe(`password set and account disable|enable, with the ${kind} session store`, await storeGate(kind), () => {
@@ -177,7 +181,20 @@ for (const engine of ENGINES) {
     });
     after(() => env?.cleanup());
 
-    const JANE = ['--email', 'Jane.Doe@Example.com', '--first-name', 'Jane', '--last-name', 'Doe', '--birth-date', '25/2/1990', '--hire-date', '2020-01-06', '--gender', 'F'];
+    const JANE = [
+      '--email',
+      'Jane.Doe@Example.com',
+      '--first-name',
+      'Jane',
+      '--last-name',
+      'Doe',
+      '--birth-date',
+      '25/2/1990',
+      '--hire-date',
+      '2020-01-06',
+      '--gender',
+      'F',
+    ];
 
     it('creates an employee with a login from the password on stdin, prints the new number, and gives user:read', async () => {
       const highest = await findHighestEmployeeNumber(env.db);
@@ -211,7 +228,22 @@ for (const engine of ENGINES) {
     });
 
     it('names every invalid field by its option, with the form rules, before asking for a password', async () => {
-      const argv = ['employees', 'create', '--email', 'not-an-email', '--first-name', 'Jane', '--last-name', 'Doe', '--birth-date', '30/2/1990', '--hire-date', '2020-01-06', '--gender', 'X'];
+      const argv = [
+        'employees',
+        'create',
+        '--email',
+        'not-an-email',
+        '--first-name',
+        'Jane',
+        '--last-name',
+        'Doe',
+        '--birth-date',
+        '30/2/1990',
+        '--hire-date',
+        '2020-01-06',
+        '--gender',
+        'X',
+      ];
       assert.deepEqual(await env.admin(argv, NOT_ASKED), {
         code: 2,
         stdout: '',

@@ -30,7 +30,7 @@ describe('the admin command line, before any database work', () => {
     }
   });
 
-  it('prints a verb\'s own help for help <verb> and <verb> --help', () => {
+  it("prints a verb's own help for help <verb> and <verb> --help", () => {
     const expected = {
       kind: 'answer',
       code: 0,
@@ -64,7 +64,9 @@ describe('the admin command line, before any database work', () => {
     assert.deepEqual(
       cases.map(([argv]) => {
         const plan = planAdmin(argv);
-        return plan.kind === 'answer' ? { code: plan.code, problem: plan.stderr?.split('\n')[0], usage: /\nUsage: /.test(plan.stderr ?? ''), stdout: plan.stdout } : plan;
+        return plan.kind === 'answer'
+          ? { code: plan.code, problem: plan.stderr?.split('\n')[0], usage: /\nUsage: /.test(plan.stderr ?? ''), stdout: plan.stdout }
+          : plan;
       }),
       cases.map(([, problem]) => ({ code: 64, problem: `admin: ${problem}`, usage: true, stdout: undefined })),
     );
@@ -73,7 +75,7 @@ describe('the admin command line, before any database work', () => {
   it('answers an unknown option with 64, naming it', () => {
     const plan = planAdmin(['scopes', 'list', 'a@example.com', '--force']);
     assert.equal(plan.kind === 'answer' && plan.code, 64);
-    assert.match(plan.kind === 'answer' ? plan.stderr ?? '' : '', /^admin: Unknown option '--force'/);
+    assert.match(plan.kind === 'answer' ? (plan.stderr ?? '') : '', /^admin: Unknown option '--force'/);
   });
 
   it('answers unknown scope names with 2, naming them and the valid ones', () => {
@@ -166,7 +168,20 @@ describe('the admin command line, before any database work', () => {
   });
 
   it("answers the new commands' usage errors with 64 and the command's usage", () => {
-    const ALL_FIELDS = ['--email', 'a@example.com', '--first-name', 'A', '--last-name', 'B', '--birth-date', '1/1/1990', '--hire-date', '1/1/2020', '--gender', 'F'];
+    const ALL_FIELDS = [
+      '--email',
+      'a@example.com',
+      '--first-name',
+      'A',
+      '--last-name',
+      'B',
+      '--birth-date',
+      '1/1/1990',
+      '--hire-date',
+      '1/1/2020',
+      '--gender',
+      'F',
+    ];
     const cases: [string[], string][] = [
       [['employees'], 'missing employees verb (create)'],
       [['employees', 'create', '--email', 'a@example.com'], 'missing --first-name, --last-name, --birth-date, --hire-date, --gender'],
@@ -186,7 +201,9 @@ describe('the admin command line, before any database work', () => {
     assert.deepEqual(
       cases.map(([argv]) => {
         const plan = planAdmin(argv);
-        return plan.kind === 'answer' ? { code: plan.code, problem: plan.stderr?.split('\n')[0], usage: /\nUsage: /.test(plan.stderr ?? ''), stdout: plan.stdout } : plan;
+        return plan.kind === 'answer'
+          ? { code: plan.code, problem: plan.stderr?.split('\n')[0], usage: /\nUsage: /.test(plan.stderr ?? ''), stdout: plan.stdout }
+          : plan;
       }),
       cases.map(([, problem]) => ({ code: 64, problem: `admin: ${problem}`, usage: true, stdout: undefined })),
     );
@@ -202,26 +219,66 @@ describe('the admin command line, before any database work', () => {
       const plan = planAdmin(argv);
       assert.equal(plan.kind === 'answer' && plan.code, 64, argv.join(' '));
       const stderr = plan.kind === 'answer' ? (plan.stderr ?? '') : '';
-      assert.match(stderr, /^admin: --password is refused: on the command line a password is visible to other users \(ps\) and is kept in\nthe shell history\./);
+      assert.match(
+        stderr,
+        /^admin: --password is refused: on the command line a password is visible to other users \(ps\) and is kept in\nthe shell history\./,
+      );
       assert.doesNotMatch(stderr, /hunter2/);
     }
   });
 
   it('reads the new commands into plans', () => {
     assert.deepEqual(
-      planAdmin(['employees', 'create', '--email', 'Jane@Example.com', '--first-name', 'Jane', '--last-name', 'Doe', '--birth-date', '25/2/1990', '--hire-date', '2020-01-06', '--gender', 'F']),
+      planAdmin([
+        'employees',
+        'create',
+        '--email',
+        'Jane@Example.com',
+        '--first-name',
+        'Jane',
+        '--last-name',
+        'Doe',
+        '--birth-date',
+        '25/2/1990',
+        '--hire-date',
+        '2020-01-06',
+        '--gender',
+        'F',
+      ]),
       {
         kind: 'employees',
         verb: 'create',
-        fields: { email: 'Jane@Example.com', firstName: 'Jane', lastName: 'Doe', birthDate: '25/2/1990', hireDate: '2020-01-06', gender: 'F' },
+        fields: {
+          email: 'Jane@Example.com',
+          firstName: 'Jane',
+          lastName: 'Doe',
+          birthDate: '25/2/1990',
+          hireDate: '2020-01-06',
+          gender: 'F',
+        },
       },
     );
     assert.deepEqual(planAdmin(['password', 'set', ' A@example.com ']), { kind: 'password', verb: 'set', email: 'A@example.com' });
     assert.deepEqual(planAdmin(['account', 'enable', 'a@example.com']), { kind: 'account', verb: 'enable', email: 'a@example.com' });
-    assert.deepEqual(planAdmin(['sessions', 'list', 'a@example.com']), { kind: 'sessions', verb: 'list', email: 'a@example.com', json: false });
-    assert.deepEqual(planAdmin(['sessions', 'list', '--json', 'a@example.com']), { kind: 'sessions', verb: 'list', email: 'a@example.com', json: true });
+    assert.deepEqual(planAdmin(['sessions', 'list', 'a@example.com']), {
+      kind: 'sessions',
+      verb: 'list',
+      email: 'a@example.com',
+      json: false,
+    });
+    assert.deepEqual(planAdmin(['sessions', 'list', '--json', 'a@example.com']), {
+      kind: 'sessions',
+      verb: 'list',
+      email: 'a@example.com',
+      json: true,
+    });
     assert.deepEqual(planAdmin(['sessions', 'end', 'a@example.com']), { kind: 'sessions', verb: 'end', email: 'a@example.com' });
-    assert.deepEqual(planAdmin(['sessions', 'end', 'a@example.com', '--id=-x_Y']), { kind: 'sessions', verb: 'end', email: 'a@example.com', id: '-x_Y' });
+    assert.deepEqual(planAdmin(['sessions', 'end', 'a@example.com', '--id=-x_Y']), {
+      kind: 'sessions',
+      verb: 'end',
+      email: 'a@example.com',
+      id: '-x_Y',
+    });
     assert.deepEqual(planAdmin(['config']), { kind: 'config', check: false });
     assert.deepEqual(planAdmin(['config', '--check']), { kind: 'config', check: true });
   });
@@ -241,8 +298,12 @@ for (const engine of ENGINES) {
       return { code, ...io.output() };
     }
 
-    it('lists an employee\'s scopes one per line, whatever the case of the email', async () => {
-      assert.deepEqual(await admin('scopes', 'list', 'BEHAI_NGUYEN@hotmail.com'), { code: 0, stdout: 'user:read\nuser:write\n', stderr: '' });
+    it("lists an employee's scopes one per line, whatever the case of the email", async () => {
+      assert.deepEqual(await admin('scopes', 'list', 'BEHAI_NGUYEN@hotmail.com'), {
+        code: 0,
+        stdout: 'user:read\nuser:write\n',
+        stderr: '',
+      });
       assert.deepEqual(await admin('scopes', 'list', 'moss.shanbhogue.10045@gmail.com'), { code: 0, stdout: '', stderr: '' });
     });
 
@@ -322,7 +383,11 @@ describe('npm run admin, as a separate process', () => {
       stdout: 'Granted user:write to kazuhisa.ranta.10199@gmail.com (10199). Scopes now: user:read user:write.\n',
       stderr: '',
     });
-    assert.deepEqual(await npmAdmin('scopes', 'list', 'kazuhisa.ranta.10199@gmail.com'), { code: 0, stdout: 'user:read\nuser:write\n', stderr: '' });
+    assert.deepEqual(await npmAdmin('scopes', 'list', 'kazuhisa.ranta.10199@gmail.com'), {
+      code: 0,
+      stdout: 'user:read\nuser:write\n',
+      stderr: '',
+    });
   });
 
   it('exits 1 for an unknown email and 64 for a usage error', async () => {
@@ -332,7 +397,10 @@ describe('npm run admin, as a separate process', () => {
       stderr: 'admin: no employee has the email spider_man@hotmail.com\n',
     });
     const usage = await npmAdmin('scopes', 'grant', 'spider_man@hotmail.com');
-    assert.deepEqual({ code: usage.code, stdout: usage.stdout, firstLine: usage.stderr.split('\n')[0] }, { code: 64, stdout: '', firstLine: 'admin: name at least one scope' });
+    assert.deepEqual(
+      { code: usage.code, stdout: usage.stdout, firstLine: usage.stderr.split('\n')[0] },
+      { code: 64, stdout: '', firstLine: 'admin: name at least one scope' },
+    );
   });
 });
 
@@ -394,22 +462,45 @@ describe('the admin script run by node, with a password piped on stdin', () => {
     } finally {
       await database.close();
     }
-    assert.deepEqual(await script(['sessions', 'list', 'behai_nguyen@hotmail.com', '--json']), { code: 0, signal: null, stdout: '[]\n', stderr: '' });
+    assert.deepEqual(await script(['sessions', 'list', 'behai_nguyen@hotmail.com', '--json']), {
+      code: 0,
+      signal: null,
+      stdout: '[]\n',
+      stderr: '',
+    });
   });
 
   it('creates an employee from a piped password, and refuses --password', async () => {
     const created = await script(
-      ['employees', 'create', '--email', 'jane.doe@example.com', '--first-name', 'Jane', '--last-name', 'Doe', '--birth-date', '1990-02-25', '--hire-date', '2020-01-06', '--gender', 'F'],
+      [
+        'employees',
+        'create',
+        '--email',
+        'jane.doe@example.com',
+        '--first-name',
+        'Jane',
+        '--last-name',
+        'Doe',
+        '--birth-date',
+        '1990-02-25',
+        '--hire-date',
+        '2020-01-06',
+        '--gender',
+        'F',
+      ],
       'piped-password-2\n',
     );
     assert.deepEqual({ ...created, stdout: /^\d+\n$/.test(created.stdout) }, { code: 0, signal: null, stdout: true, stderr: '' });
 
     const refused = await script(['password', 'set', 'jane.doe@example.com', '--password=hunter2-secret']);
-    assert.deepEqual({ code: refused.code, stdout: refused.stdout, firstLine: refused.stderr.split('\n')[0] }, {
-      code: 64,
-      stdout: '',
-      firstLine: 'admin: --password is refused: on the command line a password is visible to other users (ps) and is kept in',
-    });
+    assert.deepEqual(
+      { code: refused.code, stdout: refused.stdout, firstLine: refused.stderr.split('\n')[0] },
+      {
+        code: 64,
+        stdout: '',
+        firstLine: 'admin: --password is refused: on the command line a password is visible to other users (ps) and is kept in',
+      },
+    );
   });
 
   it('exits 69, before asking for a password, when the session store does not answer', async () => {

@@ -55,7 +55,11 @@ describe('admin config', () => {
 
   async function config(env: Record<string, string>, ...argv: string[]) {
     const io = capture();
-    const code = await runAdmin(['config', ...argv], { config: loadConfig({ DATA_DIR: dataDir, ...env }), stdout: io.stdout, stderr: io.stderr });
+    const code = await runAdmin(['config', ...argv], {
+      config: loadConfig({ DATA_DIR: dataDir, ...env }),
+      stdout: io.stdout,
+      stderr: io.stderr,
+    });
     return { code, ...io.output() };
   }
 
@@ -77,7 +81,12 @@ describe('admin config', () => {
   it('says when a generated key is in use', async () => {
     writeFileSync(join(dataDir, 'secret-key'), `${'g'.repeat(43)}\n`);
     const { stdout } = await config({});
-    assert.match(stdout, new RegExp(`\\nSECRET_KEY {11}not set: the key generated in ${dataDir}/secret-key is used \\(set SECRET_KEY in production, the same on every instance\\)\\n$`));
+    assert.match(
+      stdout,
+      new RegExp(
+        `\\nSECRET_KEY {11}not set: the key generated in ${dataDir}/secret-key is used \\(set SECRET_KEY in production, the same on every instance\\)\\n$`,
+      ),
+    );
     assert.doesNotMatch(stdout, /gggg/);
   });
 
@@ -105,9 +114,15 @@ describe('admin config', () => {
   });
 
   it('describes Redis Sentinel and Cluster, and MySQL on its default port', async () => {
-    const sentinel = await config({ DATABASE_URL: 'mysql://root@127.0.0.1/employees', REDIS_URL: 'redis+sentinel://:pw-sentinel@s1,s2:26380/mymaster/1' });
+    const sentinel = await config({
+      DATABASE_URL: 'mysql://root@127.0.0.1/employees',
+      REDIS_URL: 'redis+sentinel://:pw-sentinel@s1,s2:26380/mymaster/1',
+    });
     assert.match(sentinel.stdout, /^Database {13}mysql\/mariadb, server 127\.0\.0\.1:3306, database employees, user root\n/);
-    assert.match(sentinel.stdout, /\nSession store {8}redis sentinel, sentinels s1:26379, s2:26380, master mymaster, database 1, TLS off\n {21}REDIS_URL=redis\+sentinel:\/\/:\*\*\*@s1,s2:26380\/mymaster\/1\n/);
+    assert.match(
+      sentinel.stdout,
+      /\nSession store {8}redis sentinel, sentinels s1:26379, s2:26380, master mymaster, database 1, TLS off\n {21}REDIS_URL=redis\+sentinel:\/\/:\*\*\*@s1,s2:26380\/mymaster\/1\n/,
+    );
     const cluster = await config({ REDIS_URL: 'redis+cluster://n1:7000,n2:7001' });
     assert.match(cluster.stdout, /\nSession store {8}redis cluster, seed nodes n1:7000, n2:7001, TLS off\n/);
   });
@@ -123,11 +138,20 @@ describe('admin config', () => {
   it('answers 69 with --check when neither answers, saying why without any password', async () => {
     const [databasePort, redisPort] = [await freePort(), await freePort()];
     const result = await config(
-      { DATABASE_URL: `postgres://postgres:db-pass-123@127.0.0.1:${databasePort}/employees`, REDIS_URL: `redis://:redis-pass-789@127.0.0.1:${redisPort}`, SECRET_KEY },
+      {
+        DATABASE_URL: `postgres://postgres:db-pass-123@127.0.0.1:${databasePort}/employees`,
+        REDIS_URL: `redis://:redis-pass-789@127.0.0.1:${redisPort}`,
+        SECRET_KEY,
+      },
       '--check',
     );
     assert.equal(result.code, 69);
-    assert.match(result.stdout, new RegExp(`\\nDatabase check {7}unreachable: .*ECONNREFUSED.*\\nSession store check  unreachable: connect ECONNREFUSED 127\\.0\\.0\\.1:${redisPort}\\n$`));
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `\\nDatabase check {7}unreachable: .*ECONNREFUSED.*\\nSession store check  unreachable: connect ECONNREFUSED 127\\.0\\.0\\.1:${redisPort}\\n$`,
+      ),
+    );
     assert.equal(result.stderr, 'admin: unreachable: database and session store\n');
     assert.doesNotMatch(result.stdout + result.stderr, /db-pass-123|redis-pass-789|SECRET-KEY-VALUE/);
   });
@@ -163,7 +187,11 @@ for (const kind of STORE_KINDS) {
     });
 
     it('answers 0 when both answer', async () => {
-      const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: testDb.url, ...(kind === 'redis' ? { REDIS_URL: SERVICE_URLS.redis } : {}) });
+      const config = loadConfig({
+        DATA_DIR: dataDir,
+        DATABASE_URL: testDb.url,
+        ...(kind === 'redis' ? { REDIS_URL: SERVICE_URLS.redis } : {}),
+      });
       // The embedded store's file exists once a server (here: the admin command's own opener) has used it.
       await openSessions(config).store.close();
       const io = capture();

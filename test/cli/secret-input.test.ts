@@ -65,7 +65,10 @@ describe('a password typed at a terminal', () => {
 describe('readNewPassword', () => {
   it('asks once when piped', async () => {
     const stderr = capture();
-    assert.deepEqual(await readNewPassword(piped('piped-password\n'), stderr.stderr, 'a@example.com'), { ok: true, password: 'piped-password' });
+    assert.deepEqual(await readNewPassword(piped('piped-password\n'), stderr.stderr, 'a@example.com'), {
+      ok: true,
+      password: 'piped-password',
+    });
     assert.equal(stderr.output().stderr, '');
   });
 

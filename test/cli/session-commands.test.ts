@@ -37,7 +37,13 @@ for (const kind of STORE_KINDS) {
     it("lists a person's live sessions oldest first, one line each", async () => {
       const { firefox, unlabelled } = await logins();
       const first = [firefox.id, 'Firefox on Linux', utc(startedAt), utc(startedAt), utc(startedAt + IDLE_TIMEOUT_SECONDS * 1000)];
-      const second = [unlabelled.id, '(unknown)       ', utc(startedAt + 60_000), utc(startedAt + 60_000), utc(startedAt + 60_000 + IDLE_TIMEOUT_SECONDS * 1000)];
+      const second = [
+        unlabelled.id,
+        '(unknown)       ',
+        utc(startedAt + 60_000),
+        utc(startedAt + 60_000),
+        utc(startedAt + 60_000 + IDLE_TIMEOUT_SECONDS * 1000),
+      ];
       assert.deepEqual(await env.admin(['sessions', 'list', 'BEHAI_NGUYEN@hotmail.com']), {
         code: 0,
         stdout: [

@@ -33,7 +33,10 @@ describe('createDatabase', () => {
   it('uses employees.sqlite in the data directory, creating the directory, when DATABASE_URL is unset', async () => {
     const dataDir = join(scratch, 'not', 'yet', 'there');
     const handle = open(undefined, dataDir);
-    assert.deepEqual({ dialect: handle.dialect, describe: handle.describe }, { dialect: 'sqlite', describe: `sqlite ${join(dataDir, 'employees.sqlite')}` });
+    assert.deepEqual(
+      { dialect: handle.dialect, describe: handle.describe },
+      { dialect: 'sqlite', describe: `sqlite ${join(dataDir, 'employees.sqlite')}` },
+    );
     await pingDatabase(handle.db);
     assert.equal(existsSync(join(dataDir, 'employees.sqlite')), true);
   });

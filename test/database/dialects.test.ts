@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { escapeLikeLiteral, isTransactionConflict, isUniqueViolation } from '../../src/database/dialects.js';
 
 describe('isUniqueViolation', () => {
-  it('recognises each driver\'s duplicate-key error', () => {
+  it("recognises each driver's duplicate-key error", () => {
     const duplicates = [
       { code: '23505' }, // pg
       { code: 'ER_DUP_ENTRY', errno: 1062 }, // mysql2
@@ -22,7 +22,10 @@ describe('isUniqueViolation', () => {
       null,
       'ER_DUP_ENTRY',
     ];
-    assert.deepEqual(others.map(isUniqueViolation), others.map(() => false));
+    assert.deepEqual(
+      others.map(isUniqueViolation),
+      others.map(() => false),
+    );
   });
 });
 
@@ -39,15 +42,23 @@ describe('isTransactionConflict', () => {
 
   it('refuses unique violations, outages and non-errors', () => {
     const others = [{ code: '23505' }, { code: 'ER_DUP_ENTRY' }, { code: 'SQLITE_BUSY' }, { code: 'ECONNRESET' }, null, '40001'];
-    assert.deepEqual(others.map(isTransactionConflict), others.map(() => false));
+    assert.deepEqual(
+      others.map(isTransactionConflict),
+      others.map(() => false),
+    );
   });
 });
 
 describe('escapeLikeLiteral', () => {
   it('escapes %, _ and the escape character ! with !, and leaves everything else, backslash included', () => {
-    assert.deepEqual(
-      ['Gornas', '100%', 'snake_case', 'Bang!', 'a\\b', "o'neil", '%_!'].map(escapeLikeLiteral),
-      ['Gornas', '100!%', 'snake!_case', 'Bang!!', 'a\\b', "o'neil", '!%!_!!'],
-    );
+    assert.deepEqual(['Gornas', '100%', 'snake_case', 'Bang!', 'a\\b', "o'neil", '%_!'].map(escapeLikeLiteral), [
+      'Gornas',
+      '100!%',
+      'snake!_case',
+      'Bang!!',
+      'a\\b',
+      "o'neil",
+      '!%!_!!',
+    ]);
   });
 });

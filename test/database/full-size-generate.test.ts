@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { FOREVER, isoOf } from '../../src/sample-data/full-size/calendar.js';
-import { DATA_SIZES, DEFAULT_SEED, DEPARTMENTS, SAMPLE_COLUMNS, SAMPLE_TABLES, SampleData, type SampleTable } from '../../src/sample-data/full-size/generate.js';
+import {
+  DATA_SIZES,
+  DEFAULT_SEED,
+  DEPARTMENTS,
+  SAMPLE_COLUMNS,
+  SAMPLE_TABLES,
+  SampleData,
+  type SampleTable,
+} from '../../src/sample-data/full-size/generate.js';
 import { FIRST_NAMES, LAST_NAMES } from '../../src/sample-data/full-size/names.js';
 import { Random } from '../../src/sample-data/full-size/random.js';
 import { LEGACY_BCRYPT_EMP_NOS, SEED_EMPLOYEES, SEED_SCOPES } from '../../src/sample-data/seed.js';
@@ -33,14 +41,22 @@ function firstRows(data: SampleData, table: SampleTable, count: number): Record<
 function prefixChecksum(data: SampleData, count: number): string {
   const hash = createHash('sha256');
   for (const table of SAMPLE_TABLES) {
-    for (const row of firstRows(data, table, count)) hash.update(`${table}\t${SAMPLE_COLUMNS[table].map((column) => row[column]).join('\t')}\n`);
+    for (const row of firstRows(data, table, count))
+      hash.update(`${table}\t${SAMPLE_COLUMNS[table].map((column) => row[column]).join('\t')}\n`);
   }
   return hash.digest('hex');
 }
 
 describe('the seeded random generator', () => {
   it('gives the same numbers for the same seed, and others for another seed', () => {
-    const draw = (seed: number) => Array.from({ length: 5 }, ((random) => () => random.next())(new Random(seed)));
+    const draw = (seed: number) =>
+      Array.from(
+        { length: 5 },
+        (
+          (random) => () =>
+            random.next()
+        )(new Random(seed)),
+      );
     assert.deepEqual(draw(7), draw(7));
     assert.notDeepEqual(draw(7), draw(8));
   });
@@ -125,7 +141,7 @@ describe('the sample data generator', () => {
     unique('salaries', (row) => `${row.emp_no} ${row.from_date}`);
   });
 
-  it('gives each employee yearly salaries that follow on, never fall, stay in the sample\'s range, and end open or on leaving', () => {
+  it("gives each employee yearly salaries that follow on, never fall, stay in the sample's range, and end open or on leaving", () => {
     let previous: { emp_no: number; salary: number; to_date: string } | undefined;
     const lastTo = new Map<number, string>();
     for (const row of tiny.salaries()) {
@@ -140,7 +156,8 @@ describe('the sample data generator', () => {
     // Department and title history end where the salaries end.
     for (const table of ['dept_emp', 'titles'] as const) {
       const ends = new Map<number, string>();
-      for (const row of tiny.rows(table)) ends.set(row.emp_no as number, [ends.get(row.emp_no as number) ?? '', row.to_date as string].sort().at(-1)!);
+      for (const row of tiny.rows(table))
+        ends.set(row.emp_no as number, [ends.get(row.emp_no as number) ?? '', row.to_date as string].sort().at(-1)!);
       for (const [empNo, end] of ends) assert.equal(end, lastTo.get(empNo), `${table} of ${empNo}`);
     }
     const stillThere = [...lastTo.values()].filter((to) => to === FOREVER_ISO).length;
@@ -168,7 +185,7 @@ describe('the sample data generator', () => {
 describe('the sample data at full size', () => {
   const full = new SampleData({ employees: DATA_SIZES.full, passwords: PASSWORDS });
 
-  it('has the sample\'s 300,024 employees, 9 departments, 24 manager spells, and history within 1% of its counts', () => {
+  it("has the sample's 300,024 employees, 9 departments, 24 manager spells, and history within 1% of its counts", () => {
     const counts = full.countRows();
     assert.deepEqual(
       { employees: counts.employees, departments: counts.departments, dept_manager: counts.dept_manager },
@@ -182,7 +199,7 @@ describe('the sample data at full size', () => {
     assert.equal(counts.employee_scopes, 300_024 - SEED_EMPLOYEES.length + Object.values(SEED_SCOPES).flat().length);
   });
 
-  it('numbers the employees like the sample (10001..499999, ascending), plus the original series\' 500222', () => {
+  it("numbers the employees like the sample (10001..499999, ascending), plus the original series' 500222", () => {
     const { empNos } = full;
     assert.equal(empNos[0], 10_001);
     assert.equal(empNos[empNos.length - 2]! <= 499_999, true);
@@ -202,13 +219,14 @@ describe('the sample data at full size', () => {
 
     const scopes = new Map<number, string[]>();
     for (const grant of full.employeeScopes()) scopes.set(grant.emp_no, [...(scopes.get(grant.emp_no) ?? []), grant.scope]);
-    for (const employee of SEED_EMPLOYEES) assert.deepEqual(scopes.get(employee.emp_no) ?? [], [...SEED_SCOPES[employee.email]!], employee.email);
+    for (const employee of SEED_EMPLOYEES)
+      assert.deepEqual(scopes.get(employee.emp_no) ?? [], [...SEED_SCOPES[employee.email]!], employee.email);
     const others = [...scopes].filter(([empNo]) => !seeds.has(empNo));
     assert.equal(others.length, 300_024 - SEED_EMPLOYEES.length);
     assert.ok(others.every(([, granted]) => granted.length === 1 && granted[0] === 'user:read'));
   });
 
-  it('gives everyone a unique first.last.empno@gmail.com email, names from the lists, and the sample\'s date ranges and gender split', () => {
+  it("gives everyone a unique first.last.empno@gmail.com email, names from the lists, and the sample's date ranges and gender split", () => {
     const seeds = new Set(SEED_EMPLOYEES.map((employee) => employee.emp_no));
     const firstNames = new Set(FIRST_NAMES);
     const lastNames = new Set(LAST_NAMES);

@@ -41,10 +41,21 @@ async function countTables(db: Kysely<Database>): Promise<Record<SampleTable, nu
 
 /** A search's partial name as a case-insensitive regular expression: `%` is the only wildcard. */
 function namePattern(partial: string): RegExp {
-  return new RegExp(`^${partial.split('%').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  return new RegExp(
+    `^${partial
+      .split('%')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
 }
 
-const tinyOptions = (overrides: Partial<LoadOptions> = {}): LoadOptions => ({ size: 'tiny', replace: false, dataDir: tmpdir(), ...overrides });
+const tinyOptions = (overrides: Partial<LoadOptions> = {}): LoadOptions => ({
+  size: 'tiny',
+  replace: false,
+  dataDir: tmpdir(),
+  ...overrides,
+});
 
 for (const engine of ENGINES) {
   describe(`loading the sample data into ${engine}`, await gateFor(engine), () => {
@@ -62,11 +73,16 @@ for (const engine of ENGINES) {
 
     it('stores the rows exactly as generated, dates as yyyy-mm-dd text', async () => {
       const employees = await testDb.db.selectFrom('employees').select(PUBLIC_EMPLOYEE_COLUMNS).orderBy('emp_no').limit(300).execute();
-      assert.deepEqual(employees, [...generated.employees()].slice(0, 300).map(({ password: _hash, ...employee }) => employee));
+      assert.deepEqual(
+        employees,
+        [...generated.employees()].slice(0, 300).map(({ password: _hash, ...employee }) => employee),
+      );
       const salaries = await testDb.db.selectFrom('salaries').selectAll().orderBy('emp_no').orderBy('from_date').limit(2000).execute();
       assert.deepEqual(salaries, [...generated.salaries()].slice(0, 2000));
       const titles = await testDb.db.selectFrom('titles').selectAll().orderBy('emp_no').orderBy('from_date').orderBy('title').execute();
-      const expectedTitles = [...generated.titles()].sort((a, b) => a.emp_no - b.emp_no || a.from_date.localeCompare(b.from_date) || a.title.localeCompare(b.title));
+      const expectedTitles = [...generated.titles()].sort(
+        (a, b) => a.emp_no - b.emp_no || a.from_date.localeCompare(b.from_date) || a.title.localeCompare(b.title),
+      );
       assert.deepEqual(titles, expectedTitles);
     });
 
@@ -85,8 +101,15 @@ for (const engine of ENGINES) {
 
     it('answers searches as the app runs them: the generated employees that match, in number order', async () => {
       const everyone = [...generated.employees()];
-      for (const [lastName, firstName] of [['%nas%', '%'], ['%an', '%a%'], ['gor%', '%'], ['%E%', '%O%']] as const) {
-        const expected = everyone.filter((employee) => namePattern(lastName).test(employee.last_name) && namePattern(firstName).test(employee.first_name));
+      for (const [lastName, firstName] of [
+        ['%nas%', '%'],
+        ['%an', '%a%'],
+        ['gor%', '%'],
+        ['%E%', '%O%'],
+      ] as const) {
+        const expected = everyone.filter(
+          (employee) => namePattern(lastName).test(employee.last_name) && namePattern(firstName).test(employee.first_name),
+        );
         assert.ok(expected.length > 1, `${lastName} ${firstName} should find several`);
         const pageOne = await searchEmployees(testDb.db, { lastName, firstName, size: 20 });
         const pageTwo = await searchEmployees(testDb.db, { lastName, firstName, size: 20, page: 2 });
@@ -102,7 +125,11 @@ for (const engine of ENGINES) {
     if (engine !== 'postgres') {
       it("refills the search's name index with every distinct name of the loaded employees", async () => {
         const rows = await testDb.db.selectFrom('employee_names').select(['kind', 'name']).execute();
-        const names = (kind: string) => rows.filter((row) => row.kind === kind).map((row) => row.name.toLowerCase()).sort();
+        const names = (kind: string) =>
+          rows
+            .filter((row) => row.kind === kind)
+            .map((row) => row.name.toLowerCase())
+            .sort();
         const distinct = (values: string[]) => [...new Set(values.map((value) => value.toLowerCase()))].sort();
         const everyone = [...generated.employees()];
         assert.deepEqual(names('l'), distinct(everyone.map((employee) => employee.last_name)));
@@ -126,7 +153,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(summary.rows, other.countRows());
     });
 
-    it('loads the small seed instead, replacing the generated history with the seed\'s own', async () => {
+    it("loads the small seed instead, replacing the generated history with the seed's own", async () => {
       const summary = await loadSampleDatabase(testDb.url, tinyOptions({ size: 'small', replace: true }));
       const history = seedHistory(SEED_EMPLOYEES);
       const expected = {
@@ -223,7 +250,10 @@ describe('the load progress', () => {
     tick(5000);
     progress.advance(200);
     progress.finish();
-    assert.deepEqual(written, ['employees       100%  300/300  50 rows/s  ETA 0 s\n', 'employees       100%  300/300  50 rows/s  in 6.0 s\n']);
+    assert.deepEqual(written, [
+      'employees       100%  300/300  50 rows/s  ETA 0 s\n',
+      'employees       100%  300/300  50 rows/s  in 6.0 s\n',
+    ]);
   });
 });
 

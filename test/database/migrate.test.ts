@@ -32,14 +32,20 @@ for (const engine of ENGINES) {
     after(() => testDb?.cleanup());
 
     const insert = (changes: Partial<NewEmployeeRow>) =>
-      testDb.db.insertInto('employees').values({ ...VALID, ...changes }).execute();
+      testDb.db
+        .insertInto('employees')
+        .values({ ...VALID, ...changes })
+        .execute();
 
     it('creates the employees table with its nine columns, none of them nullable', async () => {
       const tables = await testDb.db.introspection.getTables();
       const employees = tables.find((table) => table.name === 'employees');
       assert.deepEqual(
         employees?.columns.map(({ name, isNullable }) => ({ name, isNullable })).sort((a, b) => a.name.localeCompare(b.name)),
-        ['birth_date', 'disabled', 'email', 'emp_no', 'first_name', 'gender', 'hire_date', 'last_name', 'password'].map((name) => ({ name, isNullable: false })),
+        ['birth_date', 'disabled', 'email', 'emp_no', 'first_name', 'gender', 'hire_date', 'last_name', 'password'].map((name) => ({
+          name,
+          isNullable: false,
+        })),
       );
     });
 
@@ -56,7 +62,12 @@ for (const engine of ENGINES) {
       await migrateToLatest(testDb.db);
       await migrateToLatest(testDb.db);
       const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(testDb.db);
-      assert.deepEqual(rows, Object.keys(MIGRATIONS).sort().map((name) => ({ name })));
+      assert.deepEqual(
+        rows,
+        Object.keys(MIGRATIONS)
+          .sort()
+          .map((name) => ({ name })),
+      );
     });
 
     it('accepts a valid row, a 29 February included', async () => {
@@ -75,7 +86,12 @@ for (const engine of ENGINES) {
 
     it('refuses a row without an employee number, since the database never assigns one', async () => {
       const { emp_no: _omitted, ...withoutNumber } = VALID;
-      await assert.rejects(testDb.db.insertInto('employees').values({ ...withoutNumber, email: 'x.none@gmail.com' } as NewEmployeeRow).execute());
+      await assert.rejects(
+        testDb.db
+          .insertInto('employees')
+          .values({ ...withoutNumber, email: 'x.none@gmail.com' } as NewEmployeeRow)
+          .execute(),
+      );
     });
 
     it('refuses a gender other than M or F', async () => {
@@ -98,7 +114,7 @@ for (const engine of ENGINES) {
       await assert.rejects(grant(VALID.emp_no, 'a'.repeat(17)));
     });
 
-    it('deletes an employee\'s scopes with the employee', async () => {
+    it("deletes an employee's scopes with the employee", async () => {
       await insert({ emp_no: 600010, email: 'x.600010@gmail.com' });
       await testDb.db.insertInto('employee_scopes').values({ emp_no: 600010, scope: 'admin:read' }).execute();
       await testDb.db.deleteFrom('employees').where('emp_no', '=', 600010).execute();
@@ -126,7 +142,11 @@ for (const engine of ENGINES) {
       // Written past the repository, as rows from before the normalisation were.
       await testDb.db
         .insertInto('employees')
-        .values([row(600010, ' ＭＩＸＥＤ.Case.600010@Example.COM '), row(600011, 'kyòichi.600011@example.com'), row(600012, '\u212Aelvin.600012@example.com')])
+        .values([
+          row(600010, ' ＭＩＸＥＤ.Case.600010@Example.COM '),
+          row(600011, 'kyòichi.600011@example.com'),
+          row(600012, '\u212Aelvin.600012@example.com'),
+        ])
         .execute();
       await exactEmailComparisonMigration.up(testDb.db);
       assert.deepEqual(await emails(), [
@@ -139,9 +159,13 @@ for (const engine of ENGINES) {
     });
 
     it('stops, naming both employees, when two stored emails become one', async () => {
-      await testDb.db.insertInto('employees').values([row(600020, 'same.600020@example.com'), row(600021, 'ＳＡＭＥ.600020@example.com')]).execute();
+      await testDb.db
+        .insertInto('employees')
+        .values([row(600020, 'same.600020@example.com'), row(600021, 'ＳＡＭＥ.600020@example.com')])
+        .execute();
       await assert.rejects(exactEmailComparisonMigration.up(testDb.db), {
-        message: 'employees 600021 and 600020 both have the email same.600020@example.com once normalised; give one of them another email first',
+        message:
+          'employees 600021 and 600020 both have the email same.600020@example.com once normalised; give one of them another email first',
       });
     });
   });

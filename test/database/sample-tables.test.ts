@@ -71,23 +71,46 @@ for (const engine of ENGINES) {
 
     it('refuses a second salary from the same day, and a second department with the same name', async () => {
       await assert.rejects(
-        testDb.db.insertInto('salaries').values({ emp_no: EMPLOYEE.emp_no, salary: 1, from_date: '1990-01-01', to_date: '1991-01-01' }).execute(),
+        testDb.db
+          .insertInto('salaries')
+          .values({ emp_no: EMPLOYEE.emp_no, salary: 1, from_date: '1990-01-01', to_date: '1991-01-01' })
+          .execute(),
         (error) => isUniqueViolation(error),
       );
-      await assert.rejects(testDb.db.insertInto('departments').values({ dept_no: 'd002', dept_name: 'Marketing' }).execute(), (error) => isUniqueViolation(error));
+      await assert.rejects(testDb.db.insertInto('departments').values({ dept_no: 'd002', dept_name: 'Marketing' }).execute(), (error) =>
+        isUniqueViolation(error),
+      );
     });
 
     it('refuses history of an unknown employee or department, an impossible date and a department number over 4 characters', async () => {
       const spell = { emp_no: EMPLOYEE.emp_no, dept_no: 'd001', from_date: '1990-01-01', to_date: '9999-01-01' };
-      await assert.rejects(testDb.db.insertInto('dept_emp').values({ ...spell, emp_no: 799_999 }).execute());
-      await assert.rejects(testDb.db.insertInto('dept_manager').values({ ...spell, emp_no: EMPLOYEE.emp_no, dept_no: 'd009' }).execute());
-      await assert.rejects(testDb.db.insertInto('salaries').values({ emp_no: EMPLOYEE.emp_no, salary: 1, from_date: '1991-02-30', to_date: '1992-01-01' }).execute());
+      await assert.rejects(
+        testDb.db
+          .insertInto('dept_emp')
+          .values({ ...spell, emp_no: 799_999 })
+          .execute(),
+      );
+      await assert.rejects(
+        testDb.db
+          .insertInto('dept_manager')
+          .values({ ...spell, emp_no: EMPLOYEE.emp_no, dept_no: 'd009' })
+          .execute(),
+      );
+      await assert.rejects(
+        testDb.db
+          .insertInto('salaries')
+          .values({ emp_no: EMPLOYEE.emp_no, salary: 1, from_date: '1991-02-30', to_date: '1992-01-01' })
+          .execute(),
+      );
       await assert.rejects(testDb.db.insertInto('departments').values({ dept_no: 'd0010', dept_name: 'Too long' }).execute());
     });
 
-    it('deletes an employee\'s history with the employee, and a department\'s spells with the department', async () => {
+    it("deletes an employee's history with the employee, and a department's spells with the department", async () => {
       await testDb.db.insertInto('departments').values({ dept_no: 'd002', dept_name: 'Finance' }).execute();
-      await testDb.db.insertInto('dept_emp').values({ emp_no: EMPLOYEE.emp_no, dept_no: 'd002', from_date: '1995-01-01', to_date: '9999-01-01' }).execute();
+      await testDb.db
+        .insertInto('dept_emp')
+        .values({ emp_no: EMPLOYEE.emp_no, dept_no: 'd002', from_date: '1995-01-01', to_date: '9999-01-01' })
+        .execute();
       await testDb.db.deleteFrom('departments').where('dept_no', '=', 'd002').execute();
       assert.deepEqual(await testDb.db.selectFrom('dept_emp').select('dept_no').execute(), [{ dept_no: 'd001' }]);
 
@@ -105,16 +128,33 @@ for (const engine of ENGINES) {
     });
     after(() => testDb?.cleanup());
 
-    it(engine === 'postgres' ? 'are trigram GIN indexes on each name' : engine === 'sqlite' ? 'are NOCASE indexes on the names' : 'are the (last_name, first_name) and (first_name) indexes', async () => {
-      assert.deepEqual(await employeeIndexes(testDb), EXPECTED_INDEXES[engine]);
-    });
+    it(
+      engine === 'postgres'
+        ? 'are trigram GIN indexes on each name'
+        : engine === 'sqlite'
+          ? 'are NOCASE indexes on the names'
+          : 'are the (last_name, first_name) and (first_name) indexes',
+      async () => {
+        assert.deepEqual(await employeeIndexes(testDb), EXPECTED_INDEXES[engine]);
+      },
+    );
 
     if (engine === 'sqlite') {
       it('serve a search with a literal prefix as a range of the NOCASE index', async () => {
-        const { rows } = await sql<{ detail: string }>`explain query plan select emp_no from employees where last_name like ${'Gorn%'} escape '!' and first_name like ${'%'} escape '!' order by emp_no limit 51`.execute(testDb.db);
-        assert.match(rows.map((row) => row.detail).join(' | '), /USING (COVERING )?INDEX employees_name_nocase_idx \(last_name>\? AND last_name<\?\)/);
+        const { rows } = await sql<{
+          detail: string;
+        }>`explain query plan select emp_no from employees where last_name like ${'Gorn%'} escape '!' and first_name like ${'%'} escape '!' order by emp_no limit 51`.execute(
+          testDb.db,
+        );
+        assert.match(
+          rows.map((row) => row.detail).join(' | '),
+          /USING (COVERING )?INDEX employees_name_nocase_idx \(last_name>\? AND last_name<\?\)/,
+        );
         const found = await searchEmployees(testDb.db, { lastName: 'gorn%', firstName: '%' });
-        assert.deepEqual(found.items.map((employee) => employee.emp_no), [12483, 496044]);
+        assert.deepEqual(
+          found.items.map((employee) => employee.emp_no),
+          [12483, 496044],
+        );
       });
     }
   });
@@ -129,9 +169,15 @@ const EXPECTED_INDEXES = {
 /** The employees table's indexes that are not there for a key (the primary key, the unique email). */
 async function employeeIndexes(testDb: TestDatabase): Promise<string[]> {
   const query = {
-    postgres: sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'employees' and indexname not in ('employees_pkey', 'employees_email_unique')`,
-    sqlite: sql<{ name: string }>`select name from sqlite_schema where type = 'index' and tbl_name = 'employees' and name not like 'sqlite_autoindex_%'`,
-    mysql: sql<{ name: string }>`select distinct index_name as name from information_schema.statistics where table_schema = database() and table_name = 'employees' and index_name not in ('PRIMARY', 'employees_email_unique')`,
+    postgres: sql<{
+      name: string;
+    }>`select indexname as name from pg_indexes where tablename = 'employees' and indexname not in ('employees_pkey', 'employees_email_unique')`,
+    sqlite: sql<{
+      name: string;
+    }>`select name from sqlite_schema where type = 'index' and tbl_name = 'employees' and name not like 'sqlite_autoindex_%'`,
+    mysql: sql<{
+      name: string;
+    }>`select distinct index_name as name from information_schema.statistics where table_schema = database() and table_name = 'employees' and index_name not in ('PRIMARY', 'employees_email_unique')`,
   }[testDb.dialect];
   const { rows } = await query.execute(testDb.db);
   return rows.map((row) => row.name).sort();
@@ -190,13 +236,23 @@ describe('the search index migration on PostgreSQL without the right to create p
       // Warnings are emitted on the next tick.
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(
-        warnings.filter((warning) => (warning as { code?: string }).code === 'EP_SEARCH_UNINDEXED').map((warning) => warning.message.split(':')[0]),
+        warnings
+          .filter((warning) => (warning as { code?: string }).code === 'EP_SEARCH_UNINDEXED')
+          .map((warning) => warning.message.split(':')[0]),
         ['Employee search is not indexed for partial names'],
       );
-      const { rows } = await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'employees' order by 1`.execute(db);
-      assert.deepEqual(rows.map((row) => row.name), ['employees_email_unique', 'employees_last_name_first_name_idx', 'employees_pkey']);
+      const { rows } = await sql<{
+        name: string;
+      }>`select indexname as name from pg_indexes where tablename = 'employees' order by 1`.execute(db);
+      assert.deepEqual(
+        rows.map((row) => row.name),
+        ['employees_email_unique', 'employees_last_name_first_name_idx', 'employees_pkey'],
+      );
       await db.insertInto('employees').values(EMPLOYEE).execute();
-      assert.deepEqual((await searchEmployees(db, { lastName: '%or%', firstName: 'h%' })).items.map((employee) => employee.emp_no), [EMPLOYEE.emp_no]);
+      assert.deepEqual(
+        (await searchEmployees(db, { lastName: '%or%', firstName: 'h%' })).items.map((employee) => employee.emp_no),
+        [EMPLOYEE.emp_no],
+      );
     } finally {
       process.off('warning', listen);
       await db.destroy();

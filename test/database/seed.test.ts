@@ -16,7 +16,7 @@ import { PUBLIC_EMPLOYEE_COLUMNS } from '../../src/employees/employee-repository
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 
 describe('the sample employees', () => {
-  it('include the original series\' own user 500222', () => {
+  it("include the original series' own user 500222", () => {
     assert.deepEqual(
       SEED_EMPLOYEES.find((employee) => employee.email === 'behai_nguyen@hotmail.com'),
       {
@@ -43,7 +43,10 @@ describe('the sample employees', () => {
       'mary.sluis.10011@gmail.com',
       'heekeun.majewski.10153@gmail.com',
     ];
-    assert.deepEqual(expected.filter((email) => !emails.has(email)), []);
+    assert.deepEqual(
+      expected.filter((email) => !emails.has(email)),
+      [],
+    );
   });
 
   it('hold 30 to 50 rows with distinct numbers and emails', () => {
@@ -54,12 +57,16 @@ describe('the sample employees', () => {
 
   it('have first.last.empno@gmail.com emails, lower-case and without spaces, except 500222', () => {
     const offFormula = SEED_EMPLOYEES.filter(
-      (employee) => employee.email !== `${employee.first_name}.${employee.last_name}.${employee.emp_no}@gmail.com`.toLowerCase().replaceAll(' ', ''),
+      (employee) =>
+        employee.email !== `${employee.first_name}.${employee.last_name}.${employee.emp_no}@gmail.com`.toLowerCase().replaceAll(' ', ''),
     );
-    assert.deepEqual(offFormula.map((employee) => employee.emp_no), [500222]);
+    assert.deepEqual(
+      offFormula.map((employee) => employee.emp_no),
+      [500222],
+    );
   });
 
-  it('carry the original series\' scopes: six listed users as it listed them, user:read for everyone else', () => {
+  it("carry the original series' scopes: six listed users as it listed them, user:read for everyone else", () => {
     const listed = {
       'moss.shanbhogue.10045@gmail.com': [],
       'behai_nguyen@hotmail.com': ['user:read', 'user:write'],
@@ -123,11 +130,23 @@ for (const engine of ENGINES) {
       const everyone = SEED_EMPLOYEES.map((e) => e.emp_no).sort((a, b) => a - b);
       for (const table of ['dept_emp', 'titles', 'salaries'] as const) {
         const rows = await testDb.db.selectFrom(table).selectAll().execute();
-        assert.deepEqual([...current(rows as never[])].sort((a, b) => a - b), everyone, table);
+        assert.deepEqual(
+          [...current(rows as never[])].sort((a, b) => a - b),
+          everyone,
+          table,
+        );
       }
       const managers = await testDb.db.selectFrom('dept_manager').select(['dept_no', 'emp_no']).orderBy('dept_no').execute();
-      assert.deepEqual(managers, DEPARTMENTS.map((d, i) => ({ dept_no: d.dept_no, emp_no: 10001 + i })));
-      const salaries = await testDb.db.selectFrom('salaries').select(['emp_no', 'salary', 'from_date', 'to_date']).orderBy('emp_no').orderBy('from_date').execute();
+      assert.deepEqual(
+        managers,
+        DEPARTMENTS.map((d, i) => ({ dept_no: d.dept_no, emp_no: 10001 + i })),
+      );
+      const salaries = await testDb.db
+        .selectFrom('salaries')
+        .select(['emp_no', 'salary', 'from_date', 'to_date'])
+        .orderBy('emp_no')
+        .orderBy('from_date')
+        .execute();
       assert.deepEqual(
         salaries.map((row) => ({ ...row, salary: Number(row.salary) })),
         [...history.salaries].sort((a, b) => a.emp_no - b.emp_no || a.from_date.localeCompare(b.from_date)),
@@ -138,7 +157,10 @@ for (const engine of ENGINES) {
 
     it('stores each sample employee exactly as listed, dates as yyyy-mm-dd text', async () => {
       const rows = await testDb.db.selectFrom('employees').select(PUBLIC_EMPLOYEE_COLUMNS).orderBy('emp_no').execute();
-      assert.deepEqual(rows, [...SEED_EMPLOYEES].sort((a, b) => a.emp_no - b.emp_no));
+      assert.deepEqual(
+        rows,
+        [...SEED_EMPLOYEES].sort((a, b) => a.emp_no - b.emp_no),
+      );
     });
 
     it('gives the legacy users one bcrypt hash and everyone else one argon2id hash, both of the seed password', async () => {
@@ -152,7 +174,11 @@ for (const engine of ENGINES) {
       assert.match(bcryptHash!, /^\$2[aby]\$10\$/);
       assert.match(argon2Hash!, /^\$argon2id\$/);
       assert.deepEqual(
-        [await bcryptVerify(SEED_PASSWORD, bcryptHash!), await argon2Verify(argon2Hash!, SEED_PASSWORD), await argon2Verify(argon2Hash!, 'Password')],
+        [
+          await bcryptVerify(SEED_PASSWORD, bcryptHash!),
+          await argon2Verify(argon2Hash!, SEED_PASSWORD),
+          await argon2Verify(argon2Hash!, 'Password'),
+        ],
         [true, true, false],
       );
     });
@@ -169,7 +195,10 @@ for (const engine of ENGINES) {
 
     it('inserts the sample employees once when two app instances start together', async () => {
       const results = await Promise.all([seedIfEmpty(testDb.db), seedIfEmpty(testDb.db)]);
-      assert.deepEqual(results.map((result) => result.inserted).sort((a, b) => a - b), [0, SEED_EMPLOYEES.length]);
+      assert.deepEqual(
+        results.map((result) => result.inserted).sort((a, b) => a - b),
+        [0, SEED_EMPLOYEES.length],
+      );
       const rows = await testDb.db.selectFrom('employees').select('emp_no').execute();
       assert.equal(rows.length, SEED_EMPLOYEES.length);
       const grants = await testDb.db.selectFrom('employee_scopes').select('emp_no').execute();
@@ -188,7 +217,10 @@ for (const engine of ENGINES) {
       const [first] = SEED_EMPLOYEES;
       let seeding: Promise<{ inserted: number }> | undefined;
       await testDb.db.transaction().execute(async (trx) => {
-        await trx.insertInto('employees').values({ ...first!, password: 'x' }).execute();
+        await trx
+          .insertInto('employees')
+          .values({ ...first!, password: 'x' })
+          .execute();
         // Starts while the row is not yet committed: the seed sees an empty table, then collides.
         seeding = seedIfEmpty(testDb.db);
         await new Promise((resolve) => setTimeout(resolve, 300));

@@ -39,7 +39,16 @@ const GUENTER = {
 } as const;
 
 function newEmployee(empNo: number, email: string): NewEmployeeRow {
-  return { emp_no: empNo, birth_date: '1990-05-17', first_name: 'Test', last_name: 'Person', gender: 'F', hire_date: '2020-01-02', email, password: 'hash' };
+  return {
+    emp_no: empNo,
+    birth_date: '1990-05-17',
+    first_name: 'Test',
+    last_name: 'Person',
+    gender: 'F',
+    hire_date: '2020-01-02',
+    email,
+    password: 'hash',
+  };
 }
 
 for (const engine of ENGINES) {
@@ -72,7 +81,10 @@ for (const engine of ENGINES) {
       it('finds nothing for emails made of SQL metacharacters or wildcards', async () => {
         const attempts = [`x'or'1@gmail.com`, `' or '1'='1`, `behai_nguyen@hotmail.com' --`, '%@gmail.com', '_ehai_nguyen@hotmail.com'];
         const found = await Promise.all(attempts.map((email) => findEmployeeByEmail(testDb.db, email)));
-        assert.deepEqual(found, attempts.map(() => undefined));
+        assert.deepEqual(
+          found,
+          attempts.map(() => undefined),
+        );
       });
     });
 
@@ -92,7 +104,10 @@ for (const engine of ENGINES) {
       it('returns undefined for an unknown number, and for numbers no employee can have, without a database error', async () => {
         const numbers = [499999, 0, -10001, 10001.5, 2 ** 31, Number.NaN, Number.MAX_SAFE_INTEGER + 2];
         const found = await Promise.all(numbers.map((empNo) => findEmployeeByNumber(testDb.db, empNo)));
-        assert.deepEqual(found, numbers.map(() => undefined));
+        assert.deepEqual(
+          found,
+          numbers.map(() => undefined),
+        );
       });
     });
 
@@ -138,7 +153,13 @@ for (const engine of ENGINES) {
 
     describe('insertEmployees', () => {
       it('inserts the rows with their emails lower-cased', async () => {
-        assert.equal(await insertEmployees(testDb.db, [newEmployee(600001, 'Test.Person.600001@Gmail.com'), newEmployee(600002, 'test.person.600002@gmail.com')]), 2);
+        assert.equal(
+          await insertEmployees(testDb.db, [
+            newEmployee(600001, 'Test.Person.600001@Gmail.com'),
+            newEmployee(600002, 'test.person.600002@gmail.com'),
+          ]),
+          2,
+        );
         assert.deepEqual(await findEmployeeByNumber(testDb.db, 600001), {
           emp_no: 600001,
           birth_date: '1990-05-17',
@@ -156,10 +177,16 @@ for (const engine of ENGINES) {
 
       it('refuses an email that differs from a stored one only in case, keeping none of that statement', async () => {
         await assert.rejects(
-          insertEmployees(testDb.db, [newEmployee(600003, 'test.person.600003@gmail.com'), newEmployee(600004, 'BEHAI_NGUYEN@hotmail.com')]),
+          insertEmployees(testDb.db, [
+            newEmployee(600003, 'test.person.600003@gmail.com'),
+            newEmployee(600004, 'BEHAI_NGUYEN@hotmail.com'),
+          ]),
           (error) => isUniqueViolation(error),
         );
-        assert.deepEqual(await Promise.all([findEmployeeByNumber(testDb.db, 600003), findEmployeeByNumber(testDb.db, 600004)]), [undefined, undefined]);
+        assert.deepEqual(await Promise.all([findEmployeeByNumber(testDb.db, 600003), findEmployeeByNumber(testDb.db, 600004)]), [
+          undefined,
+          undefined,
+        ]);
       });
 
       it('left the sample employees as they were, plus the two inserted', async () => {
@@ -174,7 +201,9 @@ for (const engine of ENGINES) {
         (await findEmployeesByNamePatterns(testDb.db, { lastName, firstName, limit: 1000, offset: 0 })).map((employee) => employee.emp_no);
 
       it('finds an inserted name at once, and follows an update of it, whatever the case', async () => {
-        await insertEmployees(testDb.db, [{ ...newEmployee(600010, 'q.x.600010@example.com'), last_name: 'Qwyzzlekamp', first_name: 'Xantheqo' }]);
+        await insertEmployees(testDb.db, [
+          { ...newEmployee(600010, 'q.x.600010@example.com'), last_name: 'Qwyzzlekamp', first_name: 'Xantheqo' },
+        ]);
         assert.deepEqual(await search('%yzzle%', '%'), [600010]);
         assert.deepEqual(await search('%YZZLE%', '%antheq%'), [600010]);
         assert.deepEqual(await search('%', 'xanTHEQO'), [600010]);

@@ -4,25 +4,47 @@ import { verify as argon2Verify } from '@node-rs/argon2';
 import type { NewEmployeeRow } from '../../src/database/schema.js';
 import { SEED_EMPLOYEES } from '../../src/sample-data/seed.js';
 import { findEmployeeByEmail, insertEmployees, PUBLIC_EMPLOYEE_COLUMNS } from '../../src/employees/employee-repository.js';
-import {
-  createEmployee,
-  getEmployee,
-  saveOwnRecord,
-  searchEmployees,
-  updateEmployee,
-} from '../../src/employees/employee-service.js';
+import { createEmployee, getEmployee, saveOwnRecord, searchEmployees, updateEmployee } from '../../src/employees/employee-service.js';
 import { findScopes } from '../../src/employees/scope-repository.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 
-const NIRANJAN = { emp_no: 12483, birth_date: '1959-10-19', first_name: 'Niranjan', last_name: 'Gornas', gender: 'M', hire_date: '1990-01-10', email: 'niranjan.gornas.12483@gmail.com' };
-const GOPALAKRISHNAN = { emp_no: 496044, birth_date: '1958-05-26', first_name: 'Gopalakrishnan', last_name: 'Gornas', gender: 'M', hire_date: '1988-10-27', email: 'gopalakrishnan.gornas.496044@gmail.com' };
-const BE_HAI = { emp_no: 500222, birth_date: '1978-12-09', first_name: 'Be Hai', last_name: 'Doe', gender: 'M', hire_date: '2022-11-01', email: 'behai_nguyen@hotmail.com' };
+const NIRANJAN = {
+  emp_no: 12483,
+  birth_date: '1959-10-19',
+  first_name: 'Niranjan',
+  last_name: 'Gornas',
+  gender: 'M',
+  hire_date: '1990-01-10',
+  email: 'niranjan.gornas.12483@gmail.com',
+};
+const GOPALAKRISHNAN = {
+  emp_no: 496044,
+  birth_date: '1958-05-26',
+  first_name: 'Gopalakrishnan',
+  last_name: 'Gornas',
+  gender: 'M',
+  hire_date: '1988-10-27',
+  email: 'gopalakrishnan.gornas.496044@gmail.com',
+};
+const BE_HAI = {
+  emp_no: 500222,
+  birth_date: '1978-12-09',
+  first_name: 'Be Hai',
+  last_name: 'Doe',
+  gender: 'M',
+  hire_date: '2022-11-01',
+  email: 'behai_nguyen@hotmail.com',
+};
 
 /** Seeded scopes: kyoichi (10005) holds admin:read admin:write; mary (10011) holds super:*. */
 const ADMIN = { empNo: 10005, scopes: ['admin:read', 'admin:write'] };
 const SUPER_EMP_NO = 10011;
 
-const DUPLICATE_EMAIL = { statusCode: 422, code: 'VALIDATION_FAILED', errors: [{ field: 'email', message: "Can't accept this email. Please specify another" }] };
+const DUPLICATE_EMAIL = {
+  statusCode: 422,
+  code: 'VALIDATION_FAILED',
+  errors: [{ field: 'email', message: "Can't accept this email. Please specify another" }],
+};
 
 /** Rows whose names hold LIKE's special characters, to show they match only themselves. */
 const ODD_NAMES: NewEmployeeRow[] = [
@@ -103,20 +125,31 @@ for (const engine of ENGINES) {
           ["%') --%", "%' or 1=1#%"],
         ] as const;
         const found = await Promise.all(attempts.map(([lastName, firstName]) => lastNamesOf(lastName, firstName)));
-        assert.deepEqual(found, attempts.map(() => []));
+        assert.deepEqual(
+          found,
+          attempts.map(() => []),
+        );
         assert.equal(await rowCount(), before);
       });
 
       it('pages through every match in employee-number order, saying whether more follow', async () => {
-        const everyone = (await searchEmployees(testDb.db, { lastName: '%', firstName: '%', size: 100 })).items.map((employee) => employee.emp_no);
+        const everyone = (await searchEmployees(testDb.db, { lastName: '%', firstName: '%', size: 100 })).items.map(
+          (employee) => employee.emp_no,
+        );
         assert.equal(everyone.length, SEED_EMPLOYEES.length + ODD_NAMES.length);
-        assert.deepEqual(everyone, [...everyone].sort((a, b) => a - b));
+        assert.deepEqual(
+          everyone,
+          [...everyone].sort((a, b) => a - b),
+        );
 
         const pages = [];
         for (let page = 1; page <= Math.ceil(everyone.length / 10); page++) {
           const result = await searchEmployees(testDb.db, { lastName: '%', firstName: '%', page, size: 10 });
           pages.push({ page: result.page, size: result.size, count: result.items.length, hasMore: result.hasMore });
-          assert.deepEqual(result.items.map((employee) => employee.emp_no), everyone.slice((page - 1) * 10, page * 10));
+          assert.deepEqual(
+            result.items.map((employee) => employee.emp_no),
+            everyone.slice((page - 1) * 10, page * 10),
+          );
         }
         assert.deepEqual(
           pages.map((page) => page.hasMore),
@@ -153,7 +186,10 @@ for (const engine of ENGINES) {
 
       it('finds names containing a plain name, and any for a blank one', async () => {
         const plain = await searchEmployees(testDb.db, { lastName: 'gornas', firstName: '' });
-        assert.deepEqual(plain.items.map((e) => e.emp_no), [12483, 496044]);
+        assert.deepEqual(
+          plain.items.map((e) => e.emp_no),
+          [12483, 496044],
+        );
       });
 
       it('refuses names longer than their columns, together with a bad size', async () => {
@@ -175,7 +211,11 @@ for (const engine of ENGINES) {
       });
 
       it('answers 404 naming the number for an unknown employee', async () => {
-        await assert.rejects(getEmployee(testDb.db, 499999), { statusCode: 404, code: 'NOT_FOUND', message: 'No employee with number 499999' });
+        await assert.rejects(getEmployee(testDb.db, 499999), {
+          statusCode: 404,
+          code: 'NOT_FOUND',
+          message: 'No employee with number 499999',
+        });
       });
     });
 
@@ -192,7 +232,15 @@ for (const engine of ENGINES) {
           email: 'someone.else@gmail.com',
           password: 'a new password nobody asked for',
         });
-        const expected = { emp_no: 10399, birth_date: '1957-06-13', first_name: 'Guenter', last_name: 'Marchegay', gender: 'M', hire_date: '2005-08-11', email: 'guenter.marchegay.10399@gmail.com' };
+        const expected = {
+          emp_no: 10399,
+          birth_date: '1957-06-13',
+          first_name: 'Guenter',
+          last_name: 'Marchegay',
+          gender: 'M',
+          hire_date: '2005-08-11',
+          email: 'guenter.marchegay.10399@gmail.com',
+        };
         assert.deepEqual(updated, expected);
         assert.deepEqual(await getEmployee(testDb.db, 10399), expected);
         const after = await findEmployeeByEmail(testDb.db, 'guenter.marchegay.10399@gmail.com');
@@ -203,27 +251,51 @@ for (const engine of ENGINES) {
       it('answers 404 for an unknown number, writing nothing (the original reported success)', async () => {
         const before = await rowCount();
         await assert.rejects(
-          updateEmployee(testDb.db, ADMIN, { empNo: '499999', birthDate: '1/1/1960', firstName: 'No', lastName: 'One', gender: 'F', hireDate: '1/1/1990' }),
+          updateEmployee(testDb.db, ADMIN, {
+            empNo: '499999',
+            birthDate: '1/1/1960',
+            firstName: 'No',
+            lastName: 'One',
+            gender: 'F',
+            hireDate: '1/1/1990',
+          }),
           { statusCode: 404, message: 'No employee with number 499999' },
         );
         assert.equal(await rowCount(), before);
       });
 
       it('answers 422 with every problem, writing nothing', async () => {
-        await assert.rejects(updateEmployee(testDb.db, ADMIN, { empNo: '10399', birthDate: '1/1/1960', firstName: '', lastName: 'Marchegay', gender: 'X', hireDate: '1/1/1950' }), {
-          statusCode: 422,
-          errors: [
-            { field: 'firstName', message: 'For first name, please enter between 1 and 14 characters' },
-            { field: 'gender', message: 'Please select a gender' },
-            { field: 'hireDate', message: 'Hire Date must be after Birth Date' },
-          ],
-        });
+        await assert.rejects(
+          updateEmployee(testDb.db, ADMIN, {
+            empNo: '10399',
+            birthDate: '1/1/1960',
+            firstName: '',
+            lastName: 'Marchegay',
+            gender: 'X',
+            hireDate: '1/1/1950',
+          }),
+          {
+            statusCode: 422,
+            errors: [
+              { field: 'firstName', message: 'For first name, please enter between 1 and 14 characters' },
+              { field: 'gender', message: 'Please select a gender' },
+              { field: 'hireDate', message: 'Hire Date must be after Birth Date' },
+            ],
+          },
+        );
         assert.equal((await getEmployee(testDb.db, 10399)).first_name, 'Guenter');
       });
 
-      it("refuses an administrator the record of someone holding a scope they lack, writing nothing, even with invalid fields", async () => {
+      it('refuses an administrator the record of someone holding a scope they lack, writing nothing, even with invalid fields', async () => {
         const before = await getEmployee(testDb.db, SUPER_EMP_NO);
-        const form = { empNo: String(SUPER_EMP_NO), birthDate: '7/11/1953', firstName: 'Demoted', lastName: 'Sluis', gender: 'F', hireDate: '22/1/1990' };
+        const form = {
+          empNo: String(SUPER_EMP_NO),
+          birthDate: '7/11/1953',
+          firstName: 'Demoted',
+          lastName: 'Sluis',
+          gender: 'F',
+          hireDate: '22/1/1990',
+        };
         await assert.rejects(updateEmployee(testDb.db, ADMIN, form), { statusCode: 403, code: 'FORBIDDEN' });
         await assert.rejects(updateEmployee(testDb.db, ADMIN, { ...form, firstName: '' }), { statusCode: 403, code: 'FORBIDDEN' });
         assert.deepEqual(await getEmployee(testDb.db, SUPER_EMP_NO), before);
@@ -234,16 +306,34 @@ for (const engine of ENGINES) {
 
       it("lets an administrator update their own record's details, as user:write allows", async () => {
         const own = await getEmployee(testDb.db, ADMIN.empNo);
-        const updated = await updateEmployee(testDb.db, ADMIN, { empNo: String(ADMIN.empNo), birthDate: own.birth_date, firstName: own.first_name, lastName: 'Maliniak', gender: own.gender, hireDate: own.hire_date });
+        const updated = await updateEmployee(testDb.db, ADMIN, {
+          empNo: String(ADMIN.empNo),
+          birthDate: own.birth_date,
+          firstName: own.first_name,
+          lastName: 'Maliniak',
+          gender: own.gender,
+          hireDate: own.hire_date,
+        });
         assert.deepEqual(updated, own);
       });
 
       it('reads the number strictly and looks nobody up for a number it refuses', async () => {
         for (const empNo of ['+10399', '10399.0', '0x40f', ' 10399', '1e4', '-1', '0', '2147483648']) {
-          await assert.rejects(updateEmployee(testDb.db, ADMIN, { empNo, birthDate: '1/1/1960', firstName: 'X', lastName: 'Y', gender: 'F', hireDate: '1/1/1990' }), {
-            statusCode: 422,
-            errors: [{ field: 'empNo', message: 'Employee number must be a whole number from 1 to 2147483647, in digits only' }],
-          }, empNo);
+          await assert.rejects(
+            updateEmployee(testDb.db, ADMIN, {
+              empNo,
+              birthDate: '1/1/1960',
+              firstName: 'X',
+              lastName: 'Y',
+              gender: 'F',
+              hireDate: '1/1/1990',
+            }),
+            {
+              statusCode: 422,
+              errors: [{ field: 'empNo', message: 'Employee number must be a whole number from 1 to 2147483647, in digits only' }],
+            },
+            empNo,
+          );
         }
       });
     });
@@ -251,11 +341,11 @@ for (const engine of ENGINES) {
     describe('saveOwnRecord', () => {
       const ownForm = { birthDate: '9/12/1978', firstName: 'Be Hai', lastName: 'Nguyen', gender: 'M', hireDate: '1/11/2022' };
 
-      it('updates the actor\'s own record', async () => {
+      it("updates the actor's own record", async () => {
         assert.deepEqual(await saveOwnRecord(testDb.db, 500222, { ...ownForm, empNo: '500222' }), { ...BE_HAI, last_name: 'Nguyen' });
       });
 
-      it('refuses someone else\'s number with 403 before writing anything', async () => {
+      it("refuses someone else's number with 403 before writing anything", async () => {
         const rowsBefore = await testDb.db.selectFrom('employees').selectAll().orderBy('emp_no').execute();
         await assert.rejects(saveOwnRecord(testDb.db, 500222, { ...ownForm, empNo: '10399', firstName: 'Hijacked' }), {
           statusCode: 403,
@@ -266,7 +356,7 @@ for (const engine of ENGINES) {
         assert.deepEqual(rowsAfter, rowsBefore);
       });
 
-      it('refuses someone else\'s number even when the rest of the form is invalid', async () => {
+      it("refuses someone else's number even when the rest of the form is invalid", async () => {
         await assert.rejects(saveOwnRecord(testDb.db, 500222, { empNo: '10399' }), { statusCode: 403 });
       });
 
@@ -276,14 +366,18 @@ for (const engine of ENGINES) {
           saveOwnRecord(testDb.db, 500222, { ...ownForm, empNo: '', email: 'sneaky.new@gmail.com', password: 'a long enough password' }),
           { statusCode: 422, errors: [{ field: 'empNo', message: 'Missing employee number' }] },
         );
-        await assert.rejects(saveOwnRecord(testDb.db, 500222, ownForm), { statusCode: 422, errors: [{ field: 'empNo', message: 'Missing employee number' }] });
+        await assert.rejects(saveOwnRecord(testDb.db, 500222, ownForm), {
+          statusCode: 422,
+          errors: [{ field: 'empNo', message: 'Missing employee number' }],
+        });
         assert.equal(await rowCount(), before);
       });
     });
 
     describe('createEmployee', () => {
       it('adds the employee with the next number, an argon2id hash and user:read, returning no password', async () => {
-        const highest = (await testDb.db.selectFrom('employees').select('emp_no').orderBy('emp_no', 'desc').executeTakeFirstOrThrow()).emp_no;
+        const highest = (await testDb.db.selectFrom('employees').select('emp_no').orderBy('emp_no', 'desc').executeTakeFirstOrThrow())
+          .emp_no;
         const created = await createEmployee(testDb.db, { ...newForm('New.Starter@Example.com'), empNo: '' });
         assert.deepEqual(created, {
           emp_no: highest + 1,
@@ -309,7 +403,10 @@ for (const engine of ENGINES) {
       });
 
       it('lets exactly one of two racing creates with the same email through, refusing the other as a duplicate', async () => {
-        const results = await Promise.allSettled([createEmployee(testDb.db, newForm('twin@example.com')), createEmployee(testDb.db, newForm('TWIN@example.com'))]);
+        const results = await Promise.allSettled([
+          createEmployee(testDb.db, newForm('twin@example.com')),
+          createEmployee(testDb.db, newForm('TWIN@example.com')),
+        ]);
         const fulfilled = results.filter((result) => result.status === 'fulfilled');
         const rejected = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
         assert.equal(fulfilled.length, 1);
@@ -321,15 +418,25 @@ for (const engine of ENGINES) {
       });
 
       it('gives ten concurrent creates ten distinct numbers, each with user:read', async () => {
-        const created = await Promise.all(Array.from({ length: 10 }, (_, index) => createEmployee(testDb.db, newForm(`concurrent.${index}@example.com`))));
+        const created = await Promise.all(
+          Array.from({ length: 10 }, (_, index) => createEmployee(testDb.db, newForm(`concurrent.${index}@example.com`))),
+        );
         const numbers = created.map((employee) => employee.emp_no);
         assert.equal(new Set(numbers).size, 10);
-        const stored = await testDb.db.selectFrom('employees').select(['emp_no', 'email']).where('email', 'like', 'concurrent.%').orderBy('emp_no').execute();
+        const stored = await testDb.db
+          .selectFrom('employees')
+          .select(['emp_no', 'email'])
+          .where('email', 'like', 'concurrent.%')
+          .orderBy('emp_no')
+          .execute();
         assert.deepEqual(
           stored,
           created.map(({ emp_no, email }) => ({ emp_no, email })).sort((a, b) => a.emp_no - b.emp_no),
         );
-        assert.deepEqual(await Promise.all(numbers.map((empNo) => findScopes(testDb.db, empNo))), numbers.map(() => ['user:read']));
+        assert.deepEqual(
+          await Promise.all(numbers.map((empNo) => findScopes(testDb.db, empNo))),
+          numbers.map(() => ['user:read']),
+        );
       });
 
       it('answers 422 with all seven problems for a blank form, writing nothing', async () => {

@@ -13,11 +13,20 @@ const OTMAR = 10029;
 const DOMENICK = 10028;
 
 function newEmployee(empNo: number): NewEmployeeRow {
-  return { emp_no: empNo, birth_date: '1990-05-17', first_name: 'Test', last_name: 'Person', gender: 'F', hire_date: '2020-01-02', email: `test.${empNo}@gmail.com`, password: 'hash' };
+  return {
+    emp_no: empNo,
+    birth_date: '1990-05-17',
+    first_name: 'Test',
+    last_name: 'Person',
+    gender: 'F',
+    hire_date: '2020-01-02',
+    email: `test.${empNo}@gmail.com`,
+    password: 'hash',
+  };
 }
 
 describe('scope names', () => {
-  it('are the original series\' five, in its order', () => {
+  it("are the original series' five, in its order", () => {
     assert.deepEqual(SCOPE_NAMES, ['user:read', 'user:write', 'admin:read', 'admin:write', 'super:*']);
   });
 });
@@ -30,8 +39,10 @@ for (const engine of ENGINES) {
     });
     after(() => testDb?.cleanup());
 
-    it('finds every sample employee\'s seed scopes, sorted', async () => {
-      const found = await Promise.all(SEED_EMPLOYEES.map(async (employee) => [employee.email, await findScopes(testDb.db, employee.emp_no)]));
+    it("finds every sample employee's seed scopes, sorted", async () => {
+      const found = await Promise.all(
+        SEED_EMPLOYEES.map(async (employee) => [employee.email, await findScopes(testDb.db, employee.emp_no)]),
+      );
       assert.deepEqual(
         Object.fromEntries(found),
         Object.fromEntries(Object.entries(SEED_SCOPES).map(([email, scopes]) => [email, [...scopes].sort()])),
@@ -80,7 +91,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(await findScopes(testDb.db, DOMENICK), []);
     });
 
-    it('sets scopes inside a caller\'s transaction, undone with it', async () => {
+    it("sets scopes inside a caller's transaction, undone with it", async () => {
       await assert.rejects(
         testDb.db.transaction().execute(async (trx) => {
           await setScopes(trx, OTMAR, ['user:read']);
@@ -97,7 +108,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(await findScopes(testDb.db, 499999), []);
     });
 
-    it('deletes an employee\'s scopes with the employee', async () => {
+    it("deletes an employee's scopes with the employee", async () => {
       await insertEmployees(testDb.db, [newEmployee(700001)]);
       await grantScopes(testDb.db, 700001, ['user:read', 'admin:read']);
       await testDb.db.deleteFrom('employees').where('emp_no', '=', 700001).execute();

@@ -64,7 +64,14 @@ describe('validateNewEmployee', () => {
   });
 
   it('accepts a valid form: ISO dates with leading zeros, email lower-cased, names trimmed, unknown keys ignored', () => {
-    const form = { ...NEW_FORM, email: ' Behai_Nguyen_1@HotMail.com ', firstName: '  Be Hai ', lastName: 'Doe\t', isAdmin: 'yes', empNo: '' };
+    const form = {
+      ...NEW_FORM,
+      email: ' Behai_Nguyen_1@HotMail.com ',
+      firstName: '  Be Hai ',
+      lastName: 'Doe\t',
+      isAdmin: 'yes',
+      empNo: '',
+    };
     assert.deepEqual(validateNewEmployee(form), {
       ok: true,
       value: {
@@ -180,7 +187,23 @@ describe('validateEmployeeUpdate', () => {
       numbers.map((empNo) => validateEmpNo({ empNo })),
       [500222, 500222, 10001, 2147483647].map((value) => ({ ok: true, value })),
     );
-    const wrong = ['abc', '-5', '+5', '1.5', '0', '1e3', '0x10', '2147483648', '99999999999999999999', 1.5, -1, ' 500222 ', '500222\n', '１０００１', '10001.0'];
+    const wrong = [
+      'abc',
+      '-5',
+      '+5',
+      '1.5',
+      '0',
+      '1e3',
+      '0x10',
+      '2147483648',
+      '99999999999999999999',
+      1.5,
+      -1,
+      ' 500222 ',
+      '500222\n',
+      '１０００１',
+      '10001.0',
+    ];
     assert.deepEqual(
       wrong.map((empNo) => validateEmpNo({ empNo })),
       wrong.map(() => ({ ok: false, errors: [{ field: 'empNo', message: MSG.invalidEmpNo }] })),
@@ -223,11 +246,31 @@ describe('parseFormDate', () => {
 
   it('refuses impossible dates, years outside 1900..2100 and other shapes', () => {
     const wrong = [
-      '30/2/1999', '29/2/1999', '29/2/1900', '31/4/2000', '0/1/2000', '1/0/2000', '1/13/2000', '32/1/2000',
-      '1999-02-29', '2000-13-01', '2000-1-1', '31/12/1899', '1/1/2101', '12/25/1971', '25-12-1971',
-      '25/12/71', '25.12.1971', '2000-01-01T00:00', '', ' 1/1/2000x',
+      '30/2/1999',
+      '29/2/1999',
+      '29/2/1900',
+      '31/4/2000',
+      '0/1/2000',
+      '1/0/2000',
+      '1/13/2000',
+      '32/1/2000',
+      '1999-02-29',
+      '2000-13-01',
+      '2000-1-1',
+      '31/12/1899',
+      '1/1/2101',
+      '12/25/1971',
+      '25-12-1971',
+      '25/12/71',
+      '25.12.1971',
+      '2000-01-01T00:00',
+      '',
+      ' 1/1/2000x',
     ];
-    assert.deepEqual(wrong.map(parseFormDate), wrong.map(() => undefined));
+    assert.deepEqual(
+      wrong.map(parseFormDate),
+      wrong.map(() => undefined),
+    );
   });
 
   it('gives the date message when a form date is impossible', () => {
@@ -243,19 +286,50 @@ describe('parseFormDate', () => {
 
 describe('isValidEmail', () => {
   it('accepts ordinary addresses, tags, apostrophes and sub-domains', () => {
-    const good = ['behai_nguyen@hotmail.com', 'kyoichi.maliniak.10005@gmail.com', "o'neil@example.co.uk", 'a+tag@mail.example.org', 'x@xn--p1ai.xn--p1ai'];
-    assert.deepEqual(good.map(isValidEmail), good.map(() => true));
+    const good = [
+      'behai_nguyen@hotmail.com',
+      'kyoichi.maliniak.10005@gmail.com',
+      "o'neil@example.co.uk",
+      'a+tag@mail.example.org',
+      'x@xn--p1ai.xn--p1ai',
+    ];
+    assert.deepEqual(
+      good.map(isValidEmail),
+      good.map(() => true),
+    );
   });
 
   it('refuses addresses without a dotted domain, with stray dots, spaces or a numeric top level', () => {
-    const bad = ['', 'plain', '@gmail.com', '.10153@gmail.com', 'a.@gmail.com', 'a..b@gmail.com', 'a@b', 'a@-b.com', 'a@b-.com', 'a b@gmail.com', 'a@b..com', 'a@1.2.3.4', 'a@gmail.com.', 'é@example.com', `${'a'.repeat(65)}@example.com`];
-    assert.deepEqual(bad.map(isValidEmail), bad.map(() => false));
+    const bad = [
+      '',
+      'plain',
+      '@gmail.com',
+      '.10153@gmail.com',
+      'a.@gmail.com',
+      'a..b@gmail.com',
+      'a@b',
+      'a@-b.com',
+      'a@b-.com',
+      'a b@gmail.com',
+      'a@b..com',
+      'a@1.2.3.4',
+      'a@gmail.com.',
+      'é@example.com',
+      `${'a'.repeat(65)}@example.com`,
+    ];
+    assert.deepEqual(
+      bad.map(isValidEmail),
+      bad.map(() => false),
+    );
   });
 });
 
 describe('validateSearch', () => {
   it('keeps patterns with % as they are, trimmed, up to 16 (last) and 14 (first) characters besides %', () => {
-    assert.deepEqual(validateSearch({ lastName: ' %nas% ', firstName: '%An' }), { ok: true, value: { lastName: '%nas%', firstName: '%An' } });
+    assert.deepEqual(validateSearch({ lastName: ' %nas% ', firstName: '%An' }), {
+      ok: true,
+      value: { lastName: '%nas%', firstName: '%An' },
+    });
     assert.deepEqual(validateSearch({ lastName: `%${'a'.repeat(16)}%`, firstName: `${'b'.repeat(14)}%` }).ok, true);
   });
 

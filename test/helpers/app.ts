@@ -116,7 +116,9 @@ export async function useApp(t: TestContext, options: AppOptions = {}): Promise<
 }
 
 /** `N` apps as a tuple, so that `const { apps: [first, second] } = useSuiteApp({ instances: 2 })` types both. */
-type Apps<N extends number, Built extends FastifyInstance[] = []> = Built['length'] extends N ? Built : Apps<N, [...Built, FastifyInstance]>;
+type Apps<N extends number, Built extends FastifyInstance[] = []> = Built['length'] extends N
+  ? Built
+  : Apps<N, [...Built, FastifyInstance]>;
 
 export interface SuiteApp<N extends number = 1> extends Omit<TestApp, 'apps'> {
   apps: Apps<N>;
@@ -137,7 +139,7 @@ export function useSuiteApp<const N extends number = 1>(options: AppOptions & { 
   });
   after(() => closeTestApp(built, options));
   const current = (): TestApp => {
-    if (!built) throw new Error('the suite\'s app is built in its before hook: use it inside a test or a hook');
+    if (!built) throw new Error("the suite's app is built in its before hook: use it inside a test or a hook");
     return built;
   };
   return {

@@ -21,7 +21,10 @@ export const ALL_ENGINES: readonly DialectName[] = ['sqlite', 'mysql', 'postgres
 
 function enginesFromEnv(value: string | undefined): DialectName[] {
   if (value === undefined || value.trim() === '') return [...ALL_ENGINES];
-  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   const unknown = names.filter((name) => !(ALL_ENGINES as readonly string[]).includes(name));
   if (unknown.length > 0) {
     throw new Error(`TEST_ENGINES names unknown engines: ${unknown.join(', ')} (known: ${ALL_ENGINES.join(', ')})`);

@@ -6,7 +6,11 @@
 export const NOT_AUTHENTICATED = { detail: 'Not authenticated' };
 export const INVALID_TOKEN = { detail: 'Could not validate credentials' };
 /** A refused login: `error` and `error_description` are OAuth2's own fields (RFC 6749 §5.2), which Swagger UI shows. */
-export const INCORRECT = { detail: 'Incorrect username or password', error: 'invalid_grant', error_description: 'Incorrect username or password' };
+export const INCORRECT = {
+  detail: 'Incorrect username or password',
+  error: 'invalid_grant',
+  error_description: 'Incorrect username or password',
+};
 export const NOT_ENOUGH_PERMISSIONS = { detail: 'Not enough permissions' };
 export const CROSS_SITE_REFUSED = { detail: 'Cross-site request refused: this action must come from the application itself' };
 export const STORE_UNAVAILABLE = { detail: 'The session store is unavailable; try again shortly' };

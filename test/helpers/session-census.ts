@@ -30,7 +30,9 @@ function ownerOf(value: string | null): number | undefined {
 }
 
 export async function sessionCensus(source: CensusSource, empNo: number): Promise<SessionCensus> {
-  return 'redisUrl' in source ? redisCensus(source.redisUrl, source.keyPrefix, empNo) : sqliteCensus(source.sqlitePath, source.keyPrefix, empNo);
+  return 'redisUrl' in source
+    ? redisCensus(source.redisUrl, source.keyPrefix, empNo)
+    : sqliteCensus(source.sqlitePath, source.keyPrefix, empNo);
 }
 
 async function redisCensus(url: string, keyPrefix: string, empNo: number): Promise<SessionCensus> {

@@ -22,7 +22,14 @@ interface Answer {
 }
 
 /** One HTTP/1.1 request over TLS, trusting `ca` (or only the system's authorities). */
-function https1(port: number, ca: Buffer | undefined, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+function https1(
+  port: number,
+  ca: Buffer | undefined,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const options = { host: '127.0.0.1', servername: 'localhost', port, method, path, headers, agent: false, ...(ca ? { ca } : {}) };
     const req = httpsRequest(options, (res) => {
@@ -37,7 +44,13 @@ function https1(port: number, ca: Buffer | undefined, method: string, path: stri
 }
 
 /** One HTTP/2 request on an open session. */
-function https2(session: ClientHttp2Session, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+function https2(
+  session: ClientHttp2Session,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const stream = session.request({ ':method': method, ':path': path, ...headers });
     let answerHeaders: Record<string, string | string[] | undefined> = {};
@@ -162,7 +175,10 @@ describe('a production start over plain HTTP', () => {
 
   it('warns when nothing makes the session cookie Secure', async (t) => {
     const warnings = await warningsOf(t, {});
-    assert.ok(warnings.some((message) => /plain HTTP in production/.test(message)), warnings.join('\n'));
+    assert.ok(
+      warnings.some((message) => /plain HTTP in production/.test(message)),
+      warnings.join('\n'),
+    );
   });
 
   it('does not warn behind a trusted proxy, or with COOKIE_SECURE=true', async (t) => {
@@ -199,8 +215,14 @@ describe('TLS and proxy configuration', () => {
   });
 
   it('names the variable whose file cannot be read', () => {
-    configError(() => readTlsFiles('/nonexistent/cert.pem', certificate.keyFile), /^Invalid configuration: TLS_CERT_FILE cannot be read \(ENOENT/);
-    configError(() => readTlsFiles(certificate.certFile, '/nonexistent/key.pem'), /^Invalid configuration: TLS_KEY_FILE cannot be read \(ENOENT/);
+    configError(
+      () => readTlsFiles('/nonexistent/cert.pem', certificate.keyFile),
+      /^Invalid configuration: TLS_CERT_FILE cannot be read \(ENOENT/,
+    );
+    configError(
+      () => readTlsFiles(certificate.certFile, '/nonexistent/key.pem'),
+      /^Invalid configuration: TLS_KEY_FILE cannot be read \(ENOENT/,
+    );
   });
 
   it('refuses files that are not a certificate and its own key', () => {

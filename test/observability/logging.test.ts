@@ -108,15 +108,24 @@ describe('logs', () => {
   });
 
   it('redacts passwords, tokens and secrets under every common name, after ; as well as &', async () => {
-    const names = ['password', 'pw', 'pwd', 'token', 'access_token', 'secret', 'current_password', 'new_password', 'client_secret', 'PASSWORD', 'pass%77ord'];
+    const names = [
+      'password',
+      'pw',
+      'pwd',
+      'token',
+      'access_token',
+      'secret',
+      'current_password',
+      'new_password',
+      'client_secret',
+      'PASSWORD',
+      'pass%77ord',
+    ];
     const query = names.map((name, i) => `${name}=leak-${i}-x`).join('&');
     const url = `/api/me?page=2&${query};pw=leak-semicolon-x&q=a%3Db`;
     await app.inject({ method: 'GET', url, headers: { 'x-request-id': 'query-2' } });
     const completed = linesOf('query-2').find((line) => line.msg === 'request completed') as { req: { url: string } };
-    assert.equal(
-      completed.req.url,
-      `/api/me?page=2&${names.map((name) => `${name}=[redacted]`).join('&')};pw=[redacted]&q=a%3Db`,
-    );
+    assert.equal(completed.req.url, `/api/me?page=2&${names.map((name) => `${name}=[redacted]`).join('&')};pw=[redacted]&q=a%3Db`);
     assert.doesNotMatch(logs.text(), /leak-/);
   });
 

@@ -79,9 +79,18 @@ describe('metrics', () => {
     assert.equal((await attempt('wrong-password', API)).statusCode, 400);
     assert.equal((await attempt('wrong-password', BROWSER)).statusCode, 400);
     // Not login attempts: a malformed form, and a session that is already logged in.
-    assert.equal((await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: 'username=x' })).statusCode, 422);
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: 'username=x' })).statusCode,
+      422,
+    );
     const { cookie } = await login(app);
-    const again = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, cookies: { session: cookie }, payload: form({ username: U1.username, password: U1.password }) });
+    const again = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: { ...FORM, ...API },
+      cookies: { session: cookie },
+      payload: form({ username: U1.username, password: U1.password }),
+    });
     assert.deepEqual(again.json(), { message: 'Already logged in' });
 
     const samples = await scrape(app);

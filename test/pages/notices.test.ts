@@ -33,7 +33,10 @@ describe('safeNextPath', () => {
       undefined,
       42,
     ];
-    assert.deepEqual(hostile.map(safeNextPath), hostile.map(() => undefined));
+    assert.deepEqual(
+      hostile.map(safeNextPath),
+      hostile.map(() => undefined),
+    );
   });
 
   it('carries only the search parameters of a query, never a credential put there by mistake', () => {
@@ -65,9 +68,12 @@ describe('describeError', () => {
     });
   });
 
-  it('explains a missing record with the service\'s own words, and hides internals of a 500', () => {
+  it("explains a missing record with the service's own words, and hides internals of a 500", () => {
     assert.equal(describeError(404, 'NOT_FOUND', 'No employee with number 7', {}).explanation, 'No employee with number 7');
-    assert.equal(describeError(500, undefined, 'Internal Server Error', {}).explanation, 'The problem has been logged. Please try again in a moment.');
+    assert.equal(
+      describeError(500, undefined, 'Internal Server Error', {}).explanation,
+      'The problem has been logged. Please try again in a moment.',
+    );
   });
 });
 

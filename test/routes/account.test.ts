@@ -37,10 +37,13 @@ for (const store of STORE_KINDS) {
       assert.equal(response.statusCode, 200);
       const { sessions } = response.json();
       assert.equal(sessions.length, 2);
-      assert.deepEqual(sessions.map((s: { client: string; current: boolean }) => [s.client, s.current]), [
-        ['Chrome 120 on Android', false],
-        ['Other client', true], // light-my-request's own user agent
-      ]);
+      assert.deepEqual(
+        sessions.map((s: { client: string; current: boolean }) => [s.client, s.current]),
+        [
+          ['Chrome 120 on Android', false],
+          ['Other client', true], // light-my-request's own user agent
+        ],
+      );
       assert.match(sessions[0].created_at, /^\d{4}-\d\d-\d\dT/);
       assert.equal(sessions[0].id, sessionCookieOf(phone)!.value.split('.')[0]);
       assert.doesNotMatch(response.body, new RegExp(desktop.cookie.split('.')[1]!), 'no secret is shown');
@@ -50,7 +53,12 @@ for (const store of STORE_KINDS) {
       const other = await login(app, BEHAI);
       const mine = await login(app, BEHAI);
       const id = other.cookie.split('.')[0]!;
-      const response = await app.inject({ method: 'POST', url: `/auth/sessions/${id}/end`, headers: API, cookies: { session: mine.cookie } });
+      const response = await app.inject({
+        method: 'POST',
+        url: `/auth/sessions/${id}/end`,
+        headers: API,
+        cookies: { session: mine.cookie },
+      });
       assert.deepEqual(response.json(), { message: 'Session ended' });
       assert.equal((await me({ cookie: other.cookie })).statusCode, 401);
       assert.equal((await me({ token: other.token })).statusCode, 401);
@@ -124,11 +132,21 @@ for (const store of STORE_KINDS) {
       const admin = await login(app, KYOICHI);
       const listed = await app.inject({ method: 'GET', url: '/emp/sessions/500222', headers: API, cookies: { session: admin.cookie } });
       assert.ok(listed.json().sessions.some((s: { id: string }) => s.id === victim.cookie.split('.')[0]));
-      const ended = await app.inject({ method: 'POST', url: '/emp/sessions/500222/end-all', headers: API, cookies: { session: admin.cookie } });
+      const ended = await app.inject({
+        method: 'POST',
+        url: '/emp/sessions/500222/end-all',
+        headers: API,
+        cookies: { session: admin.cookie },
+      });
       assert.equal(ended.statusCode, 200);
       assert.ok(ended.json().ended >= 1);
       assert.equal((await me({ token: victim.token })).statusCode, 401);
-      const superUser = await app.inject({ method: 'POST', url: '/emp/sessions/10011/end-all', headers: API, cookies: { session: admin.cookie } });
+      const superUser = await app.inject({
+        method: 'POST',
+        url: '/emp/sessions/10011/end-all',
+        headers: API,
+        cookies: { session: admin.cookie },
+      });
       assert.equal(superUser.statusCode, 403, 'not someone holding a scope the administrator lacks');
     });
 
@@ -149,9 +167,21 @@ for (const store of STORE_KINDS) {
       assert.equal(refused.statusCode, 400);
       assert.deepEqual(refused.json(), INCORRECT);
 
-      await app.inject({ method: 'POST', url: '/emp/account/500222', headers: API, cookies: { session: admin.cookie }, payload: { disabled: false } });
+      await app.inject({
+        method: 'POST',
+        url: '/emp/account/500222',
+        headers: API,
+        cookies: { session: admin.cookie },
+        payload: { disabled: false },
+      });
       await login(app, BEHAI);
-      const self = await app.inject({ method: 'POST', url: '/emp/account/10011', headers: API, cookies: { session: admin.cookie }, payload: { disabled: true } });
+      const self = await app.inject({
+        method: 'POST',
+        url: '/emp/account/10011',
+        headers: API,
+        cookies: { session: admin.cookie },
+        payload: { disabled: true },
+      });
       assert.equal(self.statusCode, 403, 'nobody disables themself');
     });
 
@@ -166,13 +196,22 @@ for (const store of STORE_KINDS) {
       assert.doesNotMatch(rows.slice(1).join(''), /this one/);
       assert.match(sessions.body, /<button type="submit" class="danger">End all my sessions<\/button>/);
 
-      const ask = await app.inject({ method: 'POST', url: '/auth/sessions/end-all', headers: { ...FORM, ...BROWSER }, cookies: { session: cookie }, payload: '' });
+      const ask = await app.inject({
+        method: 'POST',
+        url: '/auth/sessions/end-all',
+        headers: { ...FORM, ...BROWSER },
+        cookies: { session: cookie },
+        payload: '',
+      });
       assert.equal(ask.statusCode, 200);
       assert.match(ask.body, /<h1 id="confirm-heading">End all your sessions\?<\/h1>/);
       const still = await app.inject({ method: 'GET', url: '/auth/sessions', headers: API, cookies: { session: cookie } });
       assert.equal(still.statusCode, 200, 'nothing ends before the confirmation');
       const password = await app.inject({ method: 'GET', url: '/auth/password', headers: BROWSER, cookies: { session: cookie } });
-      assert.match(password.body, /<input type="password" id="current_password" name="current_password" autocomplete="current-password" required>/);
+      assert.match(
+        password.body,
+        /<input type="password" id="current_password" name="current_password" autocomplete="current-password" required>/,
+      );
     });
   });
 }

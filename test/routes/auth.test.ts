@@ -91,7 +91,14 @@ for (const store of STORE_KINDS) {
           method: 'POST',
           url: '/auth/token',
           headers: FORM,
-          payload: form({ grant_type: 'password', username: U1.username, password: U1.password, scope: '', client_id: 'swagger', client_secret: '' }),
+          payload: form({
+            grant_type: 'password',
+            username: U1.username,
+            password: U1.password,
+            scope: '',
+            client_id: 'swagger',
+            client_secret: '',
+          }),
         });
         assert.equal(response.statusCode, 200);
         assert.equal(response.json().token_type, 'bearer');
@@ -207,8 +214,14 @@ for (const store of STORE_KINDS) {
         assert.equal(response.statusCode, 400);
         assert.match(response.headers['content-type'] as string, /^text\/html/);
         assert.equal(sessionCookieOf(response), undefined);
-        assert.match(response.body, /<p class="error-box" role="alert" id="login-error">Incorrect username or password\. Check both and try again\.<\/p>/);
-        assert.match(response.body, /<input type="email" id="username" name="username" [^>]*value="behai_nguyen@hotmail\.com" aria-invalid="true" aria-describedby="login-error">/);
+        assert.match(
+          response.body,
+          /<p class="error-box" role="alert" id="login-error">Incorrect username or password\. Check both and try again\.<\/p>/,
+        );
+        assert.match(
+          response.body,
+          /<input type="email" id="username" name="username" [^>]*value="behai_nguyen@hotmail\.com" aria-invalid="true" aria-describedby="login-error">/,
+        );
         assert.match(response.body, /<input type="hidden" name="next" value="\/emp\/search">/);
         assert.doesNotMatch(response.body, /wrong/, 'the password is never echoed');
       });
@@ -224,7 +237,17 @@ for (const store of STORE_KINDS) {
         const kept = await post('/emp/search/nas/an?page=2&saved=1');
         assert.equal(kept.statusCode, 303);
         assert.equal(kept.headers.location, '/emp/search/nas/an?page=2', 'the search parameters, nothing else of the query');
-        const hostile = ['//evil.com', '/\\evil.com', 'https://evil.com/', '/%2F%2Fevil.com', '\t//evil.com', '/\t/evil.com', 'javascript:alert(1)', '%2F%2Fevil.com', '///evil.com'];
+        const hostile = [
+          '//evil.com',
+          '/\\evil.com',
+          'https://evil.com/',
+          '/%2F%2Fevil.com',
+          '\t//evil.com',
+          '/\t/evil.com',
+          'javascript:alert(1)',
+          '%2F%2Fevil.com',
+          '///evil.com',
+        ];
         for (const next of hostile) {
           const response = await post(next);
           assert.equal(response.statusCode, 303, next);
@@ -306,7 +329,10 @@ for (const store of STORE_KINDS) {
 
       for (const [label, header] of [
         ['garbage', 'Bearer not.a.jwt'],
-        ['unsigned (alg none)', `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: U1.username, emp_no: 500222, sid: 'x', exp: 9999999999 })).toString('base64url')}.`],
+        [
+          'unsigned (alg none)',
+          `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: U1.username, emp_no: 500222, sid: 'x', exp: 9999999999 })).toString('base64url')}.`,
+        ],
       ] as const) {
         it(`refuses a ${label} bearer token with a Bearer challenge`, async () => {
           const response = await app.inject({ method: 'GET', url: '/admin/me', headers: { authorization: header } });
@@ -370,7 +396,12 @@ for (const store of STORE_KINDS) {
 
       it('answers a script in a browser (fetch, as Swagger UI calls it) with JSON, not a redirect', async () => {
         const { cookie } = await login(app);
-        const response = await app.inject({ method: 'POST', url: '/auth/logout', headers: { accept: '*/*', 'sec-fetch-mode': 'cors' }, cookies: { session: cookie } });
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/logout',
+          headers: { accept: '*/*', 'sec-fetch-mode': 'cors' },
+          cookies: { session: cookie },
+        });
         assert.equal(response.statusCode, 200);
         assert.deepEqual(response.json(), { message: 'You have been logged out' });
       });
@@ -430,11 +461,17 @@ for (const store of STORE_KINDS) {
         assert.match(response.body, /Welcome, Be Hai Doe/);
         assert.match(response.body, /<li><a href="\/admin\/me">My details<\/a><\/li>/);
         assert.match(response.body, /<a href="\/emp\/own-get-update\/500222">Edit my details<\/a>/);
-        assert.match(response.body, /<span class="disabled" aria-disabled="true">Search Employees<\/span> <span class="reason">\(needs “See every employee”\)<\/span>/);
+        assert.match(
+          response.body,
+          /<span class="disabled" aria-disabled="true">Search Employees<\/span> <span class="reason">\(needs “See every employee”\)<\/span>/,
+        );
         assert.doesNotMatch(response.body, /Add a New Employee/, 'not offered to someone who cannot even search');
         assert.match(response.body, /<a href="\/docs">API documentation \(Swagger UI\)<\/a>/);
         assert.match(response.body, /<ul><li>See own details<\/li><li>Change own details<\/li><\/ul>/);
-        assert.match(response.body, /<form method="post" action="\/auth\/logout">\s*<input type="hidden" name="_csrf" value="[\w-]{43}">\s*<button type="submit">Logout<\/button>/);
+        assert.match(
+          response.body,
+          /<form method="post" action="\/auth\/logout">\s*<input type="hidden" name="_csrf" value="[\w-]{43}">\s*<button type="submit">Logout<\/button>/,
+        );
       });
 
       it('sends a browser that is not logged in to the login page, asking it to log in', async () => {

@@ -141,7 +141,11 @@ for (const engine of ENGINES) {
             hire_date: '1990-01-10',
           },
         );
-        assert.deepEqual([...numbers].sort((a, b) => a - b), numbers, 'ordered by number');
+        assert.deepEqual(
+          [...numbers].sort((a, b) => a - b),
+          numbers,
+          'ordered by number',
+        );
         assert.doesNotMatch(response.body, NO_HASH);
       });
 
@@ -217,19 +221,30 @@ for (const engine of ENGINES) {
         const long = 'x'.repeat(17);
         const response = await get('kyoichi', `/emp/search?last_name=${long}&first_name=${'y'.repeat(15)}`, BROWSER);
         assert.equal(response.statusCode, 422);
-        assert.match(response.body, new RegExp(`<input id="last_name" name="last_name" maxlength="64" placeholder="e.g. nas" value="${long}" aria-invalid="true" aria-describedby="lastName-error search-hint">`));
-        assert.match(response.body, /<p class="field-error" id="lastName-error">Please enter at most 16 characters of the last name, not counting %\. E\.g\. nas, or Gor%<\/p>/);
+        assert.match(
+          response.body,
+          new RegExp(
+            `<input id="last_name" name="last_name" maxlength="64" placeholder="e.g. nas" value="${long}" aria-invalid="true" aria-describedby="lastName-error search-hint">`,
+          ),
+        );
+        assert.match(
+          response.body,
+          /<p class="field-error" id="lastName-error">Please enter at most 16 characters of the last name, not counting %\. E\.g\. nas, or Gor%<\/p>/,
+        );
         assert.match(response.body, /<input id="first_name" [^>]*aria-invalid="true" aria-describedby="firstName-error search-hint">/);
         const fromPath = await get('kyoichi', `/emp/search/${long}/%25`, BROWSER);
         assert.equal(fromPath.statusCode, 422);
         assert.match(fromPath.body, /<form id="searchForm"/);
         const form = await get('kyoichi', '/emp/search', BROWSER);
-        assert.match(form.body, /<input id="last_name" name="last_name" maxlength="64" placeholder="e.g. nas" value="" aria-describedby="search-hint">/);
+        assert.match(
+          form.body,
+          /<input id="last_name" name="last_name" maxlength="64" placeholder="e.g. nas" value="" aria-describedby="search-hint">/,
+        );
       });
     });
 
     describe('one employee', () => {
-      it('lets a person read their own record, and nobody else\'s', async () => {
+      it("lets a person read their own record, and nobody else's", async () => {
         const own = await get('behai', '/emp/own-get-update/500222');
         assert.equal(own.statusCode, 200);
         assert.equal(own.json().emp_no, 500222);
@@ -264,17 +279,27 @@ for (const engine of ENGINES) {
       it('shows the maintenance form to a browser, editable only with the write scope', async () => {
         const editable = await get('kyoichi', '/emp/admin-get-update/10399', BROWSER);
         assert.match(editable.body, /<input id="firstName" name="firstName" required maxlength="14" value="Guenter">/);
-        assert.match(editable.body, /<input id="birthDate" name="birthDate" required maxlength="10" inputmode="numeric" placeholder="dd\/mm\/yyyy" value="13\/06\/1957">/);
+        assert.match(
+          editable.body,
+          /<input id="birthDate" name="birthDate" required maxlength="10" inputmode="numeric" placeholder="dd\/mm\/yyyy" value="13\/06\/1957">/,
+        );
         assert.match(editable.body, /<button type="submit">Save<\/button>/);
         const readOnly = await get('weijing', '/emp/admin-get-update/10399', BROWSER);
         assert.match(readOnly.body, /<input id="firstName" name="firstName" required maxlength="14" value="Guenter" readonly>/);
-        assert.doesNotMatch(readOnly.body, />Save<\/button>|Save permissions|Disable login|End all sessions/, 'nothing offered that would be refused');
+        assert.doesNotMatch(
+          readOnly.body,
+          />Save<\/button>|Save permissions|Disable login|End all sessions/,
+          'nothing offered that would be refused',
+        );
         assert.match(readOnly.body, /that needs the permission “Change and add employees”/);
       });
 
-      it("shows the current department, title and manager, and to admin:read the whole history", async () => {
+      it('shows the current department, title and manager, and to admin:read the whole history', async () => {
         const page = await get('weijing', '/emp/admin-get-update/10399', BROWSER);
-        assert.match(page.body, /<dt>Department<\/dt><dd>Sales<\/dd>\s*<dt>Title<\/dt><dd>Senior Staff<\/dd>\s*<dt>Manager<\/dt><dd>Tzvetan Zielinski \(10007\)<\/dd>/);
+        assert.match(
+          page.body,
+          /<dt>Department<\/dt><dd>Sales<\/dd>\s*<dt>Title<\/dt><dd>Senior Staff<\/dd>\s*<dt>Manager<\/dt><dd>Tzvetan Zielinski \(10007\)<\/dd>/,
+        );
         assert.match(page.body, /<li>Senior Staff: 07\/05\/1991 – now<\/li><li>Staff: 07\/05\/1985 – 07\/05\/1991<\/li>/);
         assert.match(page.body, /<li>Sales: 07\/05\/1985 – now<\/li>/);
         assert.equal(page.body.match(/<tr><td>\d\d\/05\/\d{4}<\/td>/g)?.length, 18, 'a salary row a year, 1985 to 2002');
@@ -283,11 +308,17 @@ for (const engine of ENGINES) {
         assert.match(own.body, /<dt>Department<\/dt><dd>Development<\/dd>/);
         assert.doesNotMatch(own.body, /id="history-heading"/, 'the history is for administrators');
         const me = await get('behai', '/admin/me', BROWSER);
-        assert.match(me.body, /<dt>Department<\/dt><dd>Development<\/dd>\s*<dt>Title<\/dt><dd>Engineer<\/dd>\s*<dt>Manager<\/dt><dd>Kyoichi Maliniak \(10005\)<\/dd>/);
+        assert.match(
+          me.body,
+          /<dt>Department<\/dt><dd>Development<\/dd>\s*<dt>Title<\/dt><dd>Engineer<\/dd>\s*<dt>Manager<\/dt><dd>Kyoichi Maliniak \(10005\)<\/dd>/,
+        );
       });
 
       it('offers an administrator no account actions on their own record or on someone holding more', async () => {
-        for (const [who, empNo, reason] of [['kyoichi', 10005, /This is your own account/], ['kyoichi', 10011, /holds permissions you do not have/]] as const) {
+        for (const [who, empNo, reason] of [
+          ['kyoichi', 10005, /This is your own account/],
+          ['kyoichi', 10011, /holds permissions you do not have/],
+        ] as const) {
           const page = await get(who, `/emp/admin-get-update/${empNo}`, BROWSER);
           assert.match(page.body, reason);
           assert.doesNotMatch(page.body, /Save permissions|Disable login|End all sessions/);
@@ -305,18 +336,23 @@ for (const engine of ENGINES) {
         assert.doesNotMatch(page.body, />Save<\/button>/);
         assert.match(page.body, /that needs the permission “Change own details”/);
       });
-
     });
 
     describe('employee numbers, read one strict way', () => {
-      it('refuses every other spelling of a number in a save with 422, showing nobody\'s record', async () => {
+      it("refuses every other spelling of a number in a save with 422, showing nobody's record", async () => {
         for (const empNo of [...SPELLINGS_OF_10011, '1e4']) {
           const fields = { empNo, birthDate: '1/1/1960', firstName: '', lastName: 'X', gender: 'F', hireDate: '1/1/1990' };
-          for (const [who, url] of [['behai', '/emp/user-save'], ['kyoichi', '/emp/admin-save']] as const) {
+          for (const [who, url] of [
+            ['behai', '/emp/user-save'],
+            ['kyoichi', '/emp/admin-save'],
+          ] as const) {
             const json = await post(who, url, fields);
             assert.equal(json.statusCode, 422, `${url} ${JSON.stringify(empNo)}`);
             const errors = url === '/emp/user-save' ? [{ field: 'empNo', message: EMP_NO_MESSAGE }] : json.json().errors;
-            assert.deepEqual(json.json(), { detail: `Invalid request: ${errors.map((e: { field: string; message: string }) => `${e.field} ${e.message}`).join('; ')}`, errors });
+            assert.deepEqual(json.json(), {
+              detail: `Invalid request: ${errors.map((e: { field: string; message: string }) => `${e.field} ${e.message}`).join('; ')}`,
+              errors,
+            });
             assert.ok(errors.some((e: { field: string; message: string }) => e.field === 'empNo' && e.message === EMP_NO_MESSAGE));
             const page = await post(who, url, fields, BROWSER);
             assert.equal(page.statusCode, 422);
@@ -356,7 +392,9 @@ for (const engine of ENGINES) {
 
       it('documents the path parameter as digits only', async () => {
         const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-        const parameter = document.paths['/emp/admin-get-update/{emp_no}'].get.parameters.find((p: { name: string }) => p.name === 'emp_no');
+        const parameter = document.paths['/emp/admin-get-update/{emp_no}'].get.parameters.find(
+          (p: { name: string }) => p.name === 'emp_no',
+        );
         assert.deepEqual(parameter, {
           schema: { type: 'string', format: 'emp-no' },
           example: '10001',
@@ -378,7 +416,7 @@ for (const engine of ENGINES) {
         hireDate: '18/1/2018',
       };
 
-      it('updates one\'s own record, ignoring any email or password sent along', async () => {
+      it("updates one's own record, ignoring any email or password sent along", async () => {
         const response = await post('behai', '/emp/user-save', { ...OWN, email: 'x@example.com', password: 'newpassword1' });
         assert.equal(response.statusCode, 200);
         assert.deepEqual(response.json(), {
@@ -409,7 +447,14 @@ for (const engine of ENGINES) {
       });
 
       it('lets an administrator update anyone, and refuses admin:read alone', async () => {
-        const fields = { empNo: '10399', birthDate: '13/06/1957', firstName: 'Guenter', lastName: 'Marchegay', gender: 'F', hireDate: '1/11/2022' };
+        const fields = {
+          empNo: '10399',
+          birthDate: '13/06/1957',
+          firstName: 'Guenter',
+          lastName: 'Marchegay',
+          gender: 'F',
+          hireDate: '1/11/2022',
+        };
         assert.equal((await post('weijing', '/emp/admin-save', fields)).statusCode, 403);
         const response = await post('kyoichi', '/emp/admin-save', fields);
         assert.equal(response.statusCode, 200);
@@ -418,7 +463,14 @@ for (const engine of ENGINES) {
 
       it('refuses admin:write the record of a super:* employee, as it refuses ending their sessions, showing none of it', async () => {
         const before = await findEmployeeByNumber(app.db, 10011);
-        const fields = { empNo: '10011', birthDate: '7/11/1953', firstName: 'Hijacked', lastName: 'Sluis', gender: 'F', hireDate: '22/1/1990' };
+        const fields = {
+          empNo: '10011',
+          birthDate: '7/11/1953',
+          firstName: 'Hijacked',
+          lastName: 'Sluis',
+          gender: 'F',
+          hireDate: '22/1/1990',
+        };
         const json = await post('kyoichi', '/emp/admin-save', fields);
         assert.equal(json.statusCode, 403);
         assert.deepEqual(json.json(), NOT_ENOUGH_PERMISSIONS);
@@ -432,7 +484,14 @@ for (const engine of ENGINES) {
       });
 
       it("lets an administrator save their own record's details through admin-save, as user-save would", async () => {
-        const fields = { empNo: '10005', birthDate: '21/1/1955', firstName: 'Kyoichi', lastName: 'Maliniak', gender: 'M', hireDate: '12/9/1989' };
+        const fields = {
+          empNo: '10005',
+          birthDate: '21/1/1955',
+          firstName: 'Kyoichi',
+          lastName: 'Maliniak',
+          gender: 'M',
+          hireDate: '12/9/1989',
+        };
         const response = await post('kyoichi', '/emp/admin-save', fields);
         assert.equal(response.statusCode, 200);
         assert.deepEqual(response.json(), {
@@ -493,9 +552,17 @@ for (const engine of ENGINES) {
       });
 
       it('echoes invalid dates as typed, and marks every invalid field', async () => {
-        const response = await post('behai', '/emp/user-save', { ...OWN, birthDate: '2099-13-45', firstName: '', hireDate: 'soon' }, BROWSER);
+        const response = await post(
+          'behai',
+          '/emp/user-save',
+          { ...OWN, birthDate: '2099-13-45', firstName: '', hireDate: 'soon' },
+          BROWSER,
+        );
         assert.equal(response.statusCode, 422);
-        assert.match(response.body, /<input id="birthDate" name="birthDate" [^>]*value="2099-13-45" aria-invalid="true" aria-describedby="birthDate-error">/);
+        assert.match(
+          response.body,
+          /<input id="birthDate" name="birthDate" [^>]*value="2099-13-45" aria-invalid="true" aria-describedby="birthDate-error">/,
+        );
         for (const field of ['birthDate', 'firstName', 'hireDate']) {
           assert.match(response.body, new RegExp(`id="${field}" [^>]*aria-invalid="true" aria-describedby="${field}-error"`), field);
           assert.match(response.body, new RegExp(`<p class="field-error" id="${field}-error">`), field);
@@ -512,9 +579,17 @@ for (const engine of ENGINES) {
       it('sends a browser back to the form with its messages and input, or on to the saved record', async () => {
         const invalid = await post('kyoichi', '/emp/admin-save', { ...OWN, empNo: '10399', firstName: '' }, BROWSER);
         assert.equal(invalid.statusCode, 422);
-        assert.match(invalid.body, /<p class="field-error" id="firstName-error">For first name, please enter between 1 and 14 characters<\/p>/);
+        assert.match(
+          invalid.body,
+          /<p class="field-error" id="firstName-error">For first name, please enter between 1 and 14 characters<\/p>/,
+        );
         assert.match(invalid.body, /<input id="lastName" name="lastName" required maxlength="16" value="Doe">/);
-        const saved = await post('kyoichi', '/emp/admin-save', { ...OWN, empNo: '10399', firstName: 'Guenter', lastName: 'Marchegay', gender: 'F', birthDate: '13/06/1957' }, BROWSER);
+        const saved = await post(
+          'kyoichi',
+          '/emp/admin-save',
+          { ...OWN, empNo: '10399', firstName: 'Guenter', lastName: 'Marchegay', gender: 'F', birthDate: '13/06/1957' },
+          BROWSER,
+        );
         assert.equal(saved.statusCode, 303);
         assert.equal(saved.headers.location, '/emp/admin-get-update/10399?saved=1');
         const page = await get('kyoichi', saved.headers.location, BROWSER);
@@ -534,12 +609,12 @@ for (const engine of ENGINES) {
       const setScopes = (who: Who, empNo: number, scopes: unknown) =>
         app.inject({ method: 'POST', url: `/emp/scopes/${empNo}`, headers: API, cookies: as(who), payload: { scopes } });
 
-      it('lets an administrator read anyone\'s scopes', async () => {
+      it("lets an administrator read anyone's scopes", async () => {
         const response = await get('weijing', '/emp/scopes/10011');
         assert.deepEqual(response.json(), { emp_no: 10011, scopes: ['super:*'] });
       });
 
-      it('grants scopes within the administrator\'s own, effective at the next login', async () => {
+      it("grants scopes within the administrator's own, effective at the next login", async () => {
         const response = await setScopes('kyoichi', 262556, ['user:read', 'user:write']);
         assert.equal(response.statusCode, 200);
         assert.deepEqual(response.json(), { emp_no: 262556, scopes: ['user:read', 'user:write'] });
@@ -557,9 +632,21 @@ for (const engine of ENGINES) {
 
       it('accepts names separated by spaces or commas, repeated form fields and JSON arrays alike', async () => {
         const expected = { emp_no: 262556, scopes: ['admin:read', 'user:read'] };
-        const forms = ['scopes=user:read%20admin:read', 'scopes=user:read+admin:read', 'scopes=user:read,admin:read', 'scopes=user:read,%20admin:read', 'scopes=user:read&scopes=admin:read'];
+        const forms = [
+          'scopes=user:read%20admin:read',
+          'scopes=user:read+admin:read',
+          'scopes=user:read,admin:read',
+          'scopes=user:read,%20admin:read',
+          'scopes=user:read&scopes=admin:read',
+        ];
         for (const payload of forms) {
-          const response = await app.inject({ method: 'POST', url: '/emp/scopes/262556', headers: { ...FORM, ...API }, cookies: as('kyoichi'), payload });
+          const response = await app.inject({
+            method: 'POST',
+            url: '/emp/scopes/262556',
+            headers: { ...FORM, ...API },
+            cookies: as('kyoichi'),
+            payload,
+          });
           assert.equal(response.statusCode, 200, payload);
           assert.deepEqual(response.json(), expected, payload);
           assert.deepEqual((await setScopes('kyoichi', 262556, [])).json(), { emp_no: 262556, scopes: [] });
@@ -569,7 +656,9 @@ for (const engine of ENGINES) {
         }
         const unknown = await setScopes('kyoichi', 262556, 'user:read root,admin:read');
         assert.equal(unknown.statusCode, 422);
-        assert.deepEqual(unknown.json().errors, [{ field: 'scopes', message: 'Unknown scope root; valid: user:read, user:write, admin:read, admin:write, super:*' }]);
+        assert.deepEqual(unknown.json().errors, [
+          { field: 'scopes', message: 'Unknown scope root; valid: user:read, user:write, admin:read, admin:write, super:*' },
+        ]);
         assert.deepEqual((await setScopes('kyoichi', 262556, 'user:read')).json(), { emp_no: 262556, scopes: ['user:read'] });
       });
 
@@ -658,7 +747,12 @@ for (const engine of ENGINES) {
       });
 
       it('honour x-expected-format as the original reads it: form field, then cookie, then header', async () => {
-        const cookieJson = await app.inject({ method: 'GET', url: '/admin/me', headers: BROWSER, cookies: { ...as('behai'), 'x-expected-format': 'application/json' } });
+        const cookieJson = await app.inject({
+          method: 'GET',
+          url: '/admin/me',
+          headers: BROWSER,
+          cookies: { ...as('behai'), 'x-expected-format': 'application/json' },
+        });
         assert.equal(cookieJson.json().emp_no, 500222);
         const cookieBeatsHeader = await app.inject({
           method: 'GET',

@@ -46,7 +46,19 @@ describe('operations and documentation', () => {
     });
     const paths = Object.keys(document.paths);
     // The login page has a JSON face ("Already logged in"), so it is in the document, as in the original's.
-    for (const path of ['/', '/auth/login', '/auth/token', '/auth/logout', '/admin/me', '/api/me', '/api/login', '/api/logout', '/auth/sessions', '/health', '/ready']) {
+    for (const path of [
+      '/',
+      '/auth/login',
+      '/auth/token',
+      '/auth/logout',
+      '/admin/me',
+      '/api/me',
+      '/api/login',
+      '/api/logout',
+      '/auth/sessions',
+      '/health',
+      '/ready',
+    ]) {
       assert.ok(paths.includes(path), path);
     }
     for (const page of ['/auth/home', '/openapi.json', '/metrics', '/favicon.ico']) {
@@ -152,7 +164,9 @@ describe('when the Redis session store is down', await serviceGate('redis'), () 
 });
 
 describe('two app instances sharing one Redis', await serviceGate('redis'), () => {
-  const { apps: [first, second] } = useSuiteApp({ store: 'redis', instances: 2 });
+  const {
+    apps: [first, second],
+  } = useSuiteApp({ store: 'redis', instances: 2 });
 
   it('recognises on one instance a login made on the other, and a logout too', async () => {
     const { cookie, token } = await login(first);

@@ -110,8 +110,18 @@ describe('A. session cookie and session id', await serviceGate('redis'), () => {
         { method: 'GET' as const, url: `/api/me?access_token=${token}` },
         { method: 'GET' as const, url: '/api/me', headers: { 'x-session-id': s1 } },
         { method: 'GET' as const, url: '/api/me', headers: { 'x-session-id': s1.split('.')[0]! } },
-        { method: 'POST' as const, url: '/auth/password', headers: { ...FORM, ...API }, payload: form({ session: s1, current_password: 'x', new_password: 'y' }) },
-        { method: 'POST' as const, url: '/auth/password', headers: { ...FORM, ...API }, payload: form({ access_token: token, current_password: 'x', new_password: 'y' }) },
+        {
+          method: 'POST' as const,
+          url: '/auth/password',
+          headers: { ...FORM, ...API },
+          payload: form({ session: s1, current_password: 'x', new_password: 'y' }),
+        },
+        {
+          method: 'POST' as const,
+          url: '/auth/password',
+          headers: { ...FORM, ...API },
+          payload: form({ access_token: token, current_password: 'x', new_password: 'y' }),
+        },
       ];
       for (const request of elsewhere) {
         const response = await app.inject(request);
@@ -120,7 +130,12 @@ describe('A. session cookie and session id', await serviceGate('redis'), () => {
         assert.equal(response.headers['www-authenticate'], 'Bearer');
       }
       // A form logout naming the session in its body ends nothing.
-      const logout = await app.inject({ method: 'POST', url: '/api/logout', headers: FORM, payload: form({ session: s1, access_token: token }) });
+      const logout = await app.inject({
+        method: 'POST',
+        url: '/api/logout',
+        headers: FORM,
+        payload: form({ session: s1, access_token: token }),
+      });
       assert.deepEqual(logout.json(), { message: 'This session has not been logged in before' });
       assert.equal((await me(app, { cookie: s1 })).statusCode, 200, 'the session is still alive');
     });
@@ -253,11 +268,17 @@ describe('A. session cookie and session id', await serviceGate('redis'), () => {
       await app.listen({ port: 0, host: '127.0.0.1' });
       const port = portOf(app);
       for (const breaker of ['\r', '\n', '\r\n']) {
-        const response = await rawRequest(port, `GET /api/me HTTP/1.1\r\nHost: localhost\r\nCookie: session=${valid.slice(0, 10)}${breaker}Set-Cookie: x=1\r\nConnection: close\r\n\r\n`);
+        const response = await rawRequest(
+          port,
+          `GET /api/me HTTP/1.1\r\nHost: localhost\r\nCookie: session=${valid.slice(0, 10)}${breaker}Set-Cookie: x=1\r\nConnection: close\r\n\r\n`,
+        );
         assert.ok(response.status === 400 || response.status === 401, `status ${response.status}`);
         assert.ok(!/^set-cookie: x=1/im.test(response.text), 'nothing echoed');
       }
-      const after = await rawRequest(port, `GET /api/me HTTP/1.1\r\nHost: localhost\r\nCookie: session=${valid}\r\nConnection: close\r\n\r\n`);
+      const after = await rawRequest(
+        port,
+        `GET /api/me HTTP/1.1\r\nHost: localhost\r\nCookie: session=${valid}\r\nConnection: close\r\n\r\n`,
+      );
       assert.equal(after.status, 200, 'the process still serves');
     });
   });

@@ -34,7 +34,10 @@ function plantedToken(label: string): string {
 }
 
 describe('B. session lifecycle', await serviceGate('redis'), () => {
-  const { app, env } = useSuiteApp({ store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' } });
+  const { app, env } = useSuiteApp({
+    store: 'redis',
+    env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' },
+  });
   let redis: Redis;
   before(() => {
     redis = new Redis(SERVICE_URLS.redis);
@@ -50,7 +53,13 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
     const loggedOut = (await login(app, U1)).cookie;
     await app.inject({ method: 'POST', url: '/auth/logout', cookies: { session: loggedOut } });
     for (const s0 of [plantedToken('Planted'), loggedOut]) {
-      const response = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s0 }, payload: form(credentials(U1)) });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/auth/token',
+        headers: FORM,
+        cookies: { session: s0 },
+        payload: form(credentials(U1)),
+      });
       assert.equal(response.statusCode, 200);
       const s1 = sessionCookieOf(response)!.value;
       assert.notEqual(s1.split('.')[0], s0.split('.')[0]);
@@ -67,9 +76,17 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
     assert.equal(page.headers['set-cookie'], undefined);
     assert.doesNotMatch(page.body, /name="_csrf"/);
     const s0 = plantedToken('PreLogin');
-    const preLoginToken = createHmac('sha256', env.config.SECRET_KEY).update(`csrf:${s0.split('.')[0]}`).digest('base64url');
+    const preLoginToken = createHmac('sha256', env.config.SECRET_KEY)
+      .update(`csrf:${s0.split('.')[0]}`)
+      .digest('base64url');
 
-    const response = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s0 }, payload: form(credentials(U1)) });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: FORM,
+      cookies: { session: s0 },
+      payload: form(credentials(U1)),
+    });
     const s1 = sessionCookieOf(response)!.value;
     for (const stale of [preLoginToken, '']) {
       const refused = await app.inject({
@@ -101,7 +118,13 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
 
   it('B-03 issues a new session when another person logs in on a logged-in cookie, and ends the first', async () => {
     const s1 = (await login(app, U1)).cookie;
-    const response = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s1 }, payload: form(credentials(U2)) });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: FORM,
+      cookies: { session: s1 },
+      payload: form(credentials(U2)),
+    });
     const s2 = sessionCookieOf(response)?.value;
     assert.ok(s2, 'a new session is issued');
     assert.notEqual(s2.split('.')[0], s1.split('.')[0]);
@@ -111,12 +134,24 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
 
   it('B-03 keeps the first session when someone else\'s password is wrong, and says "Already logged in" to its own user', async () => {
     const s1 = (await login(app, U1)).cookie;
-    const wrong = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s1 }, payload: form({ username: U2.username, password: 'a wrong password' }) });
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: FORM,
+      cookies: { session: s1 },
+      payload: form({ username: U2.username, password: 'a wrong password' }),
+    });
     assert.equal(wrong.statusCode, 400);
     assert.deepEqual(wrong.json(), INCORRECT);
     assert.equal(wrong.headers['set-cookie'], undefined);
     assert.deepEqual((await me(app, { cookie: s1 })).json(), U1_ME, 'still U1, only U1');
-    const again = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s1 }, payload: form(credentials(U1)) });
+    const again = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: FORM,
+      cookies: { session: s1 },
+      payload: form(credentials(U1)),
+    });
     assert.deepEqual(again.json(), { message: 'Already logged in' });
     assert.equal(again.headers['set-cookie'], undefined);
   });
@@ -172,7 +207,10 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
       store: 'redis',
       env: { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '600', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' },
     });
-    const { app: absoluteApp, env: absoluteEnv } = useSuiteApp({ store: 'redis', env: { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '4' } });
+    const { app: absoluteApp, env: absoluteEnv } = useSuiteApp({
+      store: 'redis',
+      env: { SESSION_IDLE_TIMEOUT_SECONDS: '2', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '4' },
+    });
 
     // Both only wait on the clock; side by side they take the time of one.
     describe('the timeouts', { concurrency: true }, () => {
@@ -249,7 +287,9 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
       await sleep(250); // every request below may now rewrite lastSeenAt (the only session write)
       const burst = (cookie: string) => [
         ...Array.from({ length: 100 }, () => me(idleApp, { cookie })),
-        ...Array.from({ length: 10 }, () => idleApp.inject({ method: 'GET', url: '/auth/sessions', headers: API, cookies: { session: cookie } })),
+        ...Array.from({ length: 10 }, () =>
+          idleApp.inject({ method: 'GET', url: '/auth/sessions', headers: API, cookies: { session: cookie } }),
+        ),
       ];
       const [first, second] = await Promise.all([Promise.all(burst(s1.cookie)), Promise.all(burst(s2.cookie))]);
       for (const response of first.slice(0, 100)) assert.equal(response.json().emp_no, U1.empNo);
@@ -263,14 +303,21 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
   it('B-10 answers 20 parallel logins on one pre-session with 20 distinct new sessions (unlimited sessions per person, all listed)', async () => {
     const s0 = plantedToken('Shared');
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s0 }, payload: form(credentials(SANIYA)) })),
+      Array.from({ length: 20 }, () =>
+        app.inject({ method: 'POST', url: '/auth/token', headers: FORM, cookies: { session: s0 }, payload: form(credentials(SANIYA)) }),
+      ),
     );
     for (const response of responses) assert.equal(response.statusCode, 200);
     const ids = responses.map((response) => sessionCookieOf(response)!.value.split('.')[0]!);
     assert.equal(new Set(ids).size, 20);
     assert.ok(!ids.includes(s0.split('.')[0]!));
     assert.equal((await me(app, { cookie: s0 })).statusCode, 401);
-    const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: API, cookies: { session: sessionCookieOf(responses[0]!)!.value } });
+    const listed = await app.inject({
+      method: 'GET',
+      url: '/auth/sessions',
+      headers: API,
+      cookies: { session: sessionCookieOf(responses[0]!)!.value },
+    });
     const listedIds = (listed.json().sessions as Array<{ id: string }>).map((session) => session.id);
     assert.deepEqual([...listedIds].sort(), [...ids].sort(), 'each one listed, none hidden');
   });
@@ -295,11 +342,21 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
       // A logout without a live session sends the browser to the login page (303), with its one-time notice.
       assert.ok([200, 303].includes(response.statusCode), String(response.statusCode));
       for (const line of setCookieLines(response)) {
-        assert.ok(line === CLEARING_COOKIE || line.startsWith('login_notice=not-logged-in;'), `no cookie but a clearing one or the notice: ${line}`);
+        assert.ok(
+          line === CLEARING_COOKIE || line.startsWith('login_notice=not-logged-in;'),
+          `no cookie but a clearing one or the notice: ${line}`,
+        );
       }
     }
     const failed = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form({ username: `nobody${i % 4}@example.com`, password: 'wrong' }) })),
+      Array.from({ length: 20 }, (_, i) =>
+        app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          payload: form({ username: `nobody${i % 4}@example.com`, password: 'wrong' }),
+        }),
+      ),
     );
     for (const response of failed) assert.equal(response.statusCode, 400);
     const afterwards = await countKeys();
@@ -327,7 +384,13 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
 
     it('B-12 ends the sessions and tokens of an account an administrator disables, at once', async () => {
       const victim = await login(app, ANNEKE);
-      const response = await app.inject({ method: 'POST', url: `/emp/account/${ANNEKE.empNo}`, headers: API, cookies: { session: admin.cookie }, payload: { disabled: true } });
+      const response = await app.inject({
+        method: 'POST',
+        url: `/emp/account/${ANNEKE.empNo}`,
+        headers: API,
+        cookies: { session: admin.cookie },
+        payload: { disabled: true },
+      });
       assert.deepEqual(response.json(), { emp_no: ANNEKE.empNo, disabled: true, sessions_ended: 1 });
       await bothRefused(victim);
     });
@@ -346,17 +409,27 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
       await bothRefused(mine);
     });
 
-    it("B-12 ends every session and token of a person when an administrator ends them", async () => {
+    it('B-12 ends every session and token of a person when an administrator ends them', async () => {
       const victim = await login(app, SUMANT);
       const adminWrite = await login(app, ADMIN);
-      const response = await app.inject({ method: 'POST', url: `/emp/sessions/${SUMANT.empNo}/end-all`, headers: API, cookies: { session: adminWrite.cookie } });
+      const response = await app.inject({
+        method: 'POST',
+        url: `/emp/sessions/${SUMANT.empNo}/end-all`,
+        headers: API,
+        cookies: { session: adminWrite.cookie },
+      });
       assert.deepEqual(response.json(), { emp_no: SUMANT.empNo, ended: 1 });
       await bothRefused(victim);
     });
 
     it('B-12 ends one chosen session, or all of them, from My sessions', async () => {
       const [a, b, c] = await Promise.all([login(app, DUANGKAEW), login(app, DUANGKAEW), login(app, DUANGKAEW)]);
-      const one = await app.inject({ method: 'POST', url: `/auth/sessions/${a.cookie.split('.')[0]}/end`, headers: API, cookies: { session: b.cookie } });
+      const one = await app.inject({
+        method: 'POST',
+        url: `/auth/sessions/${a.cookie.split('.')[0]}/end`,
+        headers: API,
+        cookies: { session: b.cookie },
+      });
       assert.deepEqual(one.json(), { message: 'Session ended' });
       await bothRefused(a);
       assert.equal((await me(app, { token: c.token })).statusCode, 200, 'the others live on');
@@ -374,7 +447,10 @@ describe('B. session lifecycle', await serviceGate('redis'), () => {
       assert.equal(refused.statusCode, 400);
       assert.deepEqual(refused.json(), INCORRECT);
       await app.db.updateTable('employees').set({ disabled: 0, password: 'not a hash' }).where('emp_no', '=', SANIYA.empNo).execute();
-      assert.equal((await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(SANIYA)) })).statusCode, 400);
+      assert.equal(
+        (await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(SANIYA)) })).statusCode,
+        400,
+      );
     });
   });
 });

@@ -83,10 +83,16 @@ describe('C. authentication', await serviceGate('redis'), () => {
       const { 'content-length': _ownLength, ...own } = stableHeaders(response);
       assert.deepEqual(own, headers);
       assert.equal(withoutEcho(response, index), withoutEcho(browsers[0]!, 0));
-      assert.equal(response.cookies.find((c) => c.name === 'session'), undefined);
+      assert.equal(
+        response.cookies.find((c) => c.name === 'session'),
+        undefined,
+      );
     }
     // A missing field is answered from the form alone, whoever it names.
-    const missing = await Promise.all([tokenRequest(app, { username: U1.username }), tokenRequest(app, { username: 'nobody.at.all@example.com' })]);
+    const missing = await Promise.all([
+      tokenRequest(app, { username: U1.username }),
+      tokenRequest(app, { username: 'nobody.at.all@example.com' }),
+    ]);
     assert.equal(missing[0].body, missing[1].body);
     assert.equal(missing[0].statusCode, 422);
   });
@@ -124,7 +130,10 @@ describe('C. authentication', await serviceGate('redis'), () => {
     // A generous band: a real leak (no dummy hash: a few ms against ~40 ms; bcrypt against
     // argon2id: twice or half) is far outside it, while CI noise stays within.
     for (const [name, value] of Object.entries(medians)) {
-      assert.ok(Math.abs(value - overall) / overall < 0.25, `${name}: median ${value.toFixed(1)} ms against ${overall.toFixed(1)} ms overall (${JSON.stringify(medians)})`);
+      assert.ok(
+        Math.abs(value - overall) / overall < 0.25,
+        `${name}: median ${value.toFixed(1)} ms against ${overall.toFixed(1)} ms overall (${JSON.stringify(medians)})`,
+      );
     }
     // [GB] The dummy hashes have the real ones' algorithm and cost (src/identity/passwords.ts): every
     // argon2id hash uses the library defaults and every bcrypt hash cost 10.
@@ -166,7 +175,15 @@ describe('C. authentication', await serviceGate('redis'), () => {
       url: '/api/emp/admin-save',
       headers: FORM,
       cookies: { session: admin.cookie },
-      payload: form({ email: 'c06.toolong@example.com', password: 'x'.repeat(65), firstName: 'T', lastName: 'L', gender: 'F', birthDate: '01/02/1990', hireDate: '03/04/2020' }),
+      payload: form({
+        email: 'c06.toolong@example.com',
+        password: 'x'.repeat(65),
+        firstName: 'T',
+        lastName: 'L',
+        gender: 'F',
+        birthDate: '01/02/1990',
+        hireDate: '03/04/2020',
+      }),
     });
     assert.equal(tooLong.statusCode, 422);
     assert.deepEqual(tooLong.json().errors, [{ field: 'password', message: 'Please enter between 10 and 64 characters' }]);
@@ -180,7 +197,11 @@ describe('C. authentication', await serviceGate('redis'), () => {
     const p72 = `${'x'.repeat(70)}é`; // 72 bytes, ending in a two-byte character
     assert.equal(Buffer.byteLength(p72), 72);
     // [GB] The legacy hash of exactly P72, as an older system would have stored it.
-    await app.db.updateTable('employees').set({ password: await bcryptHash(p72, 10) }).where('emp_no', '=', ub.empNo).execute();
+    await app.db
+      .updateTable('employees')
+      .set({ password: await bcryptHash(p72, 10) })
+      .where('emp_no', '=', ub.empNo)
+      .execute();
 
     for (const over of [`${p72}x`, `${p72}anything-else`, `${'y'.repeat(69)}😀`]) {
       assert.ok(Buffer.byteLength(over) > 72);
@@ -212,7 +233,10 @@ describe('C. authentication', await serviceGate('redis'), () => {
       [100 * 1024, 1024 * 1024, 1024 * 1024 + 1].flatMap((size) =>
         Array.from({ length: 20 }, () => {
           const started = performance.now();
-          return tokenRequest(app, { username: U1.username, password: 'p'.repeat(size) }).then((response) => ({ response, ms: performance.now() - started }));
+          return tokenRequest(app, { username: U1.username, password: 'p'.repeat(size) }).then((response) => ({
+            response,
+            ms: performance.now() - started,
+          }));
         }),
       ),
     );
@@ -239,7 +263,10 @@ describe('C. authentication', await serviceGate('redis'), () => {
     }
     const overMaxMedian = median(overMax.map((r) => r.ms));
     const wrongMedian = median(wrong.map((r) => r.ms));
-    assert.ok(overMaxMedian < wrongMedian / 3, `over-long ${overMaxMedian.toFixed(1)} ms against a hashed wrong password ${wrongMedian.toFixed(1)} ms`);
+    assert.ok(
+      overMaxMedian < wrongMedian / 3,
+      `over-long ${overMaxMedian.toFixed(1)} ms against a hashed wrong password ${wrongMedian.toFixed(1)} ms`,
+    );
     assert.ok(percentile(probes, 99) < 1000, `/health p99 ${percentile(probes, 99).toFixed(0)} ms`);
   });
 
@@ -278,7 +305,10 @@ describe('C. authentication', await serviceGate('redis'), () => {
     const bodies = [
       { 'content-type': 'application/json', payload: JSON.stringify({ username: U1.username, password: U1.password }) },
       { 'content-type': 'text/plain', payload: `username=${U1.username}&password=${U1.password}` },
-      { 'content-type': 'multipart/form-data; boundary=x', payload: `--x\r\nContent-Disposition: form-data; name="username"\r\n\r\n${U1.username}\r\n--x\r\nContent-Disposition: form-data; name="password"\r\n\r\npassword\r\n--x--\r\n` },
+      {
+        'content-type': 'multipart/form-data; boundary=x',
+        payload: `--x\r\nContent-Disposition: form-data; name="username"\r\n\r\n${U1.username}\r\n--x\r\nContent-Disposition: form-data; name="password"\r\n\r\npassword\r\n--x--\r\n`,
+      },
     ];
     for (const { payload, ...headers } of bodies) {
       const response = await app.inject({ method: 'POST', url: '/auth/token', headers, payload });
@@ -288,9 +318,17 @@ describe('C. authentication', await serviceGate('redis'), () => {
       assert.equal(response.headers['set-cookie'], undefined);
     }
     // Duplicate fields: refused (422 naming the field), never first- or last-wins.
-    const duplicate = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: `username=${encodeURIComponent(U2.username)}&username=${encodeURIComponent(U1.username)}&password=password` });
+    const duplicate = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: FORM,
+      payload: `username=${encodeURIComponent(U2.username)}&username=${encodeURIComponent(U1.username)}&password=password`,
+    });
     assert.equal(duplicate.statusCode, 422);
-    assert.deepEqual(duplicate.json(), { detail: 'Invalid request: username must be string', errors: [{ field: 'username', message: 'must be string' }] });
+    assert.deepEqual(duplicate.json(), {
+      detail: 'Invalid request: username must be string',
+      errors: [{ field: 'username', message: 'must be string' }],
+    });
 
     const grant = await tokenRequest(app, { ...U1Fields(), grant_type: 'client_credentials' });
     assert.equal(grant.statusCode, 400);
@@ -307,7 +345,14 @@ describe('C. authentication', await serviceGate('redis'), () => {
     // [GB] No password typed in this suite (C-06's, C-07's, the wrong ones) ever reached the logs.
     const text = logs.text();
     assert.ok(text.includes('logged in'), 'the suite did log');
-    for (const secret of ['Distinctive-Wrong-Password-4711', 'a wrong password', 'correct horse', 'spaces at both ends', 'Aa1!Aa1!', 'x'.repeat(70)]) {
+    for (const secret of [
+      'Distinctive-Wrong-Password-4711',
+      'a wrong password',
+      'correct horse',
+      'spaces at both ends',
+      'Aa1!Aa1!',
+      'x'.repeat(70),
+    ]) {
       assert.ok(!text.includes(secret), `"${secret}" is in the logs`);
     }
   });
@@ -323,7 +368,11 @@ describe('C. authentication', await serviceGate('redis'), () => {
       env: throttledEnv,
     } = useSuiteApp({
       store: 'redis',
-      env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: String(ACCOUNT_LIMIT), LOGIN_MAX_FAILURES_PER_CLIENT: '1000', LOGIN_THROTTLE_WINDOW_SECONDS: '900' },
+      env: {
+        LOGIN_MAX_FAILURES_PER_ACCOUNT: String(ACCOUNT_LIMIT),
+        LOGIN_MAX_FAILURES_PER_CLIENT: '1000',
+        LOGIN_THROTTLE_WINDOW_SECONDS: '900',
+      },
       instances: 2,
     });
     let redis: Redis;
@@ -334,19 +383,30 @@ describe('C. authentication', await serviceGate('redis'), () => {
       redis?.disconnect();
     });
 
-    const person = (empNo: number, first: string, last: string): Person => ({ username: `${first}.${last}.${empNo}@gmail.com`, password: 'password', empNo });
+    const person = (empNo: number, first: string, last: string): Person => ({
+      username: `${first}.${last}.${empNo}@gmail.com`,
+      password: 'password',
+      empNo,
+    });
 
     it('C-03 throttles one account after LOGIN_MAX_FAILURES_PER_ACCOUNT failures, whatever X-Forwarded-For says', async () => {
       const victim = person(10014, 'berni', 'genin');
       for (let i = 0; i < ACCOUNT_LIMIT; i++) {
-        const response = await tokenRequest(throttled, { username: victim.username, password: `guess ${i}` }, { 'x-forwarded-for': `203.0.113.${i}` });
+        const response = await tokenRequest(
+          throttled,
+          { username: victim.username, password: `guess ${i}` },
+          { 'x-forwarded-for': `203.0.113.${i}` },
+        );
         assert.equal(response.statusCode, 400);
       }
-      assertTooManyAttempts(await tokenRequest(throttled, { username: victim.username, password: 'guess' }, { 'x-forwarded-for': '198.51.100.7' }));
+      assertTooManyAttempts(
+        await tokenRequest(throttled, { username: victim.username, password: 'guess' }, { 'x-forwarded-for': '198.51.100.7' }),
+      );
       // Hard lockout for the window: the right password is not even checked.
       assertTooManyAttempts(await tokenRequest(throttled, { username: victim.username, password: victim.password }));
       // An unknown name is throttled the same way, so the lockout reveals nothing.
-      for (let i = 0; i < ACCOUNT_LIMIT; i++) await tokenRequest(throttled, { username: 'no.such.person@example.com', password: `guess ${i}` });
+      for (let i = 0; i < ACCOUNT_LIMIT; i++)
+        await tokenRequest(throttled, { username: 'no.such.person@example.com', password: `guess ${i}` });
       assertTooManyAttempts(await tokenRequest(throttled, { username: 'no.such.person@example.com', password: 'guess' }));
       // Everyone else is unaffected.
       assert.equal((await tokenRequest(throttled, U2Fields())).statusCode, 200);
@@ -358,18 +418,43 @@ describe('C. authentication', await serviceGate('redis'), () => {
     });
 
     it('C-03 counts per client address too, which only a trusted proxy may name', async (t) => {
-      const { app: app2 } = await useApp(t, { store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '3', TRUST_PROXY: '127.0.0.1' } });
+      const { app: app2 } = await useApp(t, {
+        store: 'redis',
+        env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '3', TRUST_PROXY: '127.0.0.1' },
+      });
       // Behind the trusted proxy, X-Forwarded-For names the client: three different accounts from one address.
       for (let i = 0; i < 3; i++) {
-        assert.equal((await tokenRequest(app2, { username: `sprayed${i}@example.com`, password: 'x' }, { 'x-forwarded-for': '203.0.113.9' })).statusCode, 400);
+        assert.equal(
+          (await tokenRequest(app2, { username: `sprayed${i}@example.com`, password: 'x' }, { 'x-forwarded-for': '203.0.113.9' }))
+            .statusCode,
+          400,
+        );
       }
-      assertTooManyAttempts(await tokenRequest(app2, { username: 'sprayed9@example.com', password: 'x' }, { 'x-forwarded-for': '203.0.113.9' }));
-      assert.equal((await tokenRequest(app2, U2Fields(), { 'x-forwarded-for': '203.0.113.10' })).statusCode, 200, 'another client is unaffected');
+      assertTooManyAttempts(
+        await tokenRequest(app2, { username: 'sprayed9@example.com', password: 'x' }, { 'x-forwarded-for': '203.0.113.9' }),
+      );
+      assert.equal(
+        (await tokenRequest(app2, U2Fields(), { 'x-forwarded-for': '203.0.113.10' })).statusCode,
+        200,
+        'another client is unaffected',
+      );
       // From an address that is not the trusted proxy, X-Forwarded-For is ignored: the socket counts.
       for (let i = 0; i < 3; i++) {
-        await app2.inject({ method: 'POST', url: '/auth/token', remoteAddress: '192.0.2.50', headers: { ...FORM, 'x-forwarded-for': `203.0.113.${100 + i}` }, payload: form({ username: `spoof${i}@example.com`, password: 'x' }) });
+        await app2.inject({
+          method: 'POST',
+          url: '/auth/token',
+          remoteAddress: '192.0.2.50',
+          headers: { ...FORM, 'x-forwarded-for': `203.0.113.${100 + i}` },
+          payload: form({ username: `spoof${i}@example.com`, password: 'x' }),
+        });
       }
-      const spoofed = await app2.inject({ method: 'POST', url: '/auth/token', remoteAddress: '192.0.2.50', headers: { ...FORM, 'x-forwarded-for': '203.0.113.200' }, payload: form(U2Fields()) });
+      const spoofed = await app2.inject({
+        method: 'POST',
+        url: '/auth/token',
+        remoteAddress: '192.0.2.50',
+        headers: { ...FORM, 'x-forwarded-for': '203.0.113.200' },
+        payload: form(U2Fields()),
+      });
       assertTooManyAttempts(spoofed);
     });
 
@@ -381,7 +466,10 @@ describe('C. authentication', await serviceGate('redis'), () => {
       const evaluated = responses.filter((response) => response.statusCode === 400).length;
       const throttledCount = responses.filter((response) => response.statusCode === 429).length;
       assert.equal(evaluated + throttledCount, 200, 'nothing but 400 and 429');
-      assert.ok(evaluated <= ACCOUNT_LIMIT, `${evaluated} guesses were checked (the limit is ${ACCOUNT_LIMIT}; no slack: the count comes first)`);
+      assert.ok(
+        evaluated <= ACCOUNT_LIMIT,
+        `${evaluated} guesses were checked (the limit is ${ACCOUNT_LIMIT}; no slack: the count comes first)`,
+      );
       assert.equal(await redis.get(accountCounterKey(throttledEnv.keyPrefix, victim.username)), '200', '[GB] INCR counted every attempt');
     });
 
@@ -404,12 +492,20 @@ describe('C. authentication', await serviceGate('redis'), () => {
       const other = person(10017, 'cristinel', 'bouloucos');
       const session = await login(throttled, other);
       for (let i = 0; i < ACCOUNT_LIMIT; i++) {
-        const wrong = await throttled.inject({ method: 'POST', url: '/auth/password', headers: { ...FORM, ...API }, cookies: { session: session.cookie }, payload: form({ current_password: `guess ${i}`, new_password: 'a brand new password' }) });
+        const wrong = await throttled.inject({
+          method: 'POST',
+          url: '/auth/password',
+          headers: { ...FORM, ...API },
+          cookies: { session: session.cookie },
+          payload: form({ current_password: `guess ${i}`, new_password: 'a brand new password' }),
+        });
         assert.equal(wrong.statusCode, 422);
       }
       assertTooManyAttempts(await tokenRequest(second, { username: other.username, password: other.password }));
       // There is no other way in: no Basic authentication.
-      const basic = await me(throttled, { headers: { authorization: `Basic ${Buffer.from(`${U2.username}:${U2.password}`).toString('base64')}` } });
+      const basic = await me(throttled, {
+        headers: { authorization: `Basic ${Buffer.from(`${U2.username}:${U2.password}`).toString('base64')}` },
+      });
       assert.equal(basic.statusCode, 401);
       assert.deepEqual(basic.json(), NOT_AUTHENTICATED);
     });

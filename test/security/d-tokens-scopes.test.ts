@@ -41,7 +41,10 @@ const holds = (granted: string[], required: string[]) => {
 };
 
 describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () => {
-  const { app, env } = useSuiteApp({ store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' } });
+  const { app, env } = useSuiteApp({
+    store: 'redis',
+    env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_CLIENT: '100000' },
+  });
   let key: string;
   let u1: { cookie: string; token: string };
   let claims: Record<string, unknown>;
@@ -117,7 +120,11 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
         'HS256 signed with a public key PEM': forge({ alg: 'HS256', typ: 'JWT' }, payload, publicPem),
         'HS256 signed with a whitespace-prefixed PEM': forge({ alg: 'HS256', typ: 'JWT' }, payload, `  ${publicPem}`),
         'HS256 signed with a CRLF PEM': forge({ alg: 'HS256', typ: 'JWT' }, payload, publicPem.replaceAll('\n', '\r\n')),
-        'HS256 with an oct jwk of the attacker key': forge({ alg: 'HS256', typ: 'JWT', jwk: { kty: 'oct', k: b64url(attackerKey) } }, payload, attackerKey),
+        'HS256 with an oct jwk of the attacker key': forge(
+          { alg: 'HS256', typ: 'JWT', jwk: { kty: 'oct', k: b64url(attackerKey) } },
+          payload,
+          attackerKey,
+        ),
         'HS256 with a jku': forge({ alg: 'HS256', typ: 'JWT', jku }, payload, attackerKey),
         'HS256 with kid ../../dev/null and an empty key': forge({ alg: 'HS256', typ: 'JWT', kid: '../../dev/null' }, payload, ''),
         "HS256 with kid ' OR '1'='1": forge({ alg: 'HS256', typ: 'JWT', kid: "' OR '1'='1" }, payload, attackerKey),
@@ -161,7 +168,14 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
       assert.equal(response.statusCode, 200, header.slice(0, 8));
       assert.deepEqual(response.json(), U1_ME);
     }
-    for (const header of ['Bearer', 'Bearer ', `Basic ${Buffer.from(`${U1.username}:password`).toString('base64')}`, `Token ${u1.token}`, u1.token, `Bearer ${u1.token} extra`]) {
+    for (const header of [
+      'Bearer',
+      'Bearer ',
+      `Basic ${Buffer.from(`${U1.username}:password`).toString('base64')}`,
+      `Token ${u1.token}`,
+      u1.token,
+      `Bearer ${u1.token} extra`,
+    ]) {
       const response = await me(app, { headers: { authorization: header } });
       assert.equal(response.statusCode, 401, JSON.stringify(header.slice(0, 12)));
       assert.match(response.headers['www-authenticate'] as string, /^Bearer/);
@@ -179,10 +193,16 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
     // Over a real socket: an oversized header is 431; of two Authorization headers the first counts.
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = portOf(app);
-    const huge = await rawRequest(port, `GET /api/me HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${'a'.repeat(64 * 1024)}\r\nConnection: close\r\n\r\n`);
+    const huge = await rawRequest(
+      port,
+      `GET /api/me HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${'a'.repeat(64 * 1024)}\r\nConnection: close\r\n\r\n`,
+    );
     assert.equal(huge.status, 431);
     const twice = (first: string, second: string) =>
-      rawRequest(port, `GET /api/me HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${first}\r\nAuthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`);
+      rawRequest(
+        port,
+        `GET /api/me HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${first}\r\nAuthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`,
+      );
     const validFirst = await twice(u1.token, 'junk');
     assert.equal(validFirst.status, 200);
     assert.deepEqual(JSON.parse(rawBody(validFirst)), U1_ME);
@@ -246,11 +266,16 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
       return { method: method as 'GET' | 'POST', url, headers: { ...API, ...body?.headers }, ...(body ? { payload: body.payload } : {}) };
     }
 
-    it('D-07 enforces every operation\'s scopes alike for bearer and cookie: 403 insufficient_scope naming them', async () => {
+    it("D-07 enforces every operation's scopes alike for bearer and cookie: 403 insufficient_scope naming them", async () => {
       assert.ok(operations.length >= 20, `${operations.length} protected operations`);
       const checked = operations.filter(({ path }) => !path.endsWith('/sessions/end-all') || path.includes('{emp_no}'));
       for (const [label, person, scope] of people) {
-        const response = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form({ ...credentials(person), ...(scope ? { scope } : {}) }) });
+        const response = await app.inject({
+          method: 'POST',
+          url: '/auth/token',
+          headers: FORM,
+          payload: form({ ...credentials(person), ...(scope ? { scope } : {}) }),
+        });
         const granted = (response.json().scope as string).split(' ').filter(Boolean);
         const cookie = response.cookies.find((c) => c.name === 'session')!.value;
         const token = response.json().access_token as string;
@@ -264,7 +289,10 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
             );
             const where = `${label} via ${via}: ${method} ${path} (needs ${required.join(' ') || 'a login'})`;
             if (holds(granted, required)) {
-              assert.ok(![401, 403].includes(result.statusCode) && result.statusCode < 500, `${where}: ${result.statusCode} ${result.body.slice(0, 120)}`);
+              assert.ok(
+                ![401, 403].includes(result.statusCode) && result.statusCode < 500,
+                `${where}: ${result.statusCode} ${result.body.slice(0, 120)}`,
+              );
             } else {
               assert.equal(result.statusCode, 403, where);
               assert.deepEqual(result.json(), NOT_ENOUGH_PERMISSIONS, where);
@@ -283,7 +311,7 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
     });
   });
 
-  it('D-08 grants no scope beyond the person\'s own: asking for more narrows, unknown names are dropped, oversize is 422', async () => {
+  it("D-08 grants no scope beyond the person's own: asking for more narrows, unknown names are dropped, oversize is 422", async () => {
     const ask = (scope: string, person: Person = U1) =>
       app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form({ ...credentials(person), scope }) });
     const narrowed = await ask('admin:read admin:write user:read');
@@ -306,29 +334,75 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
   it("D-09 keeps a person to their own record: no one else's, no privileged fields, never a hash", async () => {
     const other = U2.empNo;
     const beforeRow = await app.db.selectFrom('employees').selectAll().where('emp_no', '=', other).executeTakeFirstOrThrow();
-    for (const url of [`/api/emp/own-get-update/${other}`, `/api/emp/admin-get-update/${other}`, `/api/emp/scopes/${other}`, `/api/emp/sessions/${other}`]) {
+    for (const url of [
+      `/api/emp/own-get-update/${other}`,
+      `/api/emp/admin-get-update/${other}`,
+      `/api/emp/scopes/${other}`,
+      `/api/emp/sessions/${other}`,
+    ]) {
       const response = await app.inject({ method: 'GET', url, cookies: { session: u1.cookie } });
       assert.equal(response.statusCode, 403, url);
       assert.deepEqual(response.json(), NOT_ENOUGH_PERMISSIONS);
     }
     const fields = { birthDate: '09/12/1978', firstName: 'Be Hai', lastName: 'Doe', gender: 'M', hireDate: '01/11/2022' };
-    const theirs = await app.inject({ method: 'POST', url: '/api/emp/user-save', headers: FORM, cookies: { session: u1.cookie }, payload: form({ ...fields, empNo: String(other), firstName: 'Hacked' }) });
+    const theirs = await app.inject({
+      method: 'POST',
+      url: '/api/emp/user-save',
+      headers: FORM,
+      cookies: { session: u1.cookie },
+      payload: form({ ...fields, empNo: String(other), firstName: 'Hacked' }),
+    });
     assert.equal(theirs.statusCode, 403);
     assert.deepEqual(await app.db.selectFrom('employees').selectAll().where('emp_no', '=', other).executeTakeFirstOrThrow(), beforeRow);
 
     const mine = await app.db.selectFrom('employees').selectAll().where('emp_no', '=', U1.empNo).executeTakeFirstOrThrow();
-    const privileged = { role: 'admin', scopes: 'super:*', password_hash: 'x', is_admin: 'true', password: 'a new password here', email: 'evil@example.com', disabled: '0', emp_no: '1' };
-    const own = await app.inject({ method: 'POST', url: '/api/emp/user-save', headers: FORM, cookies: { session: u1.cookie }, payload: form({ ...fields, empNo: String(U1.empNo), ...privileged }) });
+    const privileged = {
+      role: 'admin',
+      scopes: 'super:*',
+      password_hash: 'x',
+      is_admin: 'true',
+      password: 'a new password here',
+      email: 'evil@example.com',
+      disabled: '0',
+      emp_no: '1',
+    };
+    const own = await app.inject({
+      method: 'POST',
+      url: '/api/emp/user-save',
+      headers: FORM,
+      cookies: { session: u1.cookie },
+      payload: form({ ...fields, empNo: String(U1.empNo), ...privileged }),
+    });
     assert.equal(own.statusCode, 200);
-    assert.deepEqual(own.json(), { emp_no: U1.empNo, email: U1.username, first_name: 'Be Hai', last_name: 'Doe', birth_date: '1978-12-09', gender: 'M', hire_date: '2022-11-01' });
+    assert.deepEqual(own.json(), {
+      emp_no: U1.empNo,
+      email: U1.username,
+      first_name: 'Be Hai',
+      last_name: 'Doe',
+      birth_date: '1978-12-09',
+      gender: 'M',
+      hire_date: '2022-11-01',
+    });
     const after = await app.db.selectFrom('employees').selectAll().where('emp_no', '=', U1.empNo).executeTakeFirstOrThrow();
     assert.deepEqual({ ...after }, { ...mine }, 'privileged fields ignored: hash, email, disabled unchanged');
     const scopes = await app.db.selectFrom('employee_scopes').select('scope').where('emp_no', '=', U1.empNo).orderBy('scope').execute();
-    assert.deepEqual(scopes.map((row) => row.scope), ['user:read', 'user:write']);
+    assert.deepEqual(
+      scopes.map((row) => row.scope),
+      ['user:read', 'user:write'],
+    );
     // An administrator's update cannot set a password or email either.
     const admin = await login(app, ADMIN);
-    const adminSave = await app.inject({ method: 'POST', url: '/api/emp/admin-save', headers: FORM, cookies: { session: admin.cookie }, payload: form({ ...fields, empNo: String(U1.empNo), ...privileged }) });
+    const adminSave = await app.inject({
+      method: 'POST',
+      url: '/api/emp/admin-save',
+      headers: FORM,
+      cookies: { session: admin.cookie },
+      payload: form({ ...fields, empNo: String(U1.empNo), ...privileged }),
+    });
     assert.equal(adminSave.statusCode, 200);
-    assert.equal((await app.db.selectFrom('employees').select('password').where('emp_no', '=', U1.empNo).executeTakeFirstOrThrow()).password, mine.password);
+    assert.equal(
+      (await app.db.selectFrom('employees').select('password').where('emp_no', '=', U1.empNo).executeTakeFirstOrThrow()).password,
+      mine.password,
+    );
   });
 });

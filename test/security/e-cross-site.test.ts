@@ -69,12 +69,21 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
 
     assertRefused(await loginWith({ origin: 'http://app.example' }), '(d) http instead of https');
     assertRefused(await loginWith({ origin: 'https://app.example:8443' }), '(d) another port');
-    assertRefused(await loginWith({ origin: 'https://evil.example', host: 'evil.example', 'x-forwarded-host': 'evil.example' }), '(e) spoofed Host');
+    assertRefused(
+      await loginWith({ origin: 'https://evil.example', host: 'evil.example', 'x-forwarded-host': 'evil.example' }),
+      '(e) spoofed Host',
+    );
   });
 
-  it('E-02 without PUBLIC_ORIGIN compares with the request\'s own Host, never X-Forwarded-Host from an untrusted peer', async (t) => {
+  it("E-02 without PUBLIC_ORIGIN compares with the request's own Host, never X-Forwarded-Host from an untrusted peer", async (t) => {
     const { app: own } = await useApp(t, { store: 'redis', env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' } });
-    const post = (headers: Record<string, string>) => own.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API, host: 'portal.test', ...headers }, payload: form(credentials(U2)) });
+    const post = (headers: Record<string, string>) =>
+      own.inject({
+        method: 'POST',
+        url: '/auth/token',
+        headers: { ...FORM, ...API, host: 'portal.test', ...headers },
+        payload: form(credentials(U2)),
+      });
     assert.equal((await post({ origin: 'http://portal.test' })).statusCode, 200);
     assertRefused(await post({ origin: 'http://evil.example', 'x-forwarded-host': 'evil.example' }), 'X-Forwarded-Host ignored');
     assertRefused(await post({ origin: 'https://portal.test' }), 'another scheme');
@@ -88,14 +97,66 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
       admin = await login(app, ADMIN);
     });
 
-    const ownRecord = { empNo: String(U1.empNo), birthDate: '09/12/1978', firstName: 'Be Hai', lastName: 'Doe', gender: 'M', hireDate: '01/11/2022' };
+    const ownRecord = {
+      empNo: String(U1.empNo),
+      birthDate: '09/12/1978',
+      firstName: 'Be Hai',
+      lastName: 'Doe',
+      gender: 'M',
+      hireDate: '01/11/2022',
+    };
     const changes = (cookieOf: () => string): Array<[string, InjectOptions]> => [
-      ['user-save', { method: 'POST', url: '/emp/user-save', headers: FORM, payload: form({ ...ownRecord, firstName: 'Forged' }), cookies: { session: cookieOf() } }],
-      ['admin-save', { method: 'POST', url: '/emp/admin-save', headers: FORM, payload: form({ ...ownRecord, firstName: 'Forged' }), cookies: { session: admin.cookie } }],
-      ['scopes', { method: 'POST', url: `/emp/scopes/${UB[0].empNo}`, headers: FORM, payload: form({ scopes: 'admin:read' }), cookies: { session: admin.cookie } }],
-      ['account', { method: 'POST', url: `/emp/account/${UB[0].empNo}`, headers: FORM, payload: form({ disabled: 'true' }), cookies: { session: admin.cookie } }],
+      [
+        'user-save',
+        {
+          method: 'POST',
+          url: '/emp/user-save',
+          headers: FORM,
+          payload: form({ ...ownRecord, firstName: 'Forged' }),
+          cookies: { session: cookieOf() },
+        },
+      ],
+      [
+        'admin-save',
+        {
+          method: 'POST',
+          url: '/emp/admin-save',
+          headers: FORM,
+          payload: form({ ...ownRecord, firstName: 'Forged' }),
+          cookies: { session: admin.cookie },
+        },
+      ],
+      [
+        'scopes',
+        {
+          method: 'POST',
+          url: `/emp/scopes/${UB[0].empNo}`,
+          headers: FORM,
+          payload: form({ scopes: 'admin:read' }),
+          cookies: { session: admin.cookie },
+        },
+      ],
+      [
+        'account',
+        {
+          method: 'POST',
+          url: `/emp/account/${UB[0].empNo}`,
+          headers: FORM,
+          payload: form({ disabled: 'true' }),
+          cookies: { session: admin.cookie },
+        },
+      ],
       ['end-all', { method: 'POST', url: `/emp/sessions/${U1.empNo}/end-all`, cookies: { session: admin.cookie } }],
-      ['password', { method: 'POST', url: '/auth/password', headers: FORM, payload: form({ current_password: 'password', new_password: 'a forged new password' }), cookies: { session: cookieOf() } }],
+      [
+        'password',
+        {
+          method: 'POST',
+          url: '/auth/password',
+          headers: FORM,
+          payload: form({ current_password: 'password', new_password: 'a forged new password' }),
+          cookies: { session: cookieOf() },
+        },
+      ],
       ['own sessions end-all', { method: 'POST', url: '/auth/sessions/end-all', cookies: { session: cookieOf() } }],
       ['logout', { method: 'POST', url: '/auth/logout', cookies: { session: cookieOf() } }],
     ];
@@ -103,7 +164,10 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
     async function assertNothingChanged() {
       assert.deepEqual((await me(app, { cookie: u1.cookie })).json(), U1_ME, 'U1 still logged in, record unchanged');
       const scopes = await app.db.selectFrom('employee_scopes').select('scope').where('emp_no', '=', UB[0].empNo).execute();
-      assert.deepEqual(scopes.map((row) => row.scope), ['user:read']);
+      assert.deepEqual(
+        scopes.map((row) => row.scope),
+        ['user:read'],
+      );
       const row = await app.db.selectFrom('employees').select('disabled').where('emp_no', '=', UB[0].empNo).executeTakeFirstOrThrow();
       assert.equal(row.disabled, 0);
     }
@@ -118,7 +182,10 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
       };
       for (const [label, request] of changes(() => u1.cookie)) {
         for (const [context, headers] of Object.entries(contexts)) {
-          const response = await app.inject({ ...request, headers: { ...API, ...(request.headers as Record<string, string>), ...headers } });
+          const response = await app.inject({
+            ...request,
+            headers: { ...API, ...(request.headers as Record<string, string>), ...headers },
+          });
           // 403 from the guard; a body the route's schema cannot read is refused (415/422) even
           // before the guard runs (it is a preHandler, after validation). Never anything else.
           assert.ok([403, 415, 422].includes(response.statusCode), `${label} ${context}: ${response.statusCode}`);
@@ -126,7 +193,11 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
           if (response.statusCode === 403) assert.deepEqual(response.json(), CROSS_SITE_REFUSED);
         }
         for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
-          const response = await app.inject({ ...request, method, headers: { ...API, ...(request.headers as Record<string, string>), ...CROSS_SITE } });
+          const response = await app.inject({
+            ...request,
+            method,
+            headers: { ...API, ...(request.headers as Record<string, string>), ...CROSS_SITE },
+          });
           assert.ok([403, 404].includes(response.statusCode), `${method} ${label}: ${response.statusCode}`);
         }
       }
@@ -142,7 +213,12 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
       });
       assert.equal(response.statusCode, 200);
       assert.equal(response.json().emp_no, U1.empNo);
-      const denied = await app.inject({ method: 'POST', url: `/emp/account/${UB[0].empNo}`, headers: { ...API, ...CROSS_SITE, authorization: `Bearer ${u1.token}` }, payload: { disabled: true } });
+      const denied = await app.inject({
+        method: 'POST',
+        url: `/emp/account/${UB[0].empNo}`,
+        headers: { ...API, ...CROSS_SITE, authorization: `Bearer ${u1.token}` },
+        payload: { disabled: true },
+      });
       assert.equal(denied.statusCode, 403);
       assert.deepEqual(denied.json(), NOT_ENOUGH_PERMISSIONS, 'refused for its scope, not its site');
     });
@@ -154,9 +230,17 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
       const response = await app.inject({ method, url: '/auth/logout', cookies: { session: cookie } });
       assert.equal(response.statusCode, 404, method);
     }
-    assertRefused(await app.inject({ method: 'POST', url: '/auth/logout', headers: { ...API, ...CROSS_SITE }, cookies: { session: cookie } }), 'cross-site logout');
+    assertRefused(
+      await app.inject({ method: 'POST', url: '/auth/logout', headers: { ...API, ...CROSS_SITE }, cookies: { session: cookie } }),
+      'cross-site logout',
+    );
     assert.equal((await me(app, { cookie })).statusCode, 200, 'still logged in');
-    const same = await app.inject({ method: 'POST', url: '/auth/logout', headers: { ...API, ...SAME_ORIGIN }, cookies: { session: cookie } });
+    const same = await app.inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { ...API, ...SAME_ORIGIN },
+      cookies: { session: cookie },
+    });
     assert.deepEqual(same.json(), { message: 'You have been logged out' });
     assert.equal((await me(app, { cookie })).statusCode, 401);
   });
@@ -166,7 +250,12 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
     const superUser = await login(app, SUPER);
     const victim = await login(app, UB[0]);
     const snapshot = async () => ({
-      employees: (await app.db.selectFrom('employees').select(({ fn }) => fn.countAll().as('n')).executeTakeFirstOrThrow()).n,
+      employees: (
+        await app.db
+          .selectFrom('employees')
+          .select(({ fn }) => fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
       scopes: await app.db.selectFrom('employee_scopes').selectAll().orderBy('emp_no').orderBy('scope').execute(),
       disabled: await app.db.selectFrom('employees').select('emp_no').where('disabled', '=', 1).execute(),
       superSession: (await me(app, { cookie: superUser.cookie })).statusCode,
@@ -176,7 +265,11 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
     let probed = 0;
     for (const [path, operations] of Object.entries(document.paths)) {
       if (!Object.keys(operations).some((method) => method !== 'get')) continue;
-      const url = path.replace('{emp_no}', String(UB[0].empNo)).replace('{session_id}', victim.cookie.split('.')[0]!).replace('{last_name}', '%25a%25').replace('{first_name}', '%25');
+      const url = path
+        .replace('{emp_no}', String(UB[0].empNo))
+        .replace('{session_id}', victim.cookie.split('.')[0]!)
+        .replace('{last_name}', '%25a%25')
+        .replace('{first_name}', '%25');
       // A path may also have a GET of its own (the scopes list, the password page, the search
       // results): that is a read. Anything else answers 404.
       const readable = 'get' in operations || /\/password$|\/search\//.test(path);
@@ -195,7 +288,11 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
     const { app: corsApp } = useSuiteApp({ store: 'redis', env: { CORS_ORIGINS: 'https://partner.example' } });
 
     const preflight = (target: FastifyInstance, origin: string) =>
-      target.inject({ method: 'OPTIONS', url: '/api/me', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+      target.inject({
+        method: 'OPTIONS',
+        url: '/api/me',
+        headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      });
 
     it('E-06 answers no CORS header at all by default', async () => {
       for (const origin of ['https://evil.example', 'null', PUBLIC_ORIGIN]) {
@@ -219,7 +316,11 @@ describe('E. cross-site requests and CORS', await serviceGate('redis'), () => {
       assert.equal(pre.headers['access-control-allow-origin'], 'https://partner.example');
       assert.equal(pre.headers['access-control-allow-credentials'], 'true');
       const { token } = await login(corsApp, U2);
-      const actual = await corsApp.inject({ method: 'GET', url: '/api/me', headers: { origin: 'https://partner.example', authorization: `Bearer ${token}` } });
+      const actual = await corsApp.inject({
+        method: 'GET',
+        url: '/api/me',
+        headers: { origin: 'https://partner.example', authorization: `Bearer ${token}` },
+      });
       assert.equal(actual.statusCode, 200);
       assert.equal(actual.headers['access-control-allow-origin'], 'https://partner.example');
       assert.match(String(actual.headers.vary), /Origin/);

@@ -48,20 +48,55 @@ describe('G-11 fuzzing', await serviceGate('redis'), () => {
     const encode = (value: string) => encodeURIComponent(value.replace(/[\uD800-\uDFFF]/g, '\uFFFD'));
     const bytes = (length: number) => Buffer.from(Array.from({ length }, () => int(256)));
     const NASTY = [
-      '', '%', '%%', '%00', '%C3%28', '%ED%A0%80', '%C0%AF', '%FF%FE', '\u0000', '\uFFFD', '\uD800', '🐎', 'é', 'e\u0301',
-      "' OR '1'='1", '"; DROP TABLE employees;--', '\\', '_', '*', '../../etc/passwd', '<script>alert(1)</script>',
-      '__proto__', 'constructor', 'prototype', '{{7*7}}', '${7*7}', 'a'.repeat(300), 'a'.repeat(70_000), '1e309', '-1', 'NaN',
+      '',
+      '%',
+      '%%',
+      '%00',
+      '%C3%28',
+      '%ED%A0%80',
+      '%C0%AF',
+      '%FF%FE',
+      '\u0000',
+      '\uFFFD',
+      '\uD800',
+      '🐎',
+      'é',
+      'e\u0301',
+      "' OR '1'='1",
+      '"; DROP TABLE employees;--',
+      '\\',
+      '_',
+      '*',
+      '../../etc/passwd',
+      '<script>alert(1)</script>',
+      '__proto__',
+      'constructor',
+      'prototype',
+      '{{7*7}}',
+      '${7*7}',
+      'a'.repeat(300),
+      'a'.repeat(70_000),
+      '1e309',
+      '-1',
+      'NaN',
     ];
     const text = () => {
       switch (int(4)) {
-        case 0: return pick(NASTY);
-        case 1: return bytes(int(40)).toString('latin1');
-        case 2: return Array.from({ length: int(5) }, () => pick(NASTY)).join(pick(['', '%', '&', '=', ' ']));
-        default: return encode(bytes(int(30)).toString('utf8'));
+        case 0:
+          return pick(NASTY);
+        case 1:
+          return bytes(int(40)).toString('latin1');
+        case 2:
+          return Array.from({ length: int(5) }, () => pick(NASTY)).join(pick(['', '%', '&', '=', ' ']));
+        default:
+          return encode(bytes(int(30)).toString('utf8'));
       }
     };
     const rawForm = (keys: readonly string[]) => {
-      const fields = Array.from({ length: 1 + int(6) }, () => `${pick([...keys, ...keys, '__proto__[admin]', 'constructor[prototype][admin]', '__proto__', text()])}=${text()}`);
+      const fields = Array.from(
+        { length: 1 + int(6) },
+        () => `${pick([...keys, ...keys, '__proto__[admin]', 'constructor[prototype][admin]', '__proto__', text()])}=${text()}`,
+      );
       return random() < 0.2 ? Buffer.concat([Buffer.from(fields.join('&')), bytes(int(50))]) : fields.join('&');
     };
     const loginKeys = ['username', 'password', 'grant_type', 'scope', 'client_id', 'client_secret', '_csrf'];
@@ -78,7 +113,16 @@ describe('G-11 fuzzing', await serviceGate('redis'), () => {
       () => ({
         method: pick(['GET', 'POST'] as const),
         url: pick(['/api/me', '/auth/home', '/', '/auth/logout', '/auth/sessions']),
-        headers: { cookie: pick([`session=${text()}`, `session=${userCookie}; session=${text()}`, `${text()}=${text()}; session=${userCookie}`, bytes(int(60)).toString('latin1').replace(/[\r\n\0]/g, '')]) },
+        headers: {
+          cookie: pick([
+            `session=${text()}`,
+            `session=${userCookie}; session=${text()}`,
+            `${text()}=${text()}; session=${userCookie}`,
+            bytes(int(60))
+              .toString('latin1')
+              .replace(/[\r\n\0]/g, ''),
+          ]),
+        },
       }),
       () => ({
         method: pick(['GET', 'POST'] as const),
@@ -124,7 +168,9 @@ describe('G-11 fuzzing', await serviceGate('redis'), () => {
     }
     lag.disable();
     const rssGrowth = (process.memoryUsage().rss - rssBefore) / rssBefore;
-    t.diagnostic(`seed ${SEED}: ${JSON.stringify(Object.fromEntries(statuses))}, ${rejectedByClient} not sendable, ${Date.now() - started} ms, event-loop p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, RSS +${(rssGrowth * 100).toFixed(1)}%`);
+    t.diagnostic(
+      `seed ${SEED}: ${JSON.stringify(Object.fromEntries(statuses))}, ${rejectedByClient} not sendable, ${Date.now() - started} ms, event-loop p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, RSS +${(rssGrowth * 100).toFixed(1)}%`,
+    );
     assert.ok(rejectedByClient < CASES / 10);
     assert.equal(({} as Record<string, unknown>).admin, undefined, 'no prototype pollution');
     assert.ok(lag.percentile(99) / 1e6 < 100, `event-loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms`);
@@ -133,7 +179,13 @@ describe('G-11 fuzzing', await serviceGate('redis'), () => {
     // The process is whole: the administrator's session still works (U1's may have been logged
     // out by a fuzzed POST /auth/logout, as it should), and a normal login does.
     assert.equal((await app.inject({ method: 'GET', url: '/api/me', cookies: { session: adminCookie } })).json().username, ADMIN.username);
-    const fresh = await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, remoteAddress: '10.0.0.99', payload: new URLSearchParams({ username: U2.username, password: U2.password }).toString() });
+    const fresh = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: FORM,
+      remoteAddress: '10.0.0.99',
+      payload: new URLSearchParams({ username: U2.username, password: U2.password }).toString(),
+    });
     assert.equal(fresh.statusCode, 200);
   });
 });

@@ -94,7 +94,18 @@ describe('load: 300 logged-in clients, logouts and a Redis restart', await servi
       clients.push(...opened);
     }
 
-    const counts = { requests: 0, ok: 0, mixedUp: 0, lostBeforeRestart: 0, afterLogout: 0, afterRestart401: 0, outage503: 0, unexpected: 0, relogins: 0, reloginFailures: 0 };
+    const counts = {
+      requests: 0,
+      ok: 0,
+      mixedUp: 0,
+      lostBeforeRestart: 0,
+      afterLogout: 0,
+      afterRestart401: 0,
+      outage503: 0,
+      unexpected: 0,
+      relogins: 0,
+      reloginFailures: 0,
+    };
     const unexpected: string[] = [];
     let phase: 'before' | 'restarting' | 'after' = 'before';
     let relogging = 0;

@@ -96,17 +96,13 @@ describe('RedisSessionStore across a Redis restart', await serviceGate('redis'),
     assert.ok(pid);
     process.kill(pid, 'SIGSTOP');
     t.after(() => process.kill(pid, 'SIGCONT'));
-    const ms = await elapsedMs(() =>
-      assert.rejects(store.get(randomId()), SessionStoreUnavailableError),
-    );
+    const ms = await elapsedMs(() => assert.rejects(store.get(randomId()), SessionStoreUnavailableError));
     assert.ok(ms < UNAVAILABLE_WITHIN_MS, `get took ${Math.round(ms)} ms`);
   });
 
   it('answers SessionStoreUnavailableError quickly once the server dies', async () => {
     await server.kill();
-    const ms = await elapsedMs(() =>
-      assert.rejects(store.get(randomId()), SessionStoreUnavailableError),
-    );
+    const ms = await elapsedMs(() => assert.rejects(store.get(randomId()), SessionStoreUnavailableError));
     assert.ok(ms < UNAVAILABLE_WITHIN_MS, `get took ${Math.round(ms)} ms`);
     await assert.rejects(store.create(randomId(), sampleRecord(), 60), SessionStoreUnavailableError);
   });
@@ -114,7 +110,11 @@ describe('RedisSessionStore across a Redis restart', await serviceGate('redis'),
   it('recovers by itself when the server comes back on the same port', async () => {
     await server.start();
     const recovered = await pollUntil(
-      () => store.ping().then(() => true, () => false),
+      () =>
+        store.ping().then(
+          () => true,
+          () => false,
+        ),
       RECOVER_WITHIN_MS,
     );
     assert.ok(recovered, `no recovery within ${RECOVER_WITHIN_MS} ms`);

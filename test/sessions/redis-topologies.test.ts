@@ -52,7 +52,11 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
 
   before(async () => {
     for (let i = 0; i < 3; i++) {
-      nodes.push(await startPrivateRedis({ extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] }));
+      nodes.push(
+        await startPrivateRedis({
+          extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'],
+        }),
+      );
     }
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
     const probe = new Redis(nodes[0]!.port, '127.0.0.1');
@@ -100,7 +104,13 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     for (let round = 0; round < 3; round++) {
       const logins = Array.from({ length: 4 }, () => login(second, victim).catch((error: Error) => error));
       await new Promise((resolve) => setTimeout(resolve, round * 40));
-      const disabled = await first.inject({ method: 'POST', url: '/emp/account/10020', headers: { accept: 'application/json' }, cookies: { session: admin.cookie }, payload: { disabled: true } });
+      const disabled = await first.inject({
+        method: 'POST',
+        url: '/emp/account/10020',
+        headers: { accept: 'application/json' },
+        cookies: { session: admin.cookie },
+        payload: { disabled: true },
+      });
       assert.equal(disabled.statusCode, 200, disabled.body);
       for (const outcome of await Promise.all(logins)) {
         if (outcome instanceof Error) {
@@ -111,9 +121,20 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
         const byToken = await first.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${outcome.token}` } });
         assert.equal(byToken.statusCode, 401, `round ${round}: a token survived`);
       }
-      const listed = await first.inject({ method: 'GET', url: '/emp/sessions/10020', headers: { accept: 'application/json' }, cookies: { session: admin.cookie } });
+      const listed = await first.inject({
+        method: 'GET',
+        url: '/emp/sessions/10020',
+        headers: { accept: 'application/json' },
+        cookies: { session: admin.cookie },
+      });
       assert.deepEqual(listed.json().sessions, []);
-      await first.inject({ method: 'POST', url: '/emp/account/10020', headers: { accept: 'application/json' }, cookies: { session: admin.cookie }, payload: { disabled: false } });
+      await first.inject({
+        method: 'POST',
+        url: '/emp/account/10020',
+        headers: { accept: 'application/json' },
+        cookies: { session: admin.cookie },
+        payload: { disabled: false },
+      });
     }
   });
 
@@ -132,7 +153,12 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     const failed = await pollUntil(async () => (await survivor.cluster('INFO')).includes('cluster_state:fail'), 15_000, 200);
     survivor.disconnect();
     assert.ok(failed, 'the cluster noticed');
-    const refused = await first.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: U1.username, password: U1.password }) });
+    const refused = await first.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: { ...FORM, ...API },
+      payload: form({ username: U1.username, password: U1.password }),
+    });
     assert.equal(refused.statusCode, 503);
     assert.equal((await me(first, cookie)).statusCode, 503);
     const ready = await second.inject({ method: 'GET', url: '/ready' });
@@ -142,7 +168,10 @@ describe('two app instances on a three-node Redis Cluster', await serviceGate('r
     await lost.start(); // its nodes.conf brings it back with its slots (and no data: persistence is off)
     const back = Date.now();
     for (const app of [first, second]) {
-      assert.ok(await pollUntil(async () => (await app.inject({ method: 'GET', url: '/ready' })).statusCode === 200, 20_000, 200), 'ready again by itself');
+      assert.ok(
+        await pollUntil(async () => (await app.inject({ method: 'GET', url: '/ready' })).statusCode === 200, 20_000, 200),
+        'ready again by itself',
+      );
     }
     const fresh = await login(second);
     assert.equal((await me(first, fresh.cookie)).statusCode, 200);
@@ -167,7 +196,10 @@ describe('two app instances on Redis Sentinel, through a failover', await servic
       ].join('\n'),
     });
     const client = new Redis(primary.port, '127.0.0.1');
-    assert.ok(await pollUntil(async () => (await client.info('replication')).includes('connected_slaves:1'), 10_000), 'the replica attached');
+    assert.ok(
+      await pollUntil(async () => (await client.info('replication')).includes('connected_slaves:1'), 10_000),
+      'the replica attached',
+    );
     client.disconnect();
   });
   const {
@@ -248,11 +280,15 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
     // Three sentinels that know each other and the replica: a real quorum of two.
     for (const sentinel of sentinels) {
       const client = new Redis(sentinel.port, '127.0.0.1');
-      const formed = await pollUntil(async () => {
-        const fields = (await client.call('SENTINEL', 'MASTER', 'portal')) as string[];
-        const value = (name: string) => fields[fields.indexOf(name) + 1];
-        return value('num-other-sentinels') === '2' && value('num-slaves') === '1';
-      }, 15_000, 200);
+      const formed = await pollUntil(
+        async () => {
+          const fields = (await client.call('SENTINEL', 'MASTER', 'portal')) as string[];
+          const value = (name: string) => fields[fields.indexOf(name) + 1];
+          return value('num-other-sentinels') === '2' && value('num-slaves') === '1';
+        },
+        15_000,
+        200,
+      );
       client.disconnect();
       assert.ok(formed, 'the sentinels found each other and the replica');
     }
@@ -278,7 +314,12 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
       if (status === 503) ledger.firstUnavailable ??= Date.now();
       else if (ledger.firstUnavailable) ledger.recovered ??= Date.now();
     };
-    const loggedIn = await app.inject({ method: 'POST', url: '/auth/token', headers: { ...FORM, ...API }, payload: form({ username: U1.username, password: U1.password }) });
+    const loggedIn = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: { ...FORM, ...API },
+      payload: form({ username: U1.username, password: U1.password }),
+    });
     note(loggedIn.statusCode);
     const cookie = loggedIn.cookies.find((c) => c.name === 'session')?.value;
     if (loggedIn.statusCode === 200 && cookie) ledger.logins.push({ cookie, at: Date.now() });
@@ -324,7 +365,8 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
     assert.ok(rejoined, 'the old primary rejoined as a replica');
 
     const statuses = Object.fromEntries(ledger.statuses);
-    for (const status of ledger.statuses.keys()) assert.ok(status === 200 || status === 503, `only 200 and 503: ${JSON.stringify(statuses)}`);
+    for (const status of ledger.statuses.keys())
+      assert.ok(status === 200 || status === 503, `only 200 and 503: ${JSON.stringify(statuses)}`);
     const duringOrAfter = ledger.logins.filter(({ at }) => at > hangStarted);
     assert.ok(duringOrAfter.length >= 5, `logins acknowledged after the hang began: ${duringOrAfter.length}`);
     assert.ok(ledger.logouts.length >= 5, `logouts acknowledged: ${ledger.logouts.length}`);
@@ -334,6 +376,8 @@ describe('Redis Sentinel: the primary hangs, is replaced, and wakes up', await s
     for (const { cookie } of kept) assert.equal((await me(app, cookie)).statusCode, 200, 'an acknowledged login is kept');
     assert.ok(ledger.recovered, 'served again');
     const windowSeconds = ((ledger.recovered - hangStarted) / 1000).toFixed(1);
-    console.log(`sentinel hang: ${ledger.logins.length} logins, ${ledger.logouts.length} logouts acknowledged; statuses ${JSON.stringify(statuses)}; 200 again ${windowSeconds} s after the hang began`);
+    console.log(
+      `sentinel hang: ${ledger.logins.length} logins, ${ledger.logouts.length} logouts acknowledged; statuses ${JSON.stringify(statuses)}; 200 again ${windowSeconds} s after the hang began`,
+    );
   });
 });

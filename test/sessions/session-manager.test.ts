@@ -4,12 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import {
-  parseSessionToken,
-  SESSION_TOKEN_PATTERN,
-  SessionManager,
-  SessionsEndedError,
-} from '../../src/sessions/session-manager.js';
+import { parseSessionToken, SESSION_TOKEN_PATTERN, SessionManager, SessionsEndedError } from '../../src/sessions/session-manager.js';
 import { SessionStoreUnavailableError, type SessionStore } from '../../src/sessions/store.js';
 import { openHarness, randomId, STORE_KINDS, storeGate, type StoreHarness } from './store-harness.js';
 
@@ -287,7 +282,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(await h.store.get(id), undefined);
     });
 
-    describe('ending all of an owner\'s sessions while one is being created', () => {
+    describe("ending all of an owner's sessions while one is being created", () => {
       let owner: number;
       beforeEach(() => {
         owner = 300_000 + Math.floor(Math.random() * 100_000);
@@ -302,7 +297,10 @@ for (const kind of STORE_KINDS) {
         const ticket = await manager.beginCreate(owner);
         const { token, id } = await manager.create(owner, [], undefined, ticket);
         assert.equal((await manager.validateToken(token))?.id, id);
-        assert.deepEqual((await manager.listForEmployee(owner)).map((session) => session.id), [id]);
+        assert.deepEqual(
+          (await manager.listForEmployee(owner)).map((session) => session.id),
+          [id],
+        );
       });
 
       it('undoes the create when the end-all came after the ticket, before the session was stored', async () => {
@@ -335,7 +333,10 @@ for (const kind of STORE_KINDS) {
           const tickets = await Promise.all(Array.from({ length: 4 }, () => manager.beginCreate(owner)));
           const creates = tickets.map(async (ticket, i) => {
             await new Promise((resolve) => setTimeout(resolve, (round + i) % 3));
-            return manager.create(owner, [], undefined, ticket).then(({ token }) => token, (error: unknown) => error);
+            return manager.create(owner, [], undefined, ticket).then(
+              ({ token }) => token,
+              (error: unknown) => error,
+            );
           });
           await new Promise((resolve) => setTimeout(resolve, round % 3));
           await manager.endAllForEmployee(owner);

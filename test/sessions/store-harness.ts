@@ -98,9 +98,7 @@ function openSqliteHarness(): StoreHarness {
     },
     async peek(id) {
       const row = raw
-        .prepare<[string], { key: string; data: string; expires_at: number }>(
-          'SELECT key, data, expires_at FROM sessions WHERE key = ?',
-        )
+        .prepare<[string], { key: string; data: string; expires_at: number }>('SELECT key, data, expires_at FROM sessions WHERE key = ?')
         .get(keyPrefix + id);
       if (!row || row.expires_at <= Date.now()) return undefined;
       return { key: row.key, value: row.data, ttlMs: row.expires_at - Date.now() };

@@ -9,14 +9,7 @@ import { Redis } from 'ioredis';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
 import { SERVICE_URLS } from '../helpers/services.js';
 import { SessionStoreUnavailableError } from '../../src/sessions/store.js';
-import {
-  openHarness,
-  randomId,
-  sampleRecord,
-  STORE_KINDS,
-  storeGate,
-  type StoreHarness,
-} from './store-harness.js';
+import { openHarness, randomId, sampleRecord, STORE_KINDS, storeGate, type StoreHarness } from './store-harness.js';
 
 for (const kind of STORE_KINDS) {
   describe(`SessionStore contract (${kind})`, await storeGate(kind), () => {
@@ -152,7 +145,10 @@ for (const kind of STORE_KINDS) {
       await h.store.create(ended, sampleRecord({ empNo: owner }), 60);
       await h.store.destroy(ended);
       const listed = await h.store.listByOwner(owner);
-      assert.deepEqual(listed.map(({ id }) => id), [older, newer]);
+      assert.deepEqual(
+        listed.map(({ id }) => id),
+        [older, newer],
+      );
       assert.equal(listed[0]!.record.empNo, owner);
       assert.deepEqual(await h.store.listByOwner(owner + 2), []);
     });
@@ -169,7 +165,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(await h.store.destroyByOwner(owner), 0);
     });
 
-    it('ends an owner\'s sessions while more are being created, leaving none live and unlisted', async () => {
+    it("ends an owner's sessions while more are being created, leaving none live and unlisted", async () => {
       const owner = 900_000 + Math.floor(Math.random() * 90_000);
       for (let round = 0; round < 10; round++) {
         const creates = Array.from({ length: 8 }, async (_, i) => {
@@ -211,7 +207,10 @@ for (const kind of STORE_KINDS) {
       assert.equal(await h.store.refresh(id, { ...record, lastSeenAt: record.lastSeenAt + 1 }, 60), true);
       await h.store.bumpGeneration(owner, 1);
       await sleep(1100);
-      assert.deepEqual((await h.store.listByOwner(owner)).map((entry) => entry.id), [id]);
+      assert.deepEqual(
+        (await h.store.listByOwner(owner)).map((entry) => entry.id),
+        [id],
+      );
       assert.deepEqual(await h.census(owner), { live: [id], unlisted: [] });
       assert.equal(await h.store.generation(owner), '');
       assert.equal(await h.store.destroyByOwner(owner), 1);
@@ -291,7 +290,10 @@ describe('RedisSessionStore owner index and generations', await storeGate('redis
     const expired = randomId();
     await h.store.create(expired, sampleRecord({ empNo: owner }), 60);
     await raw.del(`${h.keyPrefix}${expired}`); // as its TTL would
-    assert.deepEqual((await h.store.listByOwner(owner)).map(({ id }) => id), [kept]);
+    assert.deepEqual(
+      (await h.store.listByOwner(owner)).map(({ id }) => id),
+      [kept],
+    );
     assert.deepEqual(await raw.zrange(indexKey(owner), 0, -1), [kept]);
     await h.store.destroy(kept);
     assert.equal(await raw.exists(indexKey(owner)), 0, 'the index goes with its last session');
@@ -305,7 +307,7 @@ describe('RedisSessionStore owner index and generations', await storeGate('redis
     assert.equal(await h.peek(id), undefined);
   });
 
-  it("lists and ends the sessions an earlier version indexed in its plain set <prefix>owner:<empNo>", async () => {
+  it('lists and ends the sessions an earlier version indexed in its plain set <prefix>owner:<empNo>', async () => {
     // What the previous release wrote at login: the record, and its id in a set per owner.
     const owner = newOwner();
     const legacyKey = `${h.keyPrefix}owner:${owner}`;
@@ -317,7 +319,7 @@ describe('RedisSessionStore owner index and generations', await storeGate('redis
     assert.deepEqual((await h.store.listByOwner(owner)).map(({ id }) => id).sort(), [current, old].sort());
     assert.deepEqual(await raw.smembers(legacyKey), [old], 'a dead legacy id is pruned when read');
     assert.equal(await h.store.destroyByOwner(owner), 2);
-    assert.equal(await h.peek(old), undefined, 'the earlier version\'s session has ended');
+    assert.equal(await h.peek(old), undefined, "the earlier version's session has ended");
     assert.equal(await raw.exists(legacyKey), 0);
     await raw.set(legacyKey, 'another type');
     assert.deepEqual(await h.store.listByOwner(owner), [], 'a key of another type there is ignored');

@@ -80,7 +80,11 @@ async function createTrigramIndexesOnPostgres(db: Kysely<any>): Promise<void> {
 async function ensurePgTrgm(db: Kysely<any>): Promise<string | undefined> {
   const installedIn = async () =>
     (
-      await sql<{ schema: string }>`select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'`.execute(db)
+      await sql<{
+        schema: string;
+      }>`select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'`.execute(
+        db,
+      )
     ).rows[0]?.schema;
 
   const installed = await installedIn();
@@ -115,6 +119,8 @@ function warnSearchUnindexed(reason: string): void {
 
 /** NOCASE, as SQLite's case-insensitive LIKE needs of an index; emp_no last, for the ORDER BY. */
 async function createNocaseNameIndexOnSqlite(db: Kysely<any>): Promise<void> {
-  await sql`create index ${sql.id(NOCASE_NAME_INDEX)} on employees (last_name collate nocase, first_name collate nocase, emp_no)`.execute(db);
+  await sql`create index ${sql.id(NOCASE_NAME_INDEX)} on employees (last_name collate nocase, first_name collate nocase, emp_no)`.execute(
+    db,
+  );
   await db.schema.dropIndex(NAME_INDEX).execute();
 }

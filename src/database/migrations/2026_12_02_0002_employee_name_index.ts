@@ -21,7 +21,9 @@ export const employeeNameIndexMigration: Migration = {
       .addColumn('kind', 'char(1)', (column) => column.notNull())
       // As long as the longer of the two name columns (last_name, varchar(16)); on SQLite, NOCASE
       // so that its primary key and comparisons ignore case as the search's LIKE does.
-      .addColumn('name', 'varchar(16)', (column) => (dialect === 'sqlite' ? column.notNull().modifyEnd(sql`collate nocase`) : column.notNull()))
+      .addColumn('name', 'varchar(16)', (column) =>
+        dialect === 'sqlite' ? column.notNull().modifyEnd(sql`collate nocase`) : column.notNull(),
+      )
       .addPrimaryKeyConstraint(`${EMPLOYEE_NAMES_TABLE}_pkey`, ['kind', 'name'])
       .$call(portableTable(dialect, EMPLOYEE_NAMES_TABLE, { dates: [], varchars: {} }))
       .execute();

@@ -111,7 +111,10 @@ const recordRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/user-save', { config, preHandler: app.requireScopes('user:write'), schema: UserSaveSchema }, async (request, reply) =>
-    save(request, reply, request.body, 'own', async () => ({ employee: await saveOwnRecord(app.db, request.user.empNo, request.body), created: false })),
+    save(request, reply, request.body, 'own', async () => ({
+      employee: await saveOwnRecord(app.db, request.user.empNo, request.body),
+      created: false,
+    })),
   );
 
   app.get('/new', { config, preHandler: app.requireScopes('admin:write'), schema: NewEmployeeFormSchema }, async (request, reply) =>

@@ -44,7 +44,10 @@ const searchRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   // GET, and POST as the original's page posted the search form to the same URL (not in the API document).
-  for (const [method, hide] of [['GET', false], ['POST', true]] as const) {
+  for (const [method, hide] of [
+    ['GET', false],
+    ['POST', true],
+  ] as const) {
     app.route({
       method,
       url: '/search/:last_name/:first_name',

@@ -5,7 +5,7 @@ import { errorRef, securedBy } from '../../http/schemas.js';
 /** What a person may see of their own record: never the password hash (the original leaked it). */
 const Me = Type.Object(
   {
-    username: Type.String({ description: 'The login email (this API\'s first name for it; the same as `email`)' }),
+    username: Type.String({ description: "The login email (this API's first name for it; the same as `email`)" }),
     email: Type.String({ description: "The login email (the original series' name for it, from v0.4)" }),
     emp_no: Type.Integer(),
     first_name: Type.String(),

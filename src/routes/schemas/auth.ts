@@ -7,9 +7,7 @@ export const LoginForm = Type.Object(
     username: Type.String({ minLength: 1, maxLength: 255, description: 'The employee email' }),
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     grant_type: Type.Optional(Type.String({ maxLength: 64, description: 'OAuth2: "password" if given' })),
-    scope: Type.Optional(
-      Type.String({ maxLength: 1024, description: 'OAuth2: space-separated scopes to narrow the login to' }),
-    ),
+    scope: Type.Optional(Type.String({ maxLength: 1024, description: 'OAuth2: space-separated scopes to narrow the login to' })),
     client_id: Type.Optional(Type.String({ maxLength: 255 })),
     client_secret: Type.Optional(Type.String({ maxLength: 255 })),
     next: Type.Optional(Type.String({ maxLength: 2048, description: 'Browser: a path on this site to open after login' })),
@@ -77,7 +75,10 @@ export const LogoutSchema = {
     'browser is sent to the login page, which says it has logged out (POST/redirect/GET: a reload does not log out again).',
   response: {
     // JSON first: Swagger UI asks for the first type listed, and shows that answer.
-    200: { description: 'Logged out, or there was no session to end', content: { 'application/json': { schema: Type.Ref('MessageResponse') } } },
+    200: {
+      description: 'Logged out, or there was no session to end',
+      content: { 'application/json': { schema: Type.Ref('MessageResponse') } },
+    },
     303: Type.Null({ description: 'Browser: to the login page with its notice' }),
     503: errorRef('The session store is unavailable'),
   },

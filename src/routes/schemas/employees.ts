@@ -13,8 +13,14 @@ const SearchResult = Type.Object({
 });
 
 const SearchParams = Type.Object({
-  last_name: Type.String({ maxLength: 64, description: 'Part of the last name (nas), or a pattern with % wildcards (%nas%, Gor%); % alone for any' }),
-  first_name: Type.String({ maxLength: 64, description: 'Part of the first name (an), or a pattern with % wildcards (%An); % alone for any' }),
+  last_name: Type.String({
+    maxLength: 64,
+    description: 'Part of the last name (nas), or a pattern with % wildcards (%nas%, Gor%); % alone for any',
+  }),
+  first_name: Type.String({
+    maxLength: 64,
+    description: 'Part of the first name (an), or a pattern with % wildcards (%An); % alone for any',
+  }),
 });
 
 const SearchQuery = Type.Object({
@@ -63,7 +69,10 @@ export const SearchFormSchema = {
   security: securedBy('admin:read'),
   querystring: SearchFormQuery,
   response: {
-    200: { description: 'The search page', content: { 'text/html': { schema: Type.String() }, 'application/json': { schema: Type.Object({ search: Type.String() }) } } },
+    200: {
+      description: 'The search page',
+      content: { 'text/html': { schema: Type.String() }, 'application/json': { schema: Type.Object({ search: Type.String() }) } },
+    },
     303: Type.Null({ description: 'To the results for the given names' }),
     ...SCOPED_ERRORS,
   },
@@ -80,7 +89,10 @@ export const SearchSchema = {
   params: SearchParams,
   querystring: SearchQuery,
   response: {
-    200: { description: 'A page of matches, or the results page', content: { 'application/json': { schema: SearchResult }, 'text/html': { schema: Type.String() } } },
+    200: {
+      description: 'A page of matches, or the results page',
+      content: { 'application/json': { schema: SearchResult }, 'text/html': { schema: Type.String() } },
+    },
     422: errorRef('A name longer than the column holds, or a bad page or size'),
     ...SCOPED_ERRORS,
   },
@@ -134,7 +146,7 @@ export const AdminSaveSchema = saveSchema(
 
 export const UserSaveSchema = saveSchema(
   "Update one's own record",
-  '`empNo` must be the logged-in employee\'s own number: anything else is refused (403) before any write.',
+  "`empNo` must be the logged-in employee's own number: anything else is refused (403) before any write.",
   'user:write',
 );
 
@@ -143,7 +155,13 @@ export const NewEmployeeFormSchema = {
   summary: 'The form for a new employee',
   security: securedBy('admin:write'),
   response: {
-    200: { description: 'The form page, or the fields it asks for', content: { 'text/html': { schema: Type.String() }, 'application/json': { schema: Type.Object({ save: Type.String(), fields: Type.Array(Type.String()) }) } } },
+    200: {
+      description: 'The form page, or the fields it asks for',
+      content: {
+        'text/html': { schema: Type.String() },
+        'application/json': { schema: Type.Object({ save: Type.String(), fields: Type.Array(Type.String()) }) },
+      },
+    },
     ...SCOPED_ERRORS,
   },
 };

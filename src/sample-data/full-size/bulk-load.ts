@@ -19,7 +19,13 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import SqliteDatabase from 'better-sqlite3';
-import { createConnection, escape as mysqlEscape, type Connection as MysqlConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
+import {
+  createConnection,
+  escape as mysqlEscape,
+  type Connection as MysqlConnection,
+  type ResultSetHeader,
+  type RowDataPacket,
+} from 'mysql2/promise';
 import { Client as PgClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DatabaseTarget } from '../../database/connection.js';
@@ -118,7 +124,8 @@ async function loadPostgres(url: URL, plan: BulkPlan, progress: LoadProgress): P
     }
 
     for (const index of indexes) await client.query(index.definition);
-    for (const key of foreignKeys) await client.query(`alter table ${quotePostgres(key.table)} add constraint ${quotePostgres(key.name)} ${key.definition}`);
+    for (const key of foreignKeys)
+      await client.query(`alter table ${quotePostgres(key.table)} add constraint ${quotePostgres(key.name)} ${key.definition}`);
     await client.query('commit');
     return written;
   } catch (error) {
@@ -360,7 +367,12 @@ interface Chunk {
  * A table's rows as text chunks of about `chunkChars` characters, `separator` between rows: COPY
  * data, or an INSERT's VALUES list. Only one chunk is in memory at a time.
  */
-function* chunks(table: TablePlan, chunkChars: number, format: (row: Row, columns: readonly string[]) => string, separator = ''): Generator<Chunk> {
+function* chunks(
+  table: TablePlan,
+  chunkChars: number,
+  format: (row: Row, columns: readonly string[]) => string,
+  separator = '',
+): Generator<Chunk> {
   let text = '';
   let rows = 0;
   for (const row of table.rows()) {

@@ -370,7 +370,9 @@ function anniversariesWithin(start: number, end: number): number {
  */
 function chooseEmpNos(total: number, random: Random): Int32Array {
   const outside = SEED_EMPLOYEES.filter((employee) => employee.emp_no < EMP_NO_FIRST || employee.emp_no > EMP_NO_LAST).map((e) => e.emp_no);
-  const forced = new Set(SEED_EMPLOYEES.map((employee) => employee.emp_no).filter((empNo) => empNo >= EMP_NO_FIRST && empNo <= EMP_NO_LAST));
+  const forced = new Set(
+    SEED_EMPLOYEES.map((employee) => employee.emp_no).filter((empNo) => empNo >= EMP_NO_FIRST && empNo <= EMP_NO_LAST),
+  );
   const inRange = total - outside.length;
   const minimum = SEED_EMPLOYEES.length + MANAGERS_PER_DEPT.reduce((sum, count) => sum + count, 0);
   if (!Number.isSafeInteger(total) || total < minimum || inRange > EMP_NO_LAST - EMP_NO_FIRST + 1) {

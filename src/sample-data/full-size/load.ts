@@ -73,7 +73,12 @@ export async function loadSampleDatabase(databaseUrl: string | undefined, option
       // 300,024 passwords would take hours, and a real deployment resets them anyway.
       const data = new SampleData({ employees: DATA_SIZES[options.size], seed: options.seed, passwords: await hashSeedPassword() });
       const totals = data.countRows();
-      const tables = SAMPLE_TABLES.map((table) => ({ table, columns: SAMPLE_COLUMNS[table], total: totals[table], rows: () => data.rows(table) }));
+      const tables = SAMPLE_TABLES.map((table) => ({
+        table,
+        columns: SAMPLE_COLUMNS[table],
+        total: totals[table],
+        rows: () => data.rows(table),
+      }));
       const written = await bulkLoad(target, { empty, tables }, progress);
       rows = Object.fromEntries(SAMPLE_TABLES.map((table) => [table, written[table] ?? 0])) as Record<SampleTable, number>;
       await analyzeTables(handle.db, SAMPLE_TABLES);

@@ -60,20 +60,37 @@ describe('G-04 the SQL database goes down or restarts', () => {
       await postgres!.start();
       const back = await pollUntil(async () => (await me(app, { cookie: session.cookie })).statusCode === 200, RECOVERY_MS, 200);
       assert.ok(back, 'recovered within 5 s, no restart of the app');
-      assert.equal((await app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form({ username: U2.username, password: 'wrong' }) })).statusCode, 400, 'a login still checks the password');
+      assert.equal(
+        (
+          await app.inject({
+            method: 'POST',
+            url: '/auth/token',
+            headers: FORM,
+            payload: form({ username: U2.username, password: 'wrong' }),
+          })
+        ).statusCode,
+        400,
+        'a login still checks the password',
+      );
     });
 
     it('G-04 survives its idle connections being terminated (pg_terminate_backend) and answers the next request', async () => {
       const session = await login(app, U1);
       assert.equal((await me(app, { cookie: session.cookie })).statusCode, 200);
-      await sql`select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and datname = 'postgres' and backend_type = 'client backend'`.execute(app.db).catch(() => undefined);
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and datname = 'postgres' and backend_type = 'client backend'`
+        .execute(app.db)
+        .catch(() => undefined);
       await sleep(100);
       const statuses: number[] = [];
-      const back = await pollUntil(async () => {
-        const status = (await me(app, { cookie: session.cookie })).statusCode;
-        statuses.push(status);
-        return status === 200;
-      }, RECOVERY_MS, 100);
+      const back = await pollUntil(
+        async () => {
+          const status = (await me(app, { cookie: session.cookie })).statusCode;
+          statuses.push(status);
+          return status === 200;
+        },
+        RECOVERY_MS,
+        100,
+      );
       assert.ok(back, `statuses: ${statuses.join(',')}`);
       for (const status of statuses) assert.ok(status === 200 || status === 503, `${status}`);
     });
@@ -89,18 +106,22 @@ describe('G-04 the SQL database goes down or restarts', () => {
       await database?.cleanup();
     });
 
-    it('G-04 answers only 200 or 503 when MariaDB kills the pool\'s connections, and is back within 5 s', async () => {
+    it("G-04 answers only 200 or 503 when MariaDB kills the pool's connections, and is back within 5 s", async () => {
       const session = await login(app, U1);
       await Promise.all(Array.from({ length: 5 }, () => me(app, { cookie: session.cookie }))); // several pooled connections
       const dbName = new URL(database.url).pathname.slice(1);
       const { rows } = await sql<{ id: number }>`select id from information_schema.processlist where db = ${dbName}`.execute(database.db);
       for (const { id } of rows) await sql`kill ${sql.lit(Number(id))}`.execute(database.db).catch(() => undefined);
       const statuses: number[] = [];
-      const back = await pollUntil(async () => {
-        const responses = await Promise.all(Array.from({ length: 3 }, () => me(app, { cookie: session.cookie })));
-        statuses.push(...responses.map((response) => response.statusCode));
-        return responses.every((response) => response.statusCode === 200);
-      }, RECOVERY_MS, 100);
+      const back = await pollUntil(
+        async () => {
+          const responses = await Promise.all(Array.from({ length: 3 }, () => me(app, { cookie: session.cookie })));
+          statuses.push(...responses.map((response) => response.statusCode));
+          return responses.every((response) => response.statusCode === 200);
+        },
+        RECOVERY_MS,
+        100,
+      );
       assert.ok(back, `statuses: ${statuses.join(',')}`);
       for (const status of statuses) assert.ok(status === 200 || status === 503, `${status}`);
     });
@@ -121,7 +142,14 @@ describe('G-04 the SQL database goes down or restarts', () => {
           url: '/api/emp/admin-save',
           headers: FORM,
           cookies: { session: session.cookie },
-          payload: form({ empNo: '10001', birthDate: '02/09/1953', firstName: 'Georgi', lastName: 'Facello', gender: 'M', hireDate: '26/06/1986' }),
+          payload: form({
+            empNo: '10001',
+            birthDate: '02/09/1953',
+            firstName: 'Georgi',
+            lastName: 'Facello',
+            gender: 'M',
+            hireDate: '26/06/1986',
+          }),
         });
       try {
         const { value, ms } = await timed(update);

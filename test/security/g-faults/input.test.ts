@@ -54,15 +54,11 @@ for (const engine of ENGINES) {
       assert.deepEqual((await me(app, { cookie: admin.cookie })).json().username, ADMIN.username, 'later requests are normal');
     });
 
-    it(
-      `G-09 does not truncate a username at a NUL byte (${engine})`,
-      {},
-      async () => {
-        const response = await postLogin(form({ username: `${U1.username}\u0000x`, password: U1.password }));
-        assert.equal(response.statusCode, 400);
-        assert.deepEqual(response.json(), INCORRECT);
-      },
-    );
+    it(`G-09 does not truncate a username at a NUL byte (${engine})`, {}, async () => {
+      const response = await postLogin(form({ username: `${U1.username}\u0000x`, password: U1.password }));
+      assert.equal(response.statusCode, 400);
+      assert.deepEqual(response.json(), INCORRECT);
+    });
 
     it(`G-09 compares login names after one normalisation, the same on every engine (${engine})`, async () => {
       // The rule (docs/SECURITY.md): an email is trimmed, NFKC-normalised and lower-cased when stored
@@ -72,7 +68,16 @@ for (const engine of ENGINES) {
       const nfc = 'zoë.nfc.test@example.com'.normalize('NFC');
       await app.db
         .insertInto('employees')
-        .values({ emp_no: 900_001, birth_date: '1990-01-01', first_name: 'Zoë', last_name: 'Unicode', gender: 'F', hire_date: '2020-01-01', email: nfc, password: await argon2Hash('password') })
+        .values({
+          emp_no: 900_001,
+          birth_date: '1990-01-01',
+          first_name: 'Zoë',
+          last_name: 'Unicode',
+          gender: 'F',
+          hire_date: '2020-01-01',
+          email: nfc,
+          password: await argon2Hash('password'),
+        })
         .execute();
       const status = async (username: string) => (await postLogin(form({ username, password: 'password' }))).statusCode;
       assert.equal(await status(nfc), 200);
@@ -83,7 +88,11 @@ for (const engine of ENGINES) {
 
     describe(`G-10 (${engine})`, () => {
       const search = (last: string, first = '%', query = '') =>
-        app.inject({ method: 'GET', url: `/api/emp/search/${encodeURIComponent(last)}/${encodeURIComponent(first)}${query}`, cookies: { session: admin.cookie } });
+        app.inject({
+          method: 'GET',
+          url: `/api/emp/search/${encodeURIComponent(last)}/${encodeURIComponent(first)}${query}`,
+          cookies: { session: admin.cookie },
+        });
 
       it(`G-10 matches SQL metacharacters literally in every search field, with no error text and no extra rows (${engine})`, async () => {
         const baseline = await search('%nas%', '%An');
@@ -105,26 +114,42 @@ for (const engine of ENGINES) {
         ];
         const baselineMs = (await timed(() => search('%zz%'))).ms;
         for (const payload of payloads) {
-          for (const [last, first] of [[`%${payload}%`, '%'], ['%', `%${payload}%`]] as const) {
+          for (const [last, first] of [
+            [`%${payload}%`, '%'],
+            ['%', `%${payload}%`],
+          ] as const) {
             for (const method of ['GET', 'POST'] as const) {
               const { value, ms } = await timed(() =>
-                app.inject({ method, url: `/api/emp/search/${encodeURIComponent(last)}/${encodeURIComponent(first)}`, cookies: { session: admin.cookie } }),
+                app.inject({
+                  method,
+                  url: `/api/emp/search/${encodeURIComponent(last)}/${encodeURIComponent(first)}`,
+                  cookies: { session: admin.cookie },
+                }),
               );
               // Names are at most 16 characters with a % (the original's rule): 422 naming the field
               // for longer payloads, else a literal match, which finds nobody.
               assert.ok([200, 422].includes(value.statusCode), `${method} ${payload}: ${value.body}`);
-              if (value.statusCode === 200) assert.deepEqual(value.json(), { items: [], page: 1, size: 50, has_more: false }, `${payload}: matched literally, nothing`);
+              if (value.statusCode === 200)
+                assert.deepEqual(value.json(), { items: [], page: 1, size: 50, has_more: false }, `${payload}: matched literally, nothing`);
               else assert.match(value.json().errors[0].field, /^(lastName|firstName)$/);
               assert.doesNotMatch(value.body, /syntax|sqlite|mysql|postgres|relation|column/i);
               assert.ok(ms < baselineMs + 500, `${payload}: ${ms.toFixed(0)} ms`);
             }
           }
         }
-        const viaForm = await app.inject({ method: 'GET', url: `/api/emp/search?last_name=${encodeURIComponent("%' OR '1'='1")}&first_name=%25`, cookies: { session: admin.cookie } });
+        const viaForm = await app.inject({
+          method: 'GET',
+          url: `/api/emp/search?last_name=${encodeURIComponent("%' OR '1'='1")}&first_name=%25`,
+          cookies: { session: admin.cookie },
+        });
         assert.equal(viaForm.statusCode, 303);
         const followed = await app.inject({ method: 'GET', url: viaForm.headers.location!, cookies: { session: admin.cookie } });
         assert.deepEqual(followed.json().items, []);
-        assert.equal(await app.db.selectFrom('employees').select('emp_no').limit(1).executeTakeFirst().then(Boolean), true, 'the table is still there');
+        assert.equal(
+          await app.db.selectFrom('employees').select('emp_no').limit(1).executeTakeFirst().then(Boolean),
+          true,
+          'the table is still there',
+        );
       });
 
       it(`G-10 caps paging, ignores a sort it does not offer, and never returns a hash (${engine})`, async () => {
@@ -144,7 +169,14 @@ for (const engine of ENGINES) {
       });
 
       it(`G-10 treats SQL in the login name as a name like any other (${engine})`, async () => {
-        for (const payload of ["' OR '1'='1", "admin'--", "x' UNION SELECT 1,2,3--", `${U1.username}' --`, "'||pg_sleep(5)--", '1) OR SLEEP(5)#']) {
+        for (const payload of [
+          "' OR '1'='1",
+          "admin'--",
+          "x' UNION SELECT 1,2,3--",
+          `${U1.username}' --`,
+          "'||pg_sleep(5)--",
+          '1) OR SLEEP(5)#',
+        ]) {
           const { value, ms } = await timed(() => postLogin(form({ username: payload, password: "' OR 1=1 --" })));
           assert.equal(value.statusCode, 400, payload);
           assert.deepEqual(value.json(), INCORRECT);
@@ -152,14 +184,10 @@ for (const engine of ENGINES) {
         }
       });
 
-      it(
-        `G-10 refuses a NUL byte in a search field as input, not as a server error (${engine})`,
-        {},
-        async () => {
-          const response = await search('%a\u0000b%');
-          assert.ok([200, 422].includes(response.statusCode), `${response.statusCode} ${response.body}`);
-        },
-      );
+      it(`G-10 refuses a NUL byte in a search field as input, not as a server error (${engine})`, {}, async () => {
+        const response = await search('%a\u0000b%');
+        assert.ok([200, 422].includes(response.statusCode), `${response.statusCode} ${response.body}`);
+      });
     });
   });
 }

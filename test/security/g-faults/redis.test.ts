@@ -57,10 +57,14 @@ describe('G. faults: Redis', await serviceGate('redis'), () => {
     assertStoreOutage(byCookie.value, byCookie.ms, `${label}: /api/me by cookie`);
     const byToken = await timed(() => me(app, { token: session.token }));
     assertStoreOutage(byToken.value, byToken.ms, `${label}: /api/me by token (its revocation check needs Redis)`);
-    const loginAttempt = await timed(() => app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(U2)) }));
+    const loginAttempt = await timed(() =>
+      app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(U2)) }),
+    );
     assertStoreOutage(loginAttempt.value, loginAttempt.ms, `${label}: login`);
     assert.doesNotMatch(loginAttempt.value.body, /access_token/);
-    const logout = await timed(() => app.inject({ method: 'POST', url: '/auth/logout', headers: API, cookies: { session: session.cookie } }));
+    const logout = await timed(() =>
+      app.inject({ method: 'POST', url: '/auth/logout', headers: API, cookies: { session: session.cookie } }),
+    );
     assert.equal(logout.value.statusCode, 503, `${label}: logout is never a false success`);
     assert.deepEqual(logout.value.json(), STORE_UNAVAILABLE);
     assert.ok(logout.ms < OUTAGE_ANSWER_MS);
@@ -74,11 +78,15 @@ describe('G. faults: Redis', await serviceGate('redis'), () => {
   }
 
   const recovered = (cookie: string, status: number) =>
-    pollUntil(async () => {
-      const response = await me(app, { cookie });
-      assert.ok(response.statusCode === status || response.statusCode === 503, `after recovery: ${response.statusCode}`);
-      return response.statusCode === status;
-    }, RECOVERY_MS, 200);
+    pollUntil(
+      async () => {
+        const response = await me(app, { cookie });
+        assert.ok(response.statusCode === status || response.statusCode === 503, `after recovery: ${response.statusCode}`);
+        return response.statusCode === status;
+      },
+      RECOVERY_MS,
+      200,
+    );
 
   it('G-01 answers 503 with Retry-After within 2 s while Redis is down, keeps the login page, and never fails open', async () => {
     const session = await login(app, U1);
@@ -91,7 +99,9 @@ describe('G. faults: Redis', await serviceGate('redis'), () => {
     const lost = await login(app, U1).catch(() => undefined);
     assert.equal(lost, undefined, 'no login while Redis is down');
     await redisServer.start(); // persistence off: every session is gone
-    const session = (await pollUntil(async () => (await app.inject({ method: 'GET', url: '/ready' })).statusCode === 200, RECOVERY_MS, 200)) ? await login(app, U1) : undefined;
+    const session = (await pollUntil(async () => (await app.inject({ method: 'GET', url: '/ready' })).statusCode === 200, RECOVERY_MS, 200))
+      ? await login(app, U1)
+      : undefined;
     assert.ok(session, 'ready and logging in again within 5 s');
     assert.deepEqual((await me(app, { cookie: session.cookie })).json(), U1_ME);
   });
@@ -124,7 +134,9 @@ describe('G. faults: Redis', await serviceGate('redis'), () => {
   it('G-03 answers a logout during a Redis hang with 503, never a false success, and the session is then still whole', async () => {
     const session = await login(app, U1);
     await admin.call('CLIENT', 'PAUSE', '2500', 'ALL');
-    const logout = await timed(() => app.inject({ method: 'POST', url: '/auth/logout', headers: API, cookies: { session: session.cookie } }));
+    const logout = await timed(() =>
+      app.inject({ method: 'POST', url: '/auth/logout', headers: API, cookies: { session: session.cookie } }),
+    );
     assert.equal(logout.value.statusCode, 503);
     assert.deepEqual(logout.value.json(), STORE_UNAVAILABLE);
     assert.ok(logout.ms < OUTAGE_ANSWER_MS);

@@ -29,8 +29,12 @@ describe('G-05 saturation', await serviceGate('redis'), () => {
       }
     })();
     const rssBefore = process.memoryUsage().rss;
-    const logins = Array.from({ length: 100 }, () => timed(() => app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(U2)) })));
-    const searches = Array.from({ length: 100 }, () => app.inject({ method: 'GET', url: '/api/emp/search/%25a%25/%25', cookies: { session: admin.cookie } }));
+    const logins = Array.from({ length: 100 }, () =>
+      timed(() => app.inject({ method: 'POST', url: '/auth/token', headers: FORM, payload: form(credentials(U2)) })),
+    );
+    const searches = Array.from({ length: 100 }, () =>
+      app.inject({ method: 'GET', url: '/api/emp/search/%25a%25/%25', cookies: { session: admin.cookie } }),
+    );
     const [loginResults, searchResults] = await Promise.all([Promise.all(logins), Promise.all(searches)]);
     probing = false;
     await prober;

@@ -40,7 +40,9 @@ describe('G-06 SIGTERM with requests in flight', { ...redisGate, concurrency: tr
   });
 
   /** `node --import tsx src/server.ts` as production runs it, on a free port and a fresh data folder. */
-  async function startServer(workers: 'cluster' | 'single' = 'cluster'): Promise<{ child: ChildProcess; port: number; stderr: () => string; exit: Promise<{ code: number | null; at: number }> }> {
+  async function startServer(
+    workers: 'cluster' | 'single' = 'cluster',
+  ): Promise<{ child: ChildProcess; port: number; stderr: () => string; exit: Promise<{ code: number | null; at: number }> }> {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'ep-server-'));
     dirs.push(dataDir);
@@ -67,7 +69,11 @@ describe('G-06 SIGTERM with requests in flight', { ...redisGate, concurrency: tr
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
     const exit = once(child, 'exit').then(([code]) => ({ code: code as number | null, at: Date.now() }));
-    const up = await pollUntil(async () => (await rawRequest(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 1000)).status === 200, 30_000, 200);
+    const up = await pollUntil(
+      async () => (await rawRequest(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 1000)).status === 200,
+      30_000,
+      200,
+    );
     assert.ok(up, `the server did not start: ${stderr}`);
     return { child, port, stderr: () => stderr, exit };
   }
@@ -78,7 +84,9 @@ describe('G-06 SIGTERM with requests in flight', { ...redisGate, concurrency: tr
     const socket: Socket = connect(port, '127.0.0.1');
     let text = '';
     socket.on('data', (chunk) => (text += chunk.toString()));
-    socket.write(`POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(
+      `POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
     const step = overMs / body.length;
     return (async () => {
       for (const character of body) {
@@ -144,7 +152,9 @@ describe('G-06 SIGTERM with requests in flight', { ...redisGate, concurrency: tr
     for (const server of [second, stuck]) {
       const socket = connect(server.port, '127.0.0.1');
       socket.on('error', () => {});
-      socket.write('POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=');
+      socket.write(
+        'POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=',
+      );
       await sleep(100);
       server.child.kill('SIGTERM');
     }
@@ -159,7 +169,10 @@ describe('G-06 SIGTERM with requests in flight', { ...redisGate, concurrency: tr
     assert.ok(secondExit.at - signalledAt < 2500, `a second signal means now: ${secondExit.at - signalledAt} ms`);
     assert.match(second.stderr(), /second SIGTERM, exiting/);
     assert.equal(stuckExit.code, 1);
-    assert.ok(stuckExit.at - signalledAt >= 9000 && stuckExit.at - signalledAt < 12_500, `forced exit after ${stuckExit.at - signalledAt} ms`);
+    assert.ok(
+      stuckExit.at - signalledAt >= 9000 && stuckExit.at - signalledAt < 12_500,
+      `forced exit after ${stuckExit.at - signalledAt} ms`,
+    );
     assert.match(stuck.stderr(), /killed by timeout \(10000ms\)/);
     for (const server of [second, stuck]) assert.doesNotMatch(server.stderr(), /Error|at .*\(/, 'no crash');
   });
