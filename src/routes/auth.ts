@@ -3,6 +3,7 @@
  * decisions live in AuthService (who may log in) and the session plugin (cookies).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { prefersJson, wantsHtml } from '../http/negotiation.js';
 import { isAppError } from '../http/errors.js';
 import { loginClient } from '../http/login-client.js';
@@ -13,6 +14,16 @@ import { getSignedInEmployee } from '../employees/record-views.js';
 import { LOGIN_NOTICES, redirectToLogin, safeNextPath } from '../pages/notices.js';
 import { LoginPageSchema, LoginSchema, LogoutSchema } from './schemas/auth.js';
 
+/**
+ * OAuth2's token endpoint takes form bodies only (RFC 6749 §4.3.2); a JSON or text body is refused
+ * before anything is parsed or checked (CS-CSRF "Disallowing simple content types").
+ */
+async function requireFormBody(request: FastifyRequest): Promise<void> {
+  if (!request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the login as application/x-www-form-urlencoded');
+  }
+}
+
 const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/login', { schema: LoginPageSchema }, async (request, reply) => showLoginPage(request, reply, request.query));
 
@@ -21,13 +32,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config: { api: '/api/login', setsSession: true },
       schema: LoginSchema,
-      // OAuth2's token endpoint takes form bodies only (RFC 6749 §4.3.2); a JSON or text body is
-      // refused before anything is parsed or checked (CS-CSRF "Disallowing simple content types").
-      preValidation: async (request) => {
-        if (!request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-          throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the login as application/x-www-form-urlencoded');
-        }
-      },
+      preValidation: requireFormBody,
     },
     async (request, reply) => {
       const browser = wantsHtml(request);
