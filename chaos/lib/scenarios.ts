@@ -232,57 +232,57 @@ const workerKill: ScenarioDefinition = {
   },
 };
 
-const postgresRestart: ScenarioDefinition = {
-  name: 'postgres-restart',
-  title: (t) => `PostgreSQL stopped (pg_ctl -m immediate) and started again after ${t.outageMs / 1000} s, ${t.databaseCycles}×`,
-  async prepare(cleanup, timing) {
-    const redis = await ownedRedis(cleanup);
-    const postgres = await startOwnedPostgres(cleanup);
-    return {
-      redisUrl: redis.url,
-      databaseUrl: postgres.databaseUrl,
-      workers: 1,
-      deliberateWorkerKills: 0,
-      inject: () =>
-        restartCycles(
-          timing,
-          timing.databaseCycles,
-          () => postgres.kill(),
-          () => postgres.start(),
-        ),
-      settle: settled,
-      notes: [
-        'Sessions live in Redis, so none should be lost; "who am I" reads the employee from the database and answers 503 while it is down.',
-      ],
-    };
-  },
-};
+/** A private database server that a scenario can kill and start again. */
+interface OwnedDatabase {
+  databaseUrl: string;
+  kill(): Promise<void>;
+  start(): Promise<void>;
+}
 
-const mariadbRestart: ScenarioDefinition = {
-  name: 'mariadb-restart',
-  title: (t) => `MariaDB killed (SIGKILL) and started again after ${t.outageMs / 1000} s, ${t.databaseCycles}×`,
-  async prepare(cleanup, timing) {
-    const redis = await ownedRedis(cleanup);
-    const mariadb = await startOwnedMariaDb(cleanup);
-    return {
-      redisUrl: redis.url,
-      databaseUrl: mariadb.databaseUrl,
-      workers: 1,
-      deliberateWorkerKills: 0,
-      inject: () =>
-        restartCycles(
-          timing,
-          timing.databaseCycles,
-          () => mariadb.kill(),
-          () => mariadb.start(),
-        ),
-      settle: settled,
-      notes: [
-        'Sessions live in Redis, so none should be lost; "who am I" reads the employee from the database and answers 503 while it is down.',
-      ],
-    };
-  },
-};
+/** One database engine stopped and started again, `databaseCycles` times, under the clients. */
+function databaseRestart(
+  name: string,
+  title: ScenarioDefinition['title'],
+  startOwned: (cleanup: Cleanup) => Promise<OwnedDatabase>,
+): ScenarioDefinition {
+  return {
+    name,
+    title,
+    async prepare(cleanup, timing) {
+      const redis = await ownedRedis(cleanup);
+      const database = await startOwned(cleanup);
+      return {
+        redisUrl: redis.url,
+        databaseUrl: database.databaseUrl,
+        workers: 1,
+        deliberateWorkerKills: 0,
+        inject: () =>
+          restartCycles(
+            timing,
+            timing.databaseCycles,
+            () => database.kill(),
+            () => database.start(),
+          ),
+        settle: settled,
+        notes: [
+          'Sessions live in Redis, so none should be lost; "who am I" reads the employee from the database and answers 503 while it is down.',
+        ],
+      };
+    },
+  };
+}
+
+const postgresRestart = databaseRestart(
+  'postgres-restart',
+  (t) => `PostgreSQL stopped (pg_ctl -m immediate) and started again after ${t.outageMs / 1000} s, ${t.databaseCycles}×`,
+  startOwnedPostgres,
+);
+
+const mariadbRestart = databaseRestart(
+  'mariadb-restart',
+  (t) => `MariaDB killed (SIGKILL) and started again after ${t.outageMs / 1000} s, ${t.databaseCycles}×`,
+  startOwnedMariaDb,
+);
 
 const workerKillDatabaseDown: ScenarioDefinition = {
   name: 'worker-kill-database-down',
