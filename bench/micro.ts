@@ -24,6 +24,7 @@ import { findEmployeeByNumber, PUBLIC_EMPLOYEE_COLUMNS } from '../src/employees/
 import { AccessTokens } from '../src/auth/tokens.js';
 import { decodeSessionRecord } from '../src/sessions/record-codec.js';
 import { REDACTED_PATHS } from '../src/observability/logging.js';
+import { HELMET_OPTIONS } from '../src/http/security.js';
 
 const results: Array<[string, number]> = [];
 
@@ -65,26 +66,7 @@ try {
   await db.close();
 
   // --- Security headers: @fastify/helmet builds helmet's middleware anew on every request.
-  const options = {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    referrerPolicy: { policy: 'same-origin' as const },
-    crossOriginEmbedderPolicy: false,
-    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-  };
+  const options = HELMET_OPTIONS;
   const res = fakeResponse();
   const req = res.req;
   await time('helmet(options) built and applied per request (as @fastify/helmet 13 does)', () =>
