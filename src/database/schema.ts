@@ -2,7 +2,7 @@
  * The tables as Kysely sees them. Dates travel as ISO `yyyy-mm-dd` strings on every engine
  * (the connection layer turns off each driver's own date parsing), so no time zone can shift them.
  */
-import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export interface EmployeesTable {
   emp_no: number;
@@ -75,7 +75,31 @@ export interface EmployeeNamesTable {
   name: string;
 }
 
+/** The audit trail: one row per event (src/audit/events.ts names the actions and outcomes). */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  /** ISO-8601 UTC with milliseconds: `2026-11-29T14:15:00.123Z`. */
+  occurred_at: string;
+  action: string;
+  outcome: string;
+  /** `employee` (actor_emp_no says who), `operator` (the admin command line; actor_name says who), or `anonymous` (a login by someone not yet known). */
+  actor_kind: string;
+  actor_emp_no: number | null;
+  /** The operator's name, or the name a failed login was tried with. */
+  actor_name: string | null;
+  /** The public id of the actor's session. */
+  session_id: string | null;
+  client_address: string | null;
+  client_label: string | null;
+  target_emp_no: number | null;
+  /** How many times this event happened in its row's window: more than 1 only for aggregated failed logins. */
+  repeat_count: ColumnType<number, number | undefined, number>;
+  /** JSON: the fields before and after for record changes, and other particulars; never a password or hash. */
+  detail: string | null;
+}
+
 export interface Database {
+  audit_events: AuditEventsTable;
   employees: EmployeesTable;
   employee_names: EmployeeNamesTable;
   employee_scopes: EmployeeScopesTable;

@@ -22,7 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['http', 'pages', 'observability'],
   ['auth', 'sample-data'],
   ['employees'],
-  ['identity'],
+  ['identity', 'audit'],
   ['database', 'sessions'],
   ['errors.ts', 'config.ts', 'paths.ts', 'private-files.ts', 'secret-key.ts'],
 ];

@@ -11,6 +11,7 @@ import { employeeNameSearchIndexesMigration } from './2026_12_01_0002_employee_n
 import { accountStatusMigration } from './2026_11_27_0003_account_status.js';
 import { exactEmailComparisonMigration } from './2026_12_02_0001_exact_email_comparison.js';
 import { employeeNameIndexMigration } from './2026_12_02_0002_employee_name_index.js';
+import { auditEventsMigration } from './2026_12_03_0001_audit_events.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_27_0001_employees': employeesMigration,
@@ -20,4 +21,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_27_0003_account_status': accountStatusMigration,
   '2026_12_02_0001_exact_email_comparison': exactEmailComparisonMigration,
   '2026_12_02_0002_employee_name_index': employeeNameIndexMigration,
+  '2026_12_03_0001_audit_events': auditEventsMigration,
 };
