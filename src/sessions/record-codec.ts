@@ -6,12 +6,18 @@
  * (docs/PERFORMANCE.md, targets); a record encodes to about 98 bytes this way instead of about
  * 128 with the long names:
  *
+ *   s → lastSeenAt   (epoch ms; "s" for "seen")
  *   h → secretHash   (SHA-256 of the secret, base64url, 43 chars)
  *   e → empNo
  *   c → createdAt    (epoch ms)
- *   s → lastSeenAt   (epoch ms; "s" for "seen")
  *   g → scopes       (granted at login; omitted when empty)
  *   u → client       (a short user-agent label; omitted when unknown)
+ *
+ * `s` comes first, always: recording activity (`SessionStore.touch`, a Lua script on Redis) then
+ * rewrites the digits after `{"s":` and copies every other byte as it is (`withLastSeenAt`), so it
+ * never re-encodes a record and keeps any field it does not know (one a later version adds),
+ * where decoding and encoding in Lua (cjson) would turn an empty array into `{}` and round large
+ * numbers. A record of an earlier layout (`h` first) is rewritten whole by the manager instead.
  *
  * Decoding never throws: a value that is not a well-formed record (corrupt, truncated, written by
  * a different version) is treated as no session, which answers 401 rather than 500.
@@ -23,20 +29,20 @@ import type { SessionRecord } from './store.js';
 export const DEFAULT_SESSION_KEY_PREFIX = 'starsessions.';
 
 interface EncodedRecord {
+  s: number;
   h: string;
   e: number;
   c: number;
-  s: number;
   g?: string[];
   u?: string;
 }
 
 export function encodeSessionRecord(record: SessionRecord): string {
   const encoded: EncodedRecord = {
+    s: record.lastSeenAt, // first: see withLastSeenAt
     h: record.secretHash,
     e: record.empNo,
     c: record.createdAt,
-    s: record.lastSeenAt,
   };
   if (record.scopes.length) encoded.g = record.scopes;
   if (record.client) encoded.u = record.client;
@@ -66,6 +72,20 @@ export function decodeSessionRecord(value: string | null | undefined): SessionRe
   const record: SessionRecord = { secretHash: h, empNo: e as number, scopes: g, createdAt: c as number, lastSeenAt: s as number };
   if (typeof u === 'string') record.client = u;
   return record;
+}
+
+/** `{"s":<digits>,` at the very start: the top-level lastSeenAt, whatever the rest holds. */
+const LEADING_LAST_SEEN = /^\{"s":(\d+),/;
+
+/**
+ * The stored value with lastSeenAt replaced and every other byte kept, or undefined when the value
+ * does not start with the lastSeenAt it decodes to (an earlier layout, or a duplicated key), so
+ * that it cannot be rewritten in place. TOUCH_SCRIPT in redis-store.ts does the same in Lua.
+ */
+export function withLastSeenAt(value: string, current: SessionRecord, lastSeenAt: number): string | undefined {
+  const digits = LEADING_LAST_SEEN.exec(value)?.[1];
+  if (digits === undefined || Number(digits) !== current.lastSeenAt) return undefined;
+  return `{"s":${lastSeenAt}${value.slice(5 + digits.length)}`;
 }
 
 /**

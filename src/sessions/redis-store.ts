@@ -20,6 +20,7 @@ import {
 } from './record-codec.js';
 import type { CounterState, CounterStore } from './counter-store.js';
 import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from './store.js';
+import type { TouchRule } from './activity.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 1500;
 const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
@@ -57,6 +58,44 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
 local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[1], latest[2])
 return 1`;
+/**
+ * `SessionStore.touch` in one round trip: reads the record and, when activity.ts `activityWrite`
+ * says so, rewrites lastSeenAt and the expiry; returns the value as it then stands (nil if absent).
+ * The same decision as activityWrite, in Lua; the contract tests hold both stores to it.
+ * - One key, so it runs on Redis Cluster. Atomic: the GET and the SET see the same key, so a key a
+ *   logout deleted is never written again (what SET XX guarantees the two-step refresh).
+ * - It never re-encodes the record (record-codec.ts, withLastSeenAt): only the digits after a
+ *   leading `{"s":` change, and only when they are the lastSeenAt the value decodes to; any other
+ *   field, known or not, keeps its bytes. An earlier layout is returned untouched.
+ * - cjson only reads; a value it cannot read is returned untouched (the caller's decoder refuses it).
+ * ARGV: now, refreshAfterMs, idleTimeoutMs, absoluteTimeoutMs, proof kind ('h' secret hash or
+ * 'e' owner), proof.
+ */
+const TOUCH_SCRIPT = `
+local value = redis.call('GET', KEYS[1])
+if not value then return false end
+local ok, record = pcall(cjson.decode, value)
+if not ok or type(record) ~= 'table' or type(record.s) ~= 'number' or type(record.c) ~= 'number' then return value end
+if ARGV[5] == 'h' then
+  if record.h ~= ARGV[6] then return value end
+elseif record.e ~= tonumber(ARGV[6]) then return value end
+local now, idle, absolute = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if now - record.s < tonumber(ARGV[2]) then return value end
+if now >= math.min(record.s + idle, record.c + absolute) then return value end
+local digits = string.match(value, '^{"s":(%d+),')
+if not digits or tonumber(digits) ~= record.s then return value end
+local touched = '{"s":' .. ARGV[1] .. string.sub(value, 6 + #digits)
+local ttl = math.max(1, math.floor((math.min(now + idle, record.c + absolute) - now) / 1000))
+redis.call('SET', KEYS[1], touched, 'EX', string.format('%d', ttl))
+return touched`;
+
+declare module 'ioredis' {
+  interface RedisCommander {
+    /** TOUCH_SCRIPT, defined on each client (ioredis sends EVALSHA, and EVAL when the server lacks it). */
+    touchSession(key: string, ...args: Array<string | number>): Promise<string | null>;
+  }
+}
+
 /** DECR that never goes below zero and never recreates an expired counter. */
 const DECREMENT_SCRIPT = `
 if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then return redis.call('DECR', KEYS[1]) end
@@ -100,6 +139,7 @@ export class RedisSessionStore implements SessionStore, CounterStore {
       disconnectTimeout: DISCONNECT_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(RECONNECT_FIRST_DELAY_MS * 2 ** (attempt - 1), RECONNECT_MAX_DELAY_MS),
     });
+    this.client.defineCommand('touchSession', { numberOfKeys: 1, lua: TOUCH_SCRIPT });
     // Without a listener, ioredis reports every failed reconnect as an unhandled 'error' event.
     this.client.on('error', (err: Error) => onError?.(err));
     this.firstAttempt = new Promise<void>((resolve) => {
@@ -187,6 +227,15 @@ export class RedisSessionStore implements SessionStore, CounterStore {
 
   async get(id: string): Promise<SessionRecord | undefined> {
     const value = await this.command((redis) => redis.get(this.key(id)));
+    return decodeSessionRecord(value);
+  }
+
+  async touch(id: string, rule: TouchRule): Promise<SessionRecord | undefined> {
+    if (!Number.isSafeInteger(rule.now)) throw new RangeError(`rule.now must be whole milliseconds, got ${String(rule.now)}`);
+    const [kind, proof] = 'secretHash' in rule.proof ? ['h', rule.proof.secretHash] : ['e', rule.proof.owner];
+    const value = await this.command((redis) =>
+      redis.touchSession(this.key(id), rule.now, rule.refreshAfterMs, rule.idleTimeoutMs, rule.absoluteTimeoutMs, kind, proof),
+    );
     return decodeSessionRecord(value);
   }
 

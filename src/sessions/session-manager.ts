@@ -17,6 +17,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SessionRecord, SessionStore } from './store.js';
+import { sessionDeadline, storeTtlSeconds, type TouchRule } from './activity.js';
 
 /** 16 random bytes → 22 base64url characters: 128 bits, above ASVS 3.2.2's 64-bit minimum. */
 const SESSION_ID_BYTES = 16;
@@ -100,9 +101,8 @@ function hashSecret(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
 }
 
-function secretMatches(secret: string, storedHash: string): boolean {
+function hashMatches(actual: Buffer, storedHash: string): boolean {
   const expected = Buffer.from(storedHash, 'base64url');
-  const actual = hashSecret(secret);
   // timingSafeEqual throws on a length mismatch; a malformed stored hash simply never matches.
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
@@ -204,13 +204,19 @@ export class SessionManager {
     throw new SessionsEndedError(ticket.empNo);
   }
 
-  /** The live session the token names, or null (malformed, unknown, wrong secret, expired, ended). */
+  /**
+   * The live session the token names, or null (malformed, unknown, wrong secret, expired, ended).
+   * One store call: the store records the activity too when it is due (`SessionStore.touch`), but
+   * only for the right secret; the constant-time comparison here is what decides.
+   */
   async validateToken(token: string | undefined): Promise<Session | null> {
     const parsed = parseSessionToken(token);
     if (!parsed) return null;
-    const record = await this.store.get(parsed.id);
-    if (!record || !secretMatches(parsed.secret, record.secretHash)) return null;
-    return this.keepAlive(parsed.id, record);
+    const hash = hashSecret(parsed.secret);
+    const now = this.now();
+    const record = await this.store.touch(parsed.id, this.touchRule({ secretHash: hash.toString('base64url') }, now));
+    if (!record || !hashMatches(hash, record.secretHash)) return null;
+    return this.keepAlive(parsed.id, record, now);
   }
 
   /**
@@ -221,9 +227,10 @@ export class SessionManager {
    */
   async validateId(id: string, owner: number): Promise<Session | null> {
     if (!isSessionId(id)) return null;
-    const record = await this.store.get(id);
+    const now = this.now();
+    const record = await this.store.touch(id, this.touchRule({ owner }, now));
     if (!record || record.empNo !== owner) return null;
-    return this.keepAlive(id, record);
+    return this.keepAlive(id, record, now);
   }
 
   /** Every live session of one employee, oldest first. */
@@ -262,9 +269,22 @@ export class SessionManager {
     return this.store.destroy(id);
   }
 
-  /** Enforces both timeouts and records activity when that is due. */
-  private async keepAlive(id: string, record: SessionRecord): Promise<Session | null> {
-    const now = this.now();
+  private touchRule(proof: TouchRule['proof'], now: number): TouchRule {
+    return {
+      proof,
+      now,
+      refreshAfterMs: this.refreshIntervalMs(),
+      idleTimeoutMs: this.idleTimeoutSeconds * 1000,
+      absoluteTimeoutMs: this.absoluteTimeoutSeconds * 1000,
+    };
+  }
+
+  /**
+   * Enforces both timeouts on a record `touch` returned. Its activity is recorded already when it
+   * was due, unless the store could not rewrite it in place (a record of an earlier layout): then
+   * it is rewritten whole here, once, in the current layout.
+   */
+  private async keepAlive(id: string, record: SessionRecord, now: number): Promise<Session | null> {
     if (now >= this.expiresAt(record)) {
       // The store's TTL normally removes such a record first; this covers clock skew and the
       // SQLite sweep's lag. The answer is "no session" either way, so a failed clean-up is moot.
@@ -286,15 +306,12 @@ export class SessionManager {
   }
 
   private expiresAt(record: SessionRecord): number {
-    return Math.min(record.lastSeenAt + this.idleTimeoutSeconds * 1000, record.createdAt + this.absoluteTimeoutSeconds * 1000);
+    return sessionDeadline(record, this.idleTimeoutSeconds * 1000, this.absoluteTimeoutSeconds * 1000);
   }
 
-  /**
-   * The store forgets the record by the session's own deadline (rounded down to whole seconds, but
-   * at least 1 s because that is the smallest Redis EX); the checks above stay authoritative.
-   */
+  /** The store forgets the record by the session's own deadline (activity.ts `storeTtlSeconds`). */
   private ttlSeconds(record: SessionRecord, now: number): number {
-    return Math.max(1, Math.floor((this.expiresAt(record) - now) / 1000));
+    return storeTtlSeconds(this.expiresAt(record), now);
   }
 
   private toSession(id: string, record: SessionRecord): Session {

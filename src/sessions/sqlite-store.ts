@@ -19,7 +19,9 @@ import {
   DEFAULT_SESSION_KEY_PREFIX,
   encodeSessionRecord,
   newGeneration,
+  withLastSeenAt,
 } from './record-codec.js';
+import { activityWrite, type TouchRule } from './activity.js';
 import type { CounterState, CounterStore } from './counter-store.js';
 import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from './store.js';
 
@@ -160,6 +162,27 @@ export class SqliteSessionStore implements SessionStore, CounterStore {
   async get(id: string): Promise<SessionRecord | undefined> {
     const row = this.run(() => this.statements.get.get(this.key(id), Date.now()));
     return decodeSessionRecord(row?.data);
+  }
+
+  /**
+   * The read and the conditional write run back to back with nothing awaited between them, so no
+   * other request of this process comes in between; another process's logout in between makes the
+   * write (live rows only, as `refresh`) change nothing, and the session reads as ended.
+   */
+  async touch(id: string, rule: TouchRule): Promise<SessionRecord | undefined> {
+    return this.run(() => {
+      const key = this.key(id);
+      const now = Date.now();
+      const value = this.statements.get.get(key, now)?.data;
+      const record = decodeSessionRecord(value);
+      if (!record || value === undefined) return undefined;
+      const ttlSeconds = activityWrite(record, rule);
+      if (ttlSeconds === undefined) return record;
+      const touched = withLastSeenAt(value, record, rule.now);
+      if (touched === undefined) return record;
+      if (this.statements.refresh.run(touched, now + ttlSeconds * 1000, key, now).changes === 0) return undefined;
+      return { ...record, lastSeenAt: rule.now };
+    });
   }
 
   /** The `owner` column is the index: written in the same statement as the record, so never behind it. */

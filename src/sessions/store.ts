@@ -11,6 +11,7 @@
  * same two stores implement over the same connection: `SessionStoreBackend` is both.
  */
 import type { CounterStore } from './counter-store.js';
+import type { TouchRule } from './activity.js';
 
 export interface SessionRecord {
   /** SHA-256 of the session secret (base64url). Only the hash is stored: a leaked store cannot be replayed as cookies. */
@@ -31,6 +32,16 @@ export interface SessionStore {
   readonly kind: 'redis' | 'sqlite';
   /** The record, or undefined when absent or expired. */
   get(id: string): Promise<SessionRecord | undefined>;
+  /**
+   * Reads the record and, in the same step (one round trip, atomic), records activity on it when
+   * `rule` says it is due (activity.ts `activityWrite`): lastSeenAt becomes `rule.now` and the
+   * expiry is moved, every other stored byte kept. Returns the record as it then stands, or
+   * undefined when absent or expired. Never writes to a record that is gone (no session comes back
+   * after a logout), nor to one that lacks the rule's proof. A record whose value cannot be
+   * rewritten in place (an earlier layout, record-codec.ts) is returned unchanged; the caller sees
+   * that its activity is still due and rewrites it with `refresh`.
+   */
+  touch(id: string, rule: TouchRule): Promise<SessionRecord | undefined>;
   /**
    * Stores a new record and adds it to its owner's index; false (and nothing written) when the id
    * is already taken. `deadlineMs` (epoch ms) is the latest the session can ever live, its absolute

@@ -3,6 +3,7 @@
  * timeouts are tested by moving it rather than by sleeping.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { parseSessionToken, SESSION_TOKEN_PATTERN, SessionManager, SessionsEndedError } from '../../src/sessions/session-manager.js';
 import { SessionStoreUnavailableError, type SessionStore } from '../../src/sessions/store.js';
@@ -28,6 +29,7 @@ class SpyStore implements SessionStore {
     return this.inner.kind;
   }
   get: SessionStore['get'] = (...args) => (this.calls++, this.inner.get(...args));
+  touch: SessionStore['touch'] = (...args) => (this.calls++, this.inner.touch(...args));
   create: SessionStore['create'] = async (...args) => {
     this.calls++;
     const created = await this.inner.create(...args);
@@ -50,6 +52,12 @@ class SpyStore implements SessionStore {
   bumpGeneration: SessionStore['bumpGeneration'] = (...args) => (this.calls++, this.inner.bumpGeneration(...args));
   ping: SessionStore['ping'] = () => this.inner.ping();
   close: SessionStore['close'] = () => this.inner.close();
+}
+
+/** A stored value in the layout before lastSeenAt came first (record-codec.ts), as an earlier version wrote it. */
+function earlierLayout(value: string): string {
+  const { s, ...rest } = JSON.parse(value) as Record<string, unknown>;
+  return JSON.stringify({ ...rest, s });
 }
 
 function withOtherSecret(token: string): string {
@@ -231,7 +239,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(await h.store.get(id), undefined);
     });
 
-    it('records activity only when the last record is older than the refresh interval', async () => {
+    it('records activity only when the last record is older than the refresh interval, in one store call either way', async () => {
       const { token, id } = await manager.create(EMP_NO);
       const createdAt = clockMs;
 
@@ -240,23 +248,52 @@ for (const kind of STORE_KINDS) {
       const early = await manager.validateToken(token);
       assert.deepEqual(early?.lastSeenAt, new Date(createdAt));
       assert.equal((await h.store.get(id))?.lastSeenAt, createdAt);
-      assert.equal(spy.calls, 1, 'a read only, no write');
+      assert.equal(spy.calls, 1, 'one call, and nothing written');
 
       clockMs = createdAt + REFRESH_INTERVAL_MS + 1;
+      spy.calls = 0;
       const due = await manager.validateToken(token);
+      assert.equal(spy.calls, 1, 'read and refresh in one call');
       assert.deepEqual(due?.lastSeenAt, new Date(clockMs));
       assert.deepEqual(due?.expiresAt, new Date(clockMs + IDLE_TIMEOUT_SECONDS * 1000));
       assert.equal((await h.store.get(id))?.lastSeenAt, clockMs);
+      const entry = await h.peek(id);
+      assert.ok(entry && entry.ttlMs > (IDLE_TIMEOUT_SECONDS - 5) * 1000, `ttl ${entry?.ttlMs} ms`);
     });
 
-    it('does not bring back a session ended while a request was validating it', async () => {
+    it('does not bring back a session ended while requests were validating it (20 rounds, a refresh due each time)', async () => {
+      for (let round = 0; round < 20; round++) {
+        const { token, id } = await manager.create(EMP_NO);
+        clockMs += REFRESH_INTERVAL_MS + 1;
+        const validations = Array.from({ length: 3 }, async (_, i) => {
+          await sleep((round + i) % 3);
+          return manager.validateToken(token);
+        });
+        const [, ...sessions] = await Promise.all([sleep(round % 2).then(() => manager.destroy(id)), ...validations]);
+        assert.equal(await h.peek(id), undefined, `round ${round}: the ended session is back`);
+        assert.equal(await manager.validateToken(token), null, `round ${round}`);
+        for (const session of sessions) if (session) assert.equal(session.id, id);
+      }
+    });
+
+    it('rewrites a record of the earlier layout whole once, and not after a logout in between', async () => {
       const { token, id } = await manager.create(EMP_NO);
+      const entry = await h.peek(id);
+      await h.plant(id, earlierLayout(entry!.value), entry!.ttlMs);
+      clockMs += REFRESH_INTERVAL_MS + 1;
+      const due = await manager.validateToken(token);
+      assert.deepEqual(due?.lastSeenAt, new Date(clockMs));
+      assert.match((await h.peek(id))!.value, /^\{"s":/, 'now in the current layout');
+
+      const { token: other, id: otherId } = await manager.create(EMP_NO);
+      const otherEntry = await h.peek(otherId);
+      await h.plant(otherId, earlierLayout(otherEntry!.value), otherEntry!.ttlMs);
       clockMs += REFRESH_INTERVAL_MS + 1;
       spy.beforeRefresh = async () => {
-        await h.store.destroy(id); // a logout in another request, between our read and our write
+        await h.store.destroy(otherId); // a logout in another request, between the read and the rewrite
       };
-      assert.equal(await manager.validateToken(token), null);
-      assert.equal(await h.peek(id), undefined);
+      assert.equal(await manager.validateToken(other), null);
+      assert.equal(await h.peek(otherId), undefined);
     });
 
     it('ends a session on destroy: true once, then false', async () => {

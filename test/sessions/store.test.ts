@@ -8,7 +8,8 @@ import { encodeSessionRecord } from '../../src/sessions/record-codec.js';
 import { Redis } from 'ioredis';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
 import { SERVICE_URLS } from '../helpers/services.js';
-import { SessionStoreUnavailableError } from '../../src/sessions/store.js';
+import { SessionStoreUnavailableError, type SessionRecord } from '../../src/sessions/store.js';
+import type { TouchRule } from '../../src/sessions/activity.js';
 import { openHarness, randomId, sampleRecord, STORE_KINDS, storeGate, type StoreHarness } from './store-harness.js';
 
 for (const kind of STORE_KINDS) {
@@ -214,6 +215,94 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(await h.census(owner), { live: [id], unlisted: [] });
       assert.equal(await h.store.generation(owner), '');
       assert.equal(await h.store.destroyByOwner(owner), 1);
+    });
+
+    describe('touch: the read and the activity write in one step', () => {
+      const IDLE_MS = 600_000;
+      const ABSOLUTE_MS = 3_600_000;
+      const rule = (proof: TouchRule['proof'], now: number): TouchRule => ({
+        proof,
+        now,
+        refreshAfterMs: 60_000,
+        idleTimeoutMs: IDLE_MS,
+        absoluteTimeoutMs: ABSOLUTE_MS,
+      });
+      /** A record last seen `agoMs` ago, stored for a minute. */
+      async function stored(agoMs: number, overrides: Partial<SessionRecord> = {}) {
+        const id = randomId();
+        const now = Date.now();
+        const record = sampleRecord({ createdAt: now - agoMs, lastSeenAt: now - agoMs, ...overrides });
+        await h.store.create(id, record, 60);
+        return { id, record, now, entry: (await h.peek(id))! };
+      }
+
+      it('records activity when due: lastSeenAt and the expiry move, every other byte is kept, fields it does not know included', async () => {
+        const { id, record, now, entry } = await stored(120_000);
+        // A field of a later version (the pending marker of a second factor), nested keys that look like ours, an empty array.
+        const extended = `${entry.value.slice(0, -1)},"p":"verify","x":{"s":1,"e":[]},"y":[]}`;
+        await h.plant(id, extended, 60_000);
+        const touched = await h.store.touch(id, rule({ secretHash: record.secretHash }, now));
+        assert.deepEqual(touched, { ...record, lastSeenAt: now });
+        const after = await h.peek(id);
+        assert.equal(after?.value, extended.replace(`{"s":${record.lastSeenAt},`, `{"s":${now},`));
+        assert.ok(after && after.ttlMs > IDLE_MS - 5_000 && after.ttlMs <= IDLE_MS, `ttl ${after?.ttlMs} ms`);
+      });
+
+      it('records activity for the owner a bearer token names', async () => {
+        const { id, record, now } = await stored(120_000, { empNo: 4242 });
+        assert.deepEqual(await h.store.touch(id, rule({ owner: 4242 }, now)), { ...record, lastSeenAt: now });
+      });
+
+      it('moves the expiry no further than the absolute deadline', async () => {
+        const { id, record } = await stored(120_000, { createdAt: Date.now() - ABSOLUTE_MS + 30_000 });
+        assert.ok(await h.store.touch(id, rule({ secretHash: record.secretHash }, Date.now())));
+        const after = await h.peek(id);
+        assert.ok(after && after.ttlMs <= 30_000 && after.ttlMs > 25_000, `ttl ${after?.ttlMs} ms`);
+      });
+
+      it('writes nothing for a wrong secret, another owner, a recent activity, a past deadline or an earlier layout', async () => {
+        const cases: Array<[string, number, Partial<SessionRecord>, (record: SessionRecord) => TouchRule['proof']]> = [
+          ['wrong secret', 120_000, {}, () => ({ secretHash: sampleRecord().secretHash })],
+          ['another owner', 120_000, { empNo: 4242 }, () => ({ owner: 4243 })],
+          ['seen recently', 59_000, {}, (record) => ({ secretHash: record.secretHash })],
+          ['idle too long', IDLE_MS, {}, (record) => ({ secretHash: record.secretHash })],
+        ];
+        for (const [label, agoMs, overrides, proof] of cases) {
+          const { id, record, now, entry } = await stored(agoMs, overrides);
+          assert.deepEqual(await h.store.touch(id, rule(proof(record), now)), record, label);
+          const after = await h.peek(id);
+          assert.equal(after?.value, entry.value, label);
+          assert.ok(after && after.ttlMs <= entry.ttlMs, `${label}: expiry moved`);
+        }
+        const { id, record, now, entry } = await stored(120_000);
+        const { s, ...rest } = JSON.parse(entry.value) as Record<string, unknown>;
+        const earlier = JSON.stringify({ ...rest, s });
+        await h.plant(id, earlier, 60_000);
+        assert.deepEqual(await h.store.touch(id, rule({ secretHash: record.secretHash }, now)), record);
+        assert.equal((await h.peek(id))?.value, earlier, 'an earlier layout is left for the caller to rewrite whole');
+      });
+
+      it('writes nothing for an id it does not hold, nor a corrupt value', async () => {
+        const id = randomId();
+        assert.equal(await h.store.touch(id, rule({ owner: 1 }, Date.now())), undefined);
+        assert.equal(await h.peek(id), undefined);
+        await h.plant(id, '{"s":1,"h":', 60_000);
+        assert.equal(await h.store.touch(id, rule({ owner: 1 }, Date.now())), undefined);
+        assert.equal((await h.peek(id))?.value, '{"s":1,"h":');
+      });
+
+      it('never brings back a record destroyed while touches race it (20 rounds)', async () => {
+        for (let round = 0; round < 20; round++) {
+          const { id, record, now } = await stored(120_000);
+          const touches = Array.from({ length: 4 }, async (_, i) => {
+            await sleep((round + i) % 3);
+            return h.store.touch(id, rule({ secretHash: record.secretHash }, now));
+          });
+          const [destroyed] = await Promise.all([sleep(round % 2).then(() => h.store.destroy(id)), ...touches]);
+          assert.equal(destroyed, true, `round ${round}`);
+          assert.equal(await h.peek(id), undefined, `round ${round}: the destroyed record is back`);
+        }
+      });
     });
 
     it('counts atomically under concurrency, within a window', async () => {
