@@ -111,11 +111,18 @@ export class AuthService {
     const tooLong = passwordTooLong(password);
     if (tooLong) throw tooLong;
     const counted: CountedAttempt = { username, clientAddress: client.address };
+    return this.givenBackOnOutage(counted, () => this.loginCounted(counted, password, client, requestedScope));
+  }
+
+  /**
+   * Runs a throttled attempt. One that met an outage proved nothing about the password: what it
+   * counted is given back, so that a database or session-store outage does not lock people out for
+   * the throttle's window.
+   */
+  private async givenBackOnOutage<T>(counted: CountedAttempt, attempt: () => Promise<T>): Promise<T> {
     try {
-      return await this.loginCounted(counted, password, client, requestedScope);
+      return await attempt();
     } catch (error) {
-      // An attempt that met an outage proved nothing about the password: give it back, so that a
-      // database or session-store outage does not lock people out for the throttle's window.
       if (isOutage(error)) await this.throttle.withdraw(counted).catch(() => undefined);
       throw error;
     }
@@ -249,16 +256,22 @@ export class AuthService {
     if (!employee) throw notFound(`No employee with number ${empNo}`);
     const tooLong = passwordTooLong(currentPassword);
     if (tooLong) throw tooLong;
-    await this.throttle.admit(employee.email, client.address);
-    const hash = await findPasswordHash(this.db, empNo);
-    const matches = await withPasswordCheckSlot(async () => {
-      await this.throttle.admitEmployee(empNo);
-      return this.verifyPassword(hash, currentPassword);
+    const counted: CountedAttempt = { username: employee.email, clientAddress: client.address };
+    await this.givenBackOnOutage(counted, async () => {
+      await this.throttle.admit(employee.email, client.address);
+      counted.admitted = true;
+      const hash = await findPasswordHash(this.db, empNo);
+      const matches = await withPasswordCheckSlot(async () => {
+        await this.throttle.admitEmployee(empNo);
+        counted.empNo = empNo;
+        return this.verifyPassword(hash, currentPassword);
+      });
+      if (!matches) {
+        throw validationFailed([{ field: 'current_password', message: 'is not your current password' }]);
+      }
+      // The last counted step: once it is done the attempt has been answered (and its counts reset).
+      await this.throttle.succeeded(employee.email, client.address, empNo);
     });
-    if (!matches) {
-      throw validationFailed([{ field: 'current_password', message: 'is not your current password' }]);
-    }
-    await this.throttle.succeeded(employee.email, client.address, empNo);
     const checked = validateNewPassword(newPassword, 'new_password');
     if (!checked.ok) throw validationFailed(checked.errors);
     const ended = await replacePassword(accountRecords(this.db), this.sessions, empNo, checked.value);
