@@ -53,6 +53,9 @@ import {
   ratio,
   renderMarkdown,
   renderText,
+  RSS_GROWTH_BOUND,
+  RSS_SLOPE_BOUND_MIB_PER_MINUTE,
+  rssSteady,
   targetsTable,
   thousands,
   throughputTable,
@@ -532,6 +535,15 @@ async function memoryPhase(context: Context): Promise<Record<string, number | st
       setupRequest: (request) => ({ ...request, headers: { ...JSON_ACCEPT, cookie: `session=${tokens[tokenIndex++ % tokens.length]}` } }),
     },
   ];
+  const counting: Target = {
+    id: 'memory-count',
+    label: 'app /admin/me, each session due a refresh',
+    urls: app.urls,
+    server: app.processes,
+  };
+  // The first uses of the first sessions: every one of these requests is due an idle-expiry refresh, the worst case.
+  log(`memory: Redis round trips over ${REDIS_COUNT_REQUESTS} requests, each due a refresh`);
+  const counted = await redisPerRequest(counting, REDIS_COUNT_REQUESTS, { requests });
   const pid = app.processes[0]!.child.pid!;
   const rss: Array<[seconds: number, bytes: number]> = [];
   const rssStart = performance.now();
@@ -556,8 +568,10 @@ async function memoryPhase(context: Context): Promise<Record<string, number | st
     bytesPerSession,
     requests: scenario.requests,
     rps: Math.round(scenario.rps),
-    redisPerRequest: Number((scenario.redisPerRequest ?? NaN).toFixed(3)),
-    redisBreakdown: scenario.redisBreakdown ?? '',
+    redisPerRequest: Number(counted.perRequest.toFixed(3)),
+    redisBreakdown: counted.breakdown,
+    // Over the timed run (commandstats, not exact at its edges): how many of its requests refreshed.
+    redisTimedBreakdown: scenario.redisBreakdown ?? '',
     ...rssTrend(rss),
   };
 }
@@ -646,6 +660,12 @@ function targetChecks({ byId, logins, searches, memory }: Measured, full: boolea
     measured: `${logins.argon2.rps.toFixed(1)}/s (${ratio(logins.argon2.rps / LOGINS_PER_SECOND_BEFORE)}); ${logins.legacy.rps.toFixed(1)}/s while legacy bcrypt hashes remain`,
     verdict: verdict(logins.argon2.rps >= 3 * LOGINS_PER_SECOND_BEFORE),
   });
+  // Every engine's targets get a row, also when its server did not answer (then its rows say so).
+  for (const engine of ['sqlite', 'mysql', 'postgres'].filter((name) => !searches.some((figures) => figures.engine === name))) {
+    if (engine !== 'postgres')
+      checks.push({ target: `/admin/me while ${SIDE_CLIENTS} clients search (${engine})`, measured: '–', verdict: 'not measured' });
+    checks.push({ target: `search first page p95 < 50 ms over HTTP (${engine})`, measured: '–', verdict: 'not measured' });
+  }
   for (const figures of searches) {
     if (figures.during && figures.quiet) {
       const share = figures.during.rps / figures.quiet.rps;
@@ -662,18 +682,23 @@ function targetChecks({ byId, logins, searches, memory }: Measured, full: boolea
       verdict: full ? verdict(overall.p95 < 50) : 'n/a',
     });
   }
+  const perRequest = [Number(memory.redisPerRequest), cookie.redisPerRequest ?? NaN, bearer.redisPerRequest ?? NaN];
   checks.push({
-    target: `Redis commands per authenticated request ≤ 1.0, refreshes included (${thousands(Number(memory.sessions))} sessions in turn)`,
-    measured: `${memory.redisPerRequest} (${memory.redisBreakdown}); one session each: cookie ${(cookie.redisPerRequest ?? NaN).toFixed(3)}, bearer ${(bearer.redisPerRequest ?? NaN).toFixed(3)}`,
-    verdict: verdict(Number(memory.redisPerRequest) <= 1.0),
+    target: `Redis round trips (commands sent) per authenticated request ≤ 1.0, refreshes included (${thousands(Number(memory.sessions))} sessions)`,
+    measured: `${memory.redisPerRequest} with every request due a refresh (${memory.redisBreakdown}); one session each: cookie ${perRequest[1]!.toFixed(3)}, bearer ${perRequest[2]!.toFixed(3)}`,
+    verdict: verdict(perRequest.every((each) => each <= 1.0)),
   });
-  const steady =
-    Math.abs(Number(memory.rssSlopeMiBPerMinute)) < 2 &&
-    Number(memory.rssEndMiB) - Number(memory.rssAtQuarterMiB) < 0.05 * Number(memory.rssAtQuarterMiB);
   checks.push({
-    target: `memory steady with ${thousands(Number(memory.sessions))} live sessions`,
+    target: `memory steady with ${thousands(Number(memory.sessions))} live sessions: RSS at the end ≤ ${RSS_GROWTH_BOUND * 100}% above a quarter into the run, slope ≤ ${RSS_SLOPE_BOUND_MIB_PER_MINUTE} MiB/min (falling is steady)`,
     measured: `RSS ${memory.rssAtQuarterMiB} → ${memory.rssEndMiB} MiB (slope ${memory.rssSlopeMiBPerMinute} MiB/min), ${thousands(Number(memory.requests))} requests; ${memory.bytesPerSession} B of Redis per session`,
-    verdict: quick ? 'n/a' : verdict(steady),
+    verdict: quick
+      ? 'n/a'
+      : verdict(rssSteady(Number(memory.rssAtQuarterMiB), Number(memory.rssEndMiB), Number(memory.rssSlopeMiBPerMinute))),
+  });
+  checks.push({
+    target: 'no security test loosened',
+    measured: 'judged by the test suite (`npm test`: test/security, test/sessions), not by a benchmark',
+    verdict: 'n/a',
   });
   return checks;
 }

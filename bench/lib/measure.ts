@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventLoopLag } from './app.js';
 import { percentile, runLoad, type LoadOptions, type LoadRun } from './load.js';
 import { treeCpuSeconds, type Owned } from './processes.js';
-import { commandCalls, commandDelta, redisCpuSeconds, totalOf, type PrivateRedis } from './redis.js';
+import { commandCalls, commandDelta, redisCpuSeconds, sentCommands, totalOf, type PrivateRedis } from './redis.js';
 import type { Scenario } from './report.js';
 import { machineBusySeconds, ownCpuSeconds } from './system.js';
 
@@ -180,9 +180,11 @@ export async function waitForQuiet(maxSeconds: number): Promise<number> {
 }
 
 /**
- * Redis commands per request, exactly: a fixed number of requests, every one answered before the
- * count is read (a timed run ends with requests in flight whose GETs Redis has already counted).
- * Redis counts the commands a Lua script runs as commands too (the login throttle's EVALs).
+ * Redis round trips per request, exactly: a fixed number of requests, every one answered before the
+ * count is read (a timed run ends with requests in flight whose commands Redis has already counted).
+ * `perRequest` counts what the servers send (redis.ts `sentCommands`); the breakdown also gives what
+ * Redis ran, INFO commandstats, which counts every command a Lua script runs as well (the session
+ * check's GET and SET inside its one EVALSHA, the login throttle's).
  */
 export async function redisPerRequest(
   target: Target,
@@ -191,23 +193,28 @@ export async function redisPerRequest(
 ): Promise<{ perRequest: number; breakdown: string }> {
   await settle();
   const before = await commandCalls(meter.redis.client);
-  const run = await runLoad({
-    url: target.urls,
-    connections: Math.min(meter.connections, amount),
-    amount,
-    ...load,
-    headers: { ...target.headers, ...load.headers },
-  });
+  const { result: run, sent } = await sentCommands(meter.redis, () =>
+    runLoad({
+      url: target.urls,
+      connections: Math.min(meter.connections, amount),
+      amount,
+      ...load,
+      headers: { ...target.headers, ...load.headers },
+    }),
+  );
   if (run.errors > 0)
     meter.log(`warning: ${run.errors} of the counted requests to ${target.label} failed or timed out; the count may be off`);
-  const delta = commandDelta(before, await commandCalls(meter.redis.client));
+  const ran = commandDelta(before, await commandCalls(meter.redis.client));
+  ran.delete('echo'); // sentCommands' marker
   const answered = run.requests;
-  return {
-    perRequest: totalOf(delta) / answered,
-    breakdown: [...delta]
+  const perCommand = (counts: Map<string, number>) =>
+    [...counts]
       .sort((a, b) => b[1] - a[1])
       .map(([name, calls]) => `${name} ${(calls / answered).toFixed(answered >= 1000 ? 3 : 2)}`)
-      .join(', '),
+      .join(', ');
+  return {
+    perRequest: totalOf(sent) / answered,
+    breakdown: `sent ${perCommand(sent) || 'nothing'}; Redis ran ${(totalOf(ran) / answered).toFixed(3)}: ${perCommand(ran)}`,
   };
 }
 

@@ -60,6 +60,36 @@ export function totalOf(delta: Map<string, number>): number {
   return sum;
 }
 
+/**
+ * What clients send, by command, while `run` runs: one command per round trip. INFO commandstats
+ * cannot tell these apart from the commands a Lua script runs (a script's GET and SET count as two
+ * more, within the one round trip of its EVALSHA), so this reads MONITOR, which tags those `lua`.
+ * The benchmark's own INFO calls are left out. MONITOR slows Redis down, so this is for fixed-count
+ * runs only, never for timed ones.
+ */
+export async function sentCommands<T>(redis: PrivateRedis, run: () => Promise<T>): Promise<{ result: T; sent: Map<string, number> }> {
+  // lazyConnect: monitor() opens a connection of its own, and this one then never connects.
+  const monitor = await new Redis({ port: redis.port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: true }).monitor();
+  const sent = new Map<string, number>();
+  const marker = `bench-marker-${process.pid}-${Date.now()}`;
+  let markerSeen: () => void = () => undefined;
+  const markerArrived = new Promise<void>((resolve) => (markerSeen = resolve));
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    const name = args[0]?.toLowerCase() ?? '';
+    if (name === 'echo' && args[1] === marker) markerSeen();
+    else if (source !== 'lua' && name !== 'info') sent.set(name, (sent.get(name) ?? 0) + 1);
+  });
+  try {
+    const result = await run();
+    // Redis feeds MONITOR in the order it runs commands: once the marker is seen, so is everything before it.
+    await redis.client.echo(marker);
+    await markerArrived;
+    return { result, sent };
+  } finally {
+    monitor.disconnect();
+  }
+}
+
 /** `used_memory` in bytes. */
 export async function usedMemory(client: Redis): Promise<number> {
   const text = await client.info('memory');

@@ -24,7 +24,8 @@ export interface Scenario {
   note?: string;
 }
 
-export type Verdict = 'met' | 'MISSED' | 'n/a';
+/** 'n/a': not judged in this kind of run (--quick, the small seed); 'not measured': its server did not answer. */
+export type Verdict = 'met' | 'MISSED' | 'n/a' | 'not measured';
 
 export interface TargetCheck {
   target: string;
@@ -40,6 +41,19 @@ export const ratio = (value: number | undefined) => (value === undefined || !Num
 
 export function verdict(ok: boolean | undefined): Verdict {
   return ok === undefined ? 'n/a' : ok ? 'met' : 'MISSED';
+}
+
+/** How far RSS may grow from a quarter into the memory run to its end (V8's heap has found its size by then). */
+export const RSS_GROWTH_BOUND = 0.05;
+export const RSS_SLOPE_BOUND_MIB_PER_MINUTE = 2;
+
+/**
+ * The memory target: steady means no growth beyond the bounds. RSS that holds or falls (the heap
+ * settling after the sessions were written, or giving memory back) is steady; only growth is a
+ * leak's sign.
+ */
+export function rssSteady(atQuarterMiB: number, endMiB: number, slopeMiBPerMinute: number): boolean {
+  return slopeMiBPerMinute <= RSS_SLOPE_BOUND_MIB_PER_MINUTE && endMiB <= atQuarterMiB * (1 + RSS_GROWTH_BOUND);
 }
 
 export interface Table {

@@ -12,6 +12,8 @@ import { sessionIdOf, startBaseline, type Baseline } from '../../bench/baseline.
 import { encodeSessionRecord } from '../../src/sessions/record-codec.js';
 import { REDIS_SERVER_BINARY, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
 import { NOT_AUTHENTICATED } from '../helpers/messages.js';
+import { sentCommands, startPrivateRedis as startBenchRedis } from '../../bench/lib/redis.js';
+import { rssSteady } from '../../bench/lib/report.js';
 
 const hasRedisServer = spawnSync(REDIS_SERVER_BINARY, ['--version']).status === 0;
 const gate = hasRedisServer || process.env.CI === 'true' ? {} : { skip: `${REDIS_SERVER_BINARY} is not installed` };
@@ -77,5 +79,36 @@ describe('bench/baseline.ts', gate, () => {
     assert.equal(sessionIdOf(`a=1; session=${id}.${token()}; b=2`), id);
     assert.equal(sessionIdOf(`session=${id}`), undefined);
     assert.equal(sessionIdOf(undefined), undefined);
+  });
+});
+
+describe("the benchmark's Redis round trips", gate, () => {
+  it('counts the commands clients send, a script as one, apart from what the script runs', async () => {
+    const redis = await startBenchRedis();
+    const client = new Redis(redis.url);
+    try {
+      const { result, sent } = await sentCommands(redis, async () => {
+        await client.set('k', 'v');
+        return client.eval("redis.call('GET', KEYS[1]); return redis.call('SET', KEYS[1], 'w', 'XX')", 1, 'k');
+      });
+      assert.equal(result, 'OK');
+      assert.deepEqual([...sent].sort(), [
+        ['eval', 1],
+        ['set', 1],
+      ]);
+    } finally {
+      client.disconnect();
+      await redis.stop();
+    }
+  });
+});
+
+describe("the benchmark's memory verdict", () => {
+  it('calls a steady or falling RSS steady, and growth beyond 5% or 2 MiB/min not', () => {
+    assert.equal(rssSteady(200, 200, 0), true);
+    assert.equal(rssSteady(218.7, 189.4, -17.65), true, 'falling: the heap settling (the run of e2a628e)');
+    assert.equal(rssSteady(200, 209, 1.5), true);
+    assert.equal(rssSteady(200, 211, 1.5), false, 'grew 5.5%');
+    assert.equal(rssSteady(200, 205, 2.5), false, 'growing 2.5 MiB/min');
   });
 });
