@@ -205,7 +205,7 @@ export async function redisPerRequest(
   if (run.errors > 0)
     meter.log(`warning: ${run.errors} of the counted requests to ${target.label} failed or timed out; the count may be off`);
   const ran = commandDelta(before, await commandCalls(meter.redis.client));
-  ran.delete('echo'); // sentCommands' marker
+  for (const own of ['echo', 'monitor']) ran.delete(own); // sentCommands' own
   const answered = run.requests;
   const perCommand = (counts: Map<string, number>) =>
     [...counts]
