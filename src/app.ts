@@ -32,7 +32,7 @@ import recordRoutes from './routes/emp/records.js';
 import adminActionRoutes from './routes/emp/admin-actions.js';
 import { escapeStrayPercents } from './http/lenient-url.js';
 import { factoryOptions, http2Server, plainHttpWarning, transportOf } from './http/transport.js';
-import { loggerOptions, requestIdHeader, requestIdOf, requestLoggerFactory, RequestLogController } from './observability/logging.js';
+import { loggerOptions, requestIdHeader, requestIdOf, RequestLogController } from './observability/logging.js';
 import metrics from './observability/metrics.js';
 import { looseDirectoryWarning } from './private-files.js';
 
@@ -57,7 +57,6 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
     ...factoryOptions(transport),
     logger: loggerOptions(config, options.logStream),
     logController: new RequestLogController(),
-    childLoggerFactory: requestLoggerFactory,
     genReqId: requestIdOf,
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: REQUEST_TIMEOUT_MS,

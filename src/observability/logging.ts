@@ -2,8 +2,8 @@
  * Logs: JSON lines from pino (Fastify's own logger), one object per line, with
  * - `reqId` on every line of a request: ours, or the caller's `X-Request-Id` when it looks like an
  *   id, and echoed back in the `x-request-id` response header so a client or proxy can quote it;
- * - `empNo` on every line after the person is known (the auth plugin's `requireUser` adds it to
- *   `request.log`'s bindings), the "request completed" line included;
+ * - `empNo` on every line after the person is known (the auth plugin's `requireUser` makes
+ *   `request.log` a child carrying it), the "request completed" line included;
  * - never a password, token, cookie or session id: those paths are redacted wherever they appear,
  *   and so are credential-looking query parameters in logged URLs.
  *
@@ -15,8 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import fp from 'fastify-plugin';
-import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Bindings, ChildLoggerOptions, LogFn } from 'pino';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -119,81 +118,6 @@ export class RequestLogController extends LogController {
     if (error) request.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
     else request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   }
-}
-
-type LineLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-
-/**
- * `request.log` (and `reply.log`) without a pino child per request. Fastify's default factory makes
- * one for every request (its bindings serialised, and again at each `setBindings`): about 2 µs a
- * request (docs/PERFORMANCE.md), for a logger that at `info` writes one line, the completed one.
- * This keeps the bindings (reqId, then empNo) and writes each line through the parent logger
- * with them first in the line's object, which pino writes as the same JSON a child would: the
- * bindings after `hostname`, then the line's own fields. A real child is made only when one is
- * asked for (`child`, a level change) or a line starts with an Error, whose handling is pino's own.
- */
-export class RequestLogger implements FastifyBaseLogger {
-  readonly #parent: FastifyBaseLogger;
-  readonly #bindings: Bindings;
-  #child: FastifyBaseLogger | undefined;
-
-  constructor(parent: FastifyBaseLogger, bindings: Bindings) {
-    this.#parent = parent;
-    this.#bindings = { ...bindings };
-  }
-
-  readonly fatal = this.#writer('fatal');
-  readonly error = this.#writer('error');
-  readonly warn = this.#writer('warn');
-  readonly info = this.#writer('info');
-  readonly debug = this.#writer('debug');
-  readonly trace = this.#writer('trace');
-  readonly silent: LogFn = () => undefined;
-
-  get level(): string {
-    return (this.#child ?? this.#parent).level;
-  }
-
-  set level(level: string) {
-    this.#real().level = level;
-  }
-
-  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    return this.#real().child(bindings, options);
-  }
-
-  /** pino's `setBindings`: the auth plugin adds `empNo` once the person is known. */
-  setBindings(bindings: Bindings): void {
-    if (this.#child) (this.#child as FastifyBaseLogger & { setBindings(bindings: Bindings): void }).setBindings(bindings);
-    else Object.assign(this.#bindings, bindings);
-  }
-
-  #real(): FastifyBaseLogger {
-    return (this.#child ??= this.#parent.child(this.#bindings));
-  }
-
-  #writer(level: LineLevel): LogFn {
-    return ((first: unknown, ...rest: unknown[]) => {
-      if (this.#child) return (this.#child[level] as (...args: unknown[]) => void)(first, ...rest);
-      const parent = this.#parent as FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
-      if (!parent.isLevelEnabled(level)) return;
-      const write = parent[level] as (...args: unknown[]) => void;
-      if (typeof first === 'string') return write.call(parent, this.#bindings, first, ...rest);
-      if (typeof first === 'object' && first !== null && !(first instanceof Error)) {
-        return write.call(parent, { ...this.#bindings, ...first }, ...rest);
-      }
-      return (this.#real()[level] as (...args: unknown[]) => void)(first, ...rest);
-    }) as LogFn;
-  }
-}
-
-/**
- * Fastify's `childLoggerFactory`: a RequestLogger for every request. A route with its own level or
- * serializers (none here yet) gets pino's child, which applies them.
- */
-export function requestLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
-  if (options.level !== undefined || options.serializers !== undefined || !('isLevelEnabled' in logger)) return logger.child(bindings, options);
-  return new RequestLogger(logger, bindings);
 }
 
 /** Echoes the request id, so that a person reporting a problem can quote it. */

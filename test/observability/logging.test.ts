@@ -7,10 +7,6 @@ import assert from 'node:assert/strict';
 import { API, FORM, form, sessionCookieOf, useSuiteApp } from '../helpers/app.js';
 import { captureLogs } from '../helpers/logs.js';
 import { U1 } from '../helpers/people.js';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import type { FastifyBaseLogger } from 'fastify';
-import { loggerOptions, RequestLogger } from '../../src/observability/logging.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -137,41 +133,5 @@ describe('logs', () => {
     const raw = logs.text().trimEnd().split('\n');
     assert.ok(raw.length > 10);
     for (const line of raw) assert.doesNotThrow(() => JSON.parse(line), line);
-  });
-});
-
-describe("a request's logger", () => {
-  /** The app's pino options, with a fixed clock so that two loggers' lines can be compared as text. */
-  function logger() {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    return { lines, log: pino({ ...loggerOptions({ LOG_LEVEL: 'info' }), timestamp: () => ',"time":1' }, stream) };
-  }
-
-  it('writes, without a child per request, the very lines a pino child would', () => {
-    const viaChild = logger();
-    const viaRequestLogger = logger();
-    const write = (log: FastifyBaseLogger & { setBindings(bindings: Record<string, unknown>): void }) => {
-      log.info({ res: { statusCode: 200 }, responseTime: 1.5 }, 'request completed');
-      log.info('logged out');
-      log.warn('%s of %d', 'one', 2);
-      log.debug({ quiet: true }, 'below the level: no line');
-      log.setBindings({ empNo: 10198 });
-      log.info({ password: 'hunter2', token: 'x' }, 'redacted as ever');
-      log.error({ err: new Error('boom') }, 'request failed');
-      log.error(new Error('thrown as it is'));
-      log.child({ inner: 1 }).info('from a child');
-    };
-    write(viaChild.log.child({ reqId: 'r-1' }) as never);
-    write(new RequestLogger(viaRequestLogger.log, { reqId: 'r-1' }));
-    // Error stacks name the line that made them: compare without them.
-    const withoutStacks = (lines: string[]) => lines.map((line) => line.replace(/"stack":"(?:[^"\\]|\\.)*"/g, '"stack":…'));
-    assert.deepEqual(withoutStacks(viaRequestLogger.lines), withoutStacks(viaChild.lines));
-    assert.equal(viaChild.lines.length, 7);
   });
 });
