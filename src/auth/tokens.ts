@@ -44,10 +44,22 @@ function toClaims(payload: Record<string, unknown>): AccessTokenClaims {
   ) {
     throw new InvalidTokenError('missing or malformed claims');
   }
-  return { sub, emp_no: empNo as number, scopes, sid, exp };
+  // A copy: the cache hands back the same payload for the same token, and one request's principal
+  // must never share an array with another's.
+  return { sub, emp_no: empNo as number, scopes: [...scopes], sid, exp };
 }
 
 const REQUIRED_CLAIMS = ['exp', 'sub', 'sid', 'emp_no', 'scopes'];
+/**
+ * Verified tokens remembered (fast-jwt's LRU cache, keyed by the token's SHA-256): a client sends the
+ * same token on every request until it expires, and a remembered one costs that hash instead of the
+ * HMAC, two base64 decodes, two JSON.parse and the claim checks, which made a bearer request slower
+ * than a cookie one (docs/PERFORMANCE.md). An entry is used only within the token's own `nbf`/`exp`
+ * (and at most fast-jwt's 10 minutes), failures are not remembered, and the session the token names
+ * is still looked up on every request, so a logout ends the token at once as before. About 0.5 kB an
+ * entry: 1000 tokens in use at once keep their hits, more cost a full check each.
+ */
+const VERIFIED_TOKEN_CACHE_SIZE = 1000;
 
 export class AccessTokens {
   /** Imported once: handing jose the raw bytes would import the key again at every signature. */
@@ -74,7 +86,7 @@ export class AccessTokens {
       requiredClaims: REQUIRED_CLAIMS,
       clockTolerance: 0,
     };
-    this.#verify = createVerifier(options) as (token: string) => Record<string, unknown>;
+    this.#verify = createVerifier({ ...options, cache: VERIFIED_TOKEN_CACHE_SIZE }) as (token: string) => Record<string, unknown>;
     this.#verifyIgnoringExpiry = createVerifier({ ...options, ignoreExpiration: true }) as (token: string) => Record<string, unknown>;
   }
 
