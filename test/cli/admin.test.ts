@@ -16,7 +16,7 @@ import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../help
 import { freePort } from '../../support/private-servers.js';
 import { capture } from './support.js';
 
-const VALID_SCOPES = 'Valid scopes: user:read, user:write, admin:read, admin:write, super:*';
+const VALID_SCOPES = 'Valid scopes: user:read, user:write, admin:read, admin:write, audit:read, super:*';
 
 describe('the admin command line, before any database work', () => {
   it('prints the general help for --help, -h and help, exiting 0', () => {
@@ -39,7 +39,8 @@ describe('the admin command line, before any database work', () => {
         '',
         'Takes scopes away; those not held are ignored.',
         '',
-        "Scopes: user:read, user:write, admin:read, admin:write, super:*. Quote 'super:*' in a shell.",
+        'Scopes: user:read, user:write, admin:read, admin:write, audit:read, super:*.',
+        "Quote 'super:*' in a shell.",
         '',
       ].join('\n'),
     };
