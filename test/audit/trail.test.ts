@@ -16,7 +16,7 @@ import { findPasswordHash } from '../../src/employees/employee-repository.js';
 import { getEmployee, updateEmployee } from '../../src/employees/employee-service.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
-import { U1, U2 } from '../helpers/people.js';
+import { U1, U2, updateForm } from '../helpers/people.js';
 
 const OPERATOR: AuditContext = { actor: { kind: 'operator', name: 'trail test' } };
 const HOUR = Date.UTC(2026, 10, 29, 14);
@@ -83,14 +83,7 @@ for (const engine of ENGINES) {
         await store.close();
       }
       const mine = await getEmployee(testDb.db, U1.empNo);
-      const update = {
-        empNo: String(U1.empNo),
-        firstName: 'Rolled',
-        lastName: 'Back',
-        birthDate: mine.birth_date,
-        hireDate: mine.hire_date,
-        gender: mine.gender,
-      };
+      const update = updateForm(mine, { firstName: 'Rolled', lastName: 'Back' });
       await assert.rejects(
         testDb.db.transaction().execute(async (trx) => {
           await updateEmployee(trx, { empNo: U1.empNo, scopes: ['user:write'] }, update, OPERATOR);

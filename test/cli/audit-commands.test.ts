@@ -4,18 +4,16 @@
  * process on every engine and once as its own process.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { recordAuditEvent } from '../../src/audit/events.js';
 import { operatorName } from '../../src/cli/io.js';
-import { PROJECT_ROOT } from '../../src/paths.js';
 import { ENGINES, gateFor } from '../helpers/databases.js';
 import { eventsAfter, lastAuditId, type AuditRowSeen } from '../helpers/audit.js';
 import { U2, UX } from '../helpers/people.js';
-import { adminEnvironment, piped, type AdminEnvironment } from './support.js';
+import { adminEnvironment, adminScript, piped, type AdminEnvironment } from './support.js';
 
 const OPERATOR = userInfo().username;
 
@@ -172,24 +170,8 @@ describe('npm run admin -- audit export, as its own process run through sudo', (
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  function script(argv: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...argv], {
-        cwd: PROJECT_ROOT,
-        env: { ...process.env, DATABASE_URL: `sqlite:${join(dataDir, 'employees.sqlite')}`, DATA_DIR: dataDir, REDIS_URL: '', ...env },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const script = (argv: string[], env: Record<string, string>) =>
+    adminScript(argv, { DATABASE_URL: `sqlite:${join(dataDir, 'employees.sqlite')}`, DATA_DIR: dataDir, ...env });
 
   it('records the change by "<user> (sudo by <person>)" and exports it as a JSON line', async () => {
     const granted = await script(['scopes', 'grant', U2.username, 'user:write'], { SUDO_USER: 'alice' });

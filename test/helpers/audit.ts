@@ -2,22 +2,11 @@
  * Reading the audit trail in tests: the events recorded since a point, as whole rows minus the two
  * columns a test cannot know (the id and the time), with `detail` parsed.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../../src/database/schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { AuditEventsTable, Database } from '../../src/database/schema.js';
 
-export interface AuditRowSeen {
-  action: string;
-  outcome: string;
-  actor_kind: string;
-  actor_emp_no: number | null;
-  actor_name: string | null;
-  session_id: string | null;
-  client_address: string | null;
-  client_label: string | null;
-  target_emp_no: number | null;
-  repeat_count: number;
-  detail: unknown;
-}
+/** A row as a test sees it: without the id and time it cannot know, and the slot key of failed logins; `detail` parsed. */
+export type AuditRowSeen = Omit<Selectable<AuditEventsTable>, 'id' | 'occurred_at' | 'aggregate_key' | 'detail'> & { detail: unknown };
 
 /** The id of the latest event, 0 when there is none: what `eventsAfter` counts from. */
 export async function lastAuditId(db: Kysely<Database>): Promise<number> {
