@@ -156,17 +156,16 @@ export class AuthService {
   }
 
   /**
-   * Records what happened in the session store (a login's new session, a session ended): no
-   * transaction spans the store and the database, so the event is written right after the store
-   * answered. What the store did stands; an event the database refuses is logged in full instead.
+   * Records a session ended (a logout, one's own end, an end-all): sessions live in the session
+   * store, and no transaction spans the store and the database, so the event is written right after
+   * the store answered. The end stands; an event the database refuses is logged in full instead.
+   * (A login is the other store event; it is undone when its event cannot be written: `loginCounted`.)
    */
-  private async recordStoreEvent(event: AuditEventInput): Promise<boolean> {
+  private async recordStoreEvent(event: AuditEventInput): Promise<void> {
     try {
       await recordAuditEvent(this.db, event);
-      return true;
     } catch (error) {
       this.log.error({ err: error, audit: event }, 'audit event not recorded');
-      return false;
     }
   }
 
