@@ -30,6 +30,8 @@ import accountRoutes from './routes/account.js';
 import searchRoutes from './routes/emp/search.js';
 import recordRoutes from './routes/emp/records.js';
 import adminActionRoutes from './routes/emp/admin-actions.js';
+import auditRoutes from './routes/audit.js';
+import { scheduleAuditPruning } from './audit/retention.js';
 import { escapeStrayPercents } from './http/lenient-url.js';
 import { factoryOptions, http2Server, plainHttpWarning, transportOf } from './http/transport.js';
 import { loggerOptions, requestIdHeader, requestIdOf, RequestLogController } from './observability/logging.js';
@@ -48,6 +50,11 @@ export interface BuildOptions {
    * primary migrates once, and the worker serves 503 until the schema is current.
    */
   prepareDatabase?: boolean | undefined;
+  /**
+   * Prune the audit trail by AUDIT_RETENTION_DAYS, hourly; the default. Only one process may: a
+   * cluster worker passes false, its primary prunes (server.ts).
+   */
+  pruneAuditTrail?: boolean | undefined;
 }
 
 export async function buildApp(config: ResolvedConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -126,6 +133,13 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
   await app.register(searchRoutes, { prefix: '/emp' });
   await app.register(recordRoutes, { prefix: '/emp' });
   await app.register(adminActionRoutes, { prefix: '/emp' });
+  await app.register(auditRoutes, { prefix: '/audit' });
+
+  if (options.pruneAuditTrail ?? true) {
+    const pruning = scheduleAuditPruning(app.db, { retentionDays: config.AUDIT_RETENTION_DAYS, log: app.log });
+    // Before the database closes (onClose), so that a pruning under way finishes on an open pool.
+    app.addHook('preClose', () => pruning.stop());
+  }
 
   await app.ready();
   return app;

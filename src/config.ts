@@ -78,6 +78,12 @@ export const ConfigSchema = Type.Object({
     description: 'Failed logins from one client address within the window before 429',
   }),
   LOGIN_THROTTLE_WINDOW_SECONDS: positiveSeconds(900, 'The window failed logins are counted in'),
+  AUDIT_RETENTION_DAYS: Type.Integer({
+    minimum: 0,
+    maximum: 36_500,
+    default: 365,
+    description: 'Audit events older than this many days are deleted (hourly, and by `admin audit prune`); 0: kept forever',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

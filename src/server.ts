@@ -16,6 +16,7 @@ import { ConfigError, loadConfig, type ResolvedConfig } from './config.js';
 import { resolveSecretKey } from './secret-key.js';
 import { buildApp } from './app.js';
 import { prettyLogStream } from './observability/logging.js';
+import { scheduleAuditPruning } from './audit/retention.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -33,8 +34,8 @@ async function main(): Promise<void> {
     }
     // A person watching a development server in a terminal reads pretty lines; anything else gets JSON.
     const logStream = config.NODE_ENV === 'development' && process.stdout.isTTY ? await prettyLogStream() : undefined;
-    // A worker leaves migrating to its primary; one process alone migrates for itself.
-    app = await buildApp(config, { logStream, prepareDatabase: isPrimary() }); // may stop on the TLS files or TRUST_PROXY
+    // A worker leaves migrating and pruning the audit trail to its primary; one process alone does both itself.
+    app = await buildApp(config, { logStream, prepareDatabase: isPrimary(), pruneAuditTrail: isPrimary() }); // may stop on the TLS files or TRUST_PROXY
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
  * The cluster's primary migrates and seeds once, so that workers never race to do it, and then
  * looks after the workers. A database that is away does not hold the workers back (they serve
  * 503 until the schema is current): the primary forks them and migrates once the database answers.
+ * It keeps its connection for one more job no two processes should do at once: pruning the audit
+ * trail (audit/retention.ts), from when the schema is current.
  */
 async function startPrimary(config: ResolvedConfig, workers: number): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL, base: { role: 'primary' } });
@@ -64,9 +67,10 @@ async function startPrimary(config: ResolvedConfig, workers: number): Promise<vo
     onConnectionError: (error) => log.warn({ err: error }, 'database connection lost'),
   });
   const migrate = () => prepareDatabase(handle.db, { seed: config.SEED_SAMPLE_DATA ? seedIfEmpty : undefined });
+  const prune = () => scheduleAuditPruning(handle.db, { retentionDays: config.AUDIT_RETENTION_DAYS, log });
   try {
     await migrate();
-    await handle.db.destroy();
+    prune();
     superviseWorkers(workers, log);
     return;
   } catch (error) {
@@ -77,15 +81,17 @@ async function startPrimary(config: ResolvedConfig, workers: number): Promise<vo
     log.warn({ err: error }, 'database unavailable: starting the workers (they answer 503) and migrating once it answers');
   }
   const supervision = superviseWorkers(workers, log);
-  void retryWhileUnavailable(migrate, { what: 'migrations', log })
-    .then(
-      () => log.info({}, 'database migrated'),
-      (error: unknown) => {
-        log.error({ err: error }, 'database migration failed: stopping');
-        supervision.stop(1);
-      },
-    )
-    .finally(() => handle.db.destroy());
+  void retryWhileUnavailable(migrate, { what: 'migrations', log }).then(
+    () => {
+      log.info({}, 'database migrated');
+      prune();
+    },
+    (error: unknown) => {
+      log.error({ err: error }, 'database migration failed: stopping');
+      supervision.stop(1);
+      void handle.db.destroy();
+    },
+  );
 }
 
 await main();

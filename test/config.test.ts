@@ -25,7 +25,14 @@ describe('configuration', () => {
       LOGIN_MAX_FAILURES_PER_ACCOUNT: 10,
       LOGIN_MAX_FAILURES_PER_CLIENT: 100,
       LOGIN_THROTTLE_WINDOW_SECONDS: 900,
+      AUDIT_RETENTION_DAYS: 365,
     });
+  });
+
+  it('keeps the audit trail forever with AUDIT_RETENTION_DAYS=0, and names the variable of a bad value', () => {
+    assert.equal(loadConfig({ AUDIT_RETENTION_DAYS: '0' }).AUDIT_RETENTION_DAYS, 0);
+    assert.throws(() => loadConfig({ AUDIT_RETENTION_DAYS: '-1' }), /AUDIT_RETENTION_DAYS must be >= 0/);
+    assert.throws(() => loadConfig({ AUDIT_RETENTION_DAYS: 'a year' }), /AUDIT_RETENTION_DAYS must be integer/);
   });
 
   it('treats an empty value as unset', () => {

@@ -7,8 +7,8 @@
  * Never put a password, a hash, a session secret, a TOTP secret or a recovery code into `detail`:
  * `recordAuditEvent` refuses the keys that would hold one.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../database/schema.js';
+import type { Insertable, Kysely } from 'kysely';
+import type { AuditEventsTable, Database } from '../database/schema.js';
 
 /** Every action the trail records; the names are the API's too (GET /api/audit?action=...). */
 export const AUDIT_ACTIONS = [
@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'mfa.remove',
   'mfa.reset',
   'mfa.verify',
+  'audit.prune',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -33,14 +34,38 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_OUTCOMES = ['success', 'failure', 'refused', 'throttled'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
-/** Who acted: an employee through a session, an operator at the admin command line, or someone not yet known. */
+/**
+ * Who acted: an employee through a session, an operator at the admin command line, someone not yet
+ * known (a login, by the name tried), or the app itself (`system`: the retention pruner).
+ */
 export type AuditActor =
-  { kind: 'employee'; empNo: number; sessionId?: string } | { kind: 'operator'; name: string } | { kind: 'anonymous'; name?: string };
+  | { kind: 'employee'; empNo: number; sessionId?: string }
+  | { kind: 'operator'; name: string }
+  | { kind: 'anonymous'; name?: string }
+  | { kind: 'system'; name: string };
+
+export const AUDIT_ACTOR_KINDS = ['employee', 'operator', 'anonymous', 'system'] as const;
 
 /** Where the request came from (an operator's command line has none). */
 export interface AuditClient {
   address?: string;
   label?: string;
+}
+
+/**
+ * Who is acting and from where, as the caller knows it: the routes hand it down from the request's
+ * principal and client, the command line from the operator. A value, so that no service needs HTTP.
+ */
+export interface AuditContext {
+  actor: AuditActor;
+  client?: AuditClient;
+}
+
+/** The actor of a request made through an employee's session (or a bearer token naming one). */
+export function employeeActor(person: { empNo: number; sessionId?: string }): AuditActor {
+  return person.sessionId === undefined
+    ? { kind: 'employee', empNo: person.empNo }
+    : { kind: 'employee', empNo: person.empNo, sessionId: person.sessionId };
 }
 
 export interface AuditEventInput {
@@ -76,22 +101,24 @@ function clip(value: string | undefined, length: number): string | null {
  * or neither does.
  */
 export async function recordAuditEvent(db: Kysely<Database>, event: AuditEventInput): Promise<void> {
+  await db.insertInto('audit_events').values(auditRow(event)).execute();
+}
+
+/** The row of an event (the secret check included): `recordAuditEvent`'s, and the failed-login writer's. */
+export function auditRow(event: AuditEventInput): Insertable<AuditEventsTable> {
   if (event.detail) assertNoSecrets(event.detail);
   const { actor } = event;
-  await db
-    .insertInto('audit_events')
-    .values({
-      occurred_at: (event.at ?? new Date()).toISOString(),
-      action: event.action,
-      outcome: event.outcome,
-      actor_kind: actor.kind,
-      actor_emp_no: actor.kind === 'employee' ? actor.empNo : null,
-      actor_name: actor.kind === 'employee' ? null : clip(actor.name, 254),
-      session_id: actor.kind === 'employee' ? clip(actor.sessionId, 32) : null,
-      client_address: clip(event.client?.address, 64),
-      client_label: clip(event.client?.label, 200),
-      target_emp_no: event.targetEmpNo ?? null,
-      detail: event.detail ? JSON.stringify(event.detail) : null,
-    })
-    .execute();
+  return {
+    occurred_at: (event.at ?? new Date()).toISOString(),
+    action: event.action,
+    outcome: event.outcome,
+    actor_kind: actor.kind,
+    actor_emp_no: actor.kind === 'employee' ? actor.empNo : null,
+    actor_name: actor.kind === 'employee' ? null : clip(actor.name, 254),
+    session_id: actor.kind === 'employee' ? clip(actor.sessionId, 32) : null,
+    client_address: clip(event.client?.address, 64),
+    client_label: clip(event.client?.label, 200),
+    target_emp_no: event.targetEmpNo ?? null,
+    detail: event.detail ? JSON.stringify(event.detail) : null,
+  };
 }

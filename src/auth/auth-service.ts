@@ -11,9 +11,9 @@ import {
   findEmployeeByNumber,
   findLoginState,
   findPasswordHash,
-  setAccountDisabled,
   upgradePasswordHash,
   countLegacyPasswordHashes,
+  normaliseEmail,
 } from '../employees/employee-repository.js';
 import type { EmployeeRow } from '../database/schema.js';
 import { findScopes } from '../employees/scope-repository.js';
@@ -27,7 +27,9 @@ import {
   verifyLoginPassword,
   withPasswordCheckSlot,
 } from '../identity/passwords.js';
-import { disableLogin, replacePassword } from '../identity/account-actions.js';
+import { disableLogin, enableLogin, replacePassword } from '../identity/account-actions.js';
+import { employeeActor, recordAuditEvent, type AuditContext, type AuditEventInput } from '../audit/events.js';
+import { recordFailedLogin } from '../audit/failed-logins.js';
 import { accountRecords } from '../employees/account-records.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
 import { narrowScopes } from '../identity/scopes.js';
@@ -55,7 +57,7 @@ export interface LoginResult {
   expiresIn: number;
 }
 
-/** Where a login comes from: the address for throttling, a label for "My sessions". */
+/** Where a request comes from: the address for throttling and the audit trail, a label for "My sessions" and the trail. */
 export interface LoginClient {
   address: string;
   label?: string;
@@ -74,6 +76,18 @@ export const loginInterrupted = () =>
 /** A dependency that did not answer (503), as opposed to an answer about the login. */
 function isOutage(error: unknown): boolean {
   return error instanceof SessionStoreUnavailableError || isDatabaseOutage(error);
+}
+
+/** Who acts through `principal`, from `client`: for the audit trail. */
+function contextOf(principal: Pick<Principal, 'empNo' | 'sessionId'>, client: LoginClient): AuditContext {
+  return { actor: employeeActor(principal), client };
+}
+
+/** The audit trail's outcome of a login that failed with `error`, when it is one the trail records. */
+function failedLoginOutcome(error: unknown): 'failure' | 'throttled' | undefined {
+  if (!(error instanceof AppError)) return undefined;
+  if (error.code === 'INVALID_CREDENTIALS') return 'failure';
+  return error.code === 'TOO_MANY_ATTEMPTS' ? 'throttled' : undefined;
 }
 
 export class AuthService {
@@ -124,7 +138,41 @@ export class AuthService {
       return await attempt();
     } catch (error) {
       if (isOutage(error)) await this.throttle.withdraw(counted).catch(() => undefined);
+      await this.recordFailedLogin(error, counted, client);
       throw error;
+    }
+  }
+
+  /**
+   * A wrong password or a throttled attempt in the audit trail (aggregated: audit/failed-logins.ts).
+   * Best effort: the answer to the login does not wait on the trail, and a trail that cannot be
+   * written (the database away) is logged instead.
+   */
+  private async recordFailedLogin(error: unknown, counted: CountedAttempt, client: LoginClient): Promise<void> {
+    const outcome = failedLoginOutcome(error);
+    if (outcome === undefined) return;
+    const name = normaliseEmail(counted.username);
+    await recordFailedLogin(this.db, {
+      outcome,
+      name,
+      client,
+      ...(counted.empNo === undefined ? {} : { targetEmpNo: counted.empNo }),
+    }).catch((failure: unknown) =>
+      this.log.error({ err: failure, audit: { action: 'login', outcome, name, client } }, 'audit event not recorded'),
+    );
+  }
+
+  /**
+   * Records a session ended (a logout, one's own end, an end-all): sessions live in the session
+   * store, and no transaction spans the store and the database, so the event is written right after
+   * the store answered. The end stands; an event the database refuses is logged in full instead.
+   * (A login is the other store event; it is undone when its event cannot be written: `loginCounted`.)
+   */
+  private async recordStoreEvent(event: AuditEventInput): Promise<void> {
+    try {
+      await recordAuditEvent(this.db, event);
+    } catch (error) {
+      this.log.error({ err: error, audit: event }, 'audit event not recorded');
     }
   }
 
@@ -168,6 +216,14 @@ export class AuthService {
       if (!(error instanceof SessionsEndedError)) throw error;
       // The right answer for why: the account changed (as a wrong password would be told), or only the sessions were ended.
       throw (await this.currentHashAccepting(employee, password)) === undefined ? invalidCredentials() : loginInterrupted();
+    }
+    // A login the trail cannot record does not happen: its session is undone (and the outage answered 503).
+    const context = contextOf({ empNo: employee.emp_no, sessionId: created.id }, client);
+    try {
+      await recordAuditEvent(this.db, { action: 'login', outcome: 'success', ...context, targetEmpNo: employee.emp_no });
+    } catch (error) {
+      await this.sessions.destroy(created.id).catch(() => undefined);
+      throw error;
     }
     const { token: accessToken, expiresIn } = await this.tokens.sign({
       sub: employee.email,
@@ -214,18 +270,22 @@ export class AuthService {
     return { empNo: session.empNo, scopes: claims.scopes, sessionId: session.id, via: 'bearer' };
   }
 
-  /** The session id a bearer token names, even when the token has just expired; null if invalid. */
-  async sessionIdOfBearer(token: string): Promise<string | null> {
+  /** The session (and its holder) a bearer token names, even when the token has just expired; null if invalid. */
+  async sessionOfBearer(token: string): Promise<Pick<Principal, 'empNo' | 'sessionId'> | null> {
     try {
-      return this.tokens.verifyIgnoringExpiry(token).sid;
+      const claims = this.tokens.verifyIgnoringExpiry(token);
+      return { empNo: claims.emp_no, sessionId: claims.sid };
     } catch {
       return null;
     }
   }
 
-  /** Ends a session (and with it every token that names it). True when there was one. */
-  logout(sessionId: string): Promise<boolean> {
-    return this.sessions.destroy(sessionId);
+  /** Ends the session `holder` came through (and with it every token that names it). True when there was one. */
+  async logout(holder: Pick<Principal, 'empNo' | 'sessionId'>, client: LoginClient): Promise<boolean> {
+    const ended = await this.sessions.destroy(holder.sessionId);
+    if (ended)
+      await this.recordStoreEvent({ action: 'logout', outcome: 'success', ...contextOf(holder, client), targetEmpNo: holder.empNo });
+    return ended;
   }
 
   /** The person's live sessions, oldest first. */
@@ -237,13 +297,29 @@ export class AuthService {
    * Ends one of the person's own sessions; 404 when they hold no such live session. Someone else's
    * session is neither ended nor prolonged by being named here.
    */
-  async endOwnSession(empNo: number, sessionId: string): Promise<void> {
+  async endOwnSession(principal: Principal, sessionId: string, client: LoginClient): Promise<void> {
+    const { empNo } = principal;
     if (!(await this.sessions.destroyOwned(sessionId, empNo))) throw notFound('No such session');
+    const detail = { session_id: sessionId };
+    await this.recordStoreEvent({ action: 'session.end', outcome: 'success', ...contextOf(principal, client), targetEmpNo: empNo, detail });
   }
 
-  /** Ends every session (and token) of an employee; returns how many. */
-  endAllSessions(empNo: number): Promise<number> {
-    return this.sessions.endAllForEmployee(empNo);
+  /** A person ending every session (and token) of their own; returns how many. */
+  async endAllSessions(principal: Principal, client: LoginClient): Promise<number> {
+    return this.endAllAudited(principal, principal.empNo, client);
+  }
+
+  private async endAllAudited(actor: Principal, empNo: number, client: LoginClient): Promise<number> {
+    const ended = await this.sessions.endAllForEmployee(empNo);
+    const detail = { ended };
+    await this.recordStoreEvent({
+      action: 'sessions.end_all',
+      outcome: 'success',
+      ...contextOf(actor, client),
+      targetEmpNo: empNo,
+      detail,
+    });
+    return ended;
   }
 
   /**
@@ -251,7 +327,8 @@ export class AuthService {
    * the new one validated and stored as argon2id, and every session of the person ended, this one
    * included (ASVS 5.0 7.4.3): whoever knew the old password is out.
    */
-  async changePassword(empNo: number, currentPassword: string, newPassword: string, client: LoginClient): Promise<number> {
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string, client: LoginClient): Promise<number> {
+    const { empNo } = principal;
     const employee = await findEmployeeByNumber(this.db, empNo);
     if (!employee) throw notFound(`No employee with number ${empNo}`);
     const tooLong = passwordTooLong(currentPassword);
@@ -274,7 +351,7 @@ export class AuthService {
     });
     const checked = validateNewPassword(newPassword, 'new_password');
     if (!checked.ok) throw validationFailed(checked.errors);
-    const ended = await replacePassword(accountRecords(this.db), this.sessions, empNo, checked.value);
+    const ended = await replacePassword(accountRecords(this.db), this.sessions, empNo, checked.value, contextOf(principal, client));
     this.log.info({ empNo, sessionsEnded: ended }, 'password changed');
     return ended;
   }
@@ -284,19 +361,20 @@ export class AuthService {
    * tokens at once. Governed by the rule of every action on a person (`assertMayManage`): nobody
    * disables themself, and an admin:write cannot lock out a super:*.
    */
-  async setDisabled(actor: Principal, empNo: number, disabled: boolean): Promise<number> {
+  async setDisabled(actor: Principal, empNo: number, disabled: boolean, client: LoginClient): Promise<number> {
     await assertMayManage(this.db, actor, empNo);
     let ended = 0;
-    if (disabled) ended = await disableLogin(accountRecords(this.db), this.sessions, empNo);
-    else await setAccountDisabled(this.db, empNo, false);
+    const context = contextOf(actor, client);
+    if (disabled) ended = await disableLogin(accountRecords(this.db), this.sessions, empNo, context);
+    else await enableLogin(accountRecords(this.db), empNo, context);
     this.log.info({ target: empNo, disabled, sessionsEnded: ended }, disabled ? 'account disabled' : 'account enabled');
     return ended;
   }
 
   /** An administrator ending all of someone's sessions and tokens; returns how many. */
-  async endSessionsOf(actor: Principal, empNo: number): Promise<number> {
+  async endSessionsOf(actor: Principal, empNo: number, client: LoginClient): Promise<number> {
     await assertMayManage(this.db, actor, empNo);
-    const ended = await this.sessions.endAllForEmployee(empNo);
+    const ended = await this.endAllAudited(actor, empNo, client);
     this.log.info({ target: empNo, sessionsEnded: ended }, "ended an employee's sessions");
     return ended;
   }

@@ -3,13 +3,13 @@
  * disabled flag, through the same service, validation and repository functions as the web forms.
  */
 import { createEmployee } from '../employees/employee-service.js';
-import { findEmployeeNumberByEmail, isAccountDisabled, normaliseEmail, setAccountDisabled } from '../employees/employee-repository.js';
+import { findEmployeeNumberByEmail, isAccountDisabled, normaliseEmail } from '../employees/employee-repository.js';
 import { validateNewEmployee } from '../employees/validation.js';
 import { isAppError, type FieldError } from '../errors.js';
 import type { SessionManager } from '../sessions/session-manager.js';
-import { disableLogin, replacePassword, SessionsNotEndedError } from '../identity/account-actions.js';
+import { disableLogin, enableLogin, replacePassword, SessionsNotEndedError } from '../identity/account-actions.js';
 import { accountRecords } from '../employees/account-records.js';
-import { count, describeError, EXIT, findEmployee, required, type AdminIo, type Output } from './io.js';
+import { count, describeError, EXIT, findEmployee, operatorContext, required, type AdminIo, type Output } from './io.js';
 import { readNewPassword } from './secret-input.js';
 
 /** The options of `employees create`, and the form field each one fills (`validateNewEmployee`'s names). */
@@ -62,7 +62,7 @@ export async function runEmployeesCommand(command: EmployeesCommand, io: AdminIo
   const password = await readNewPassword(required(io, 'secrets'), io.stderr, email);
   if (!password.ok) return password.code;
   try {
-    const employee = await createEmployee(db, { ...fields, password: password.password });
+    const employee = await createEmployee(db, { ...fields, password: password.password }, operatorContext(io));
     io.stdout.write(`${employee.emp_no}\n`);
     return EXIT.OK;
   } catch (error) {
@@ -82,7 +82,7 @@ export async function runPasswordCommand(command: PasswordCommand, io: AdminIo):
   const password = await readNewPassword(required(io, 'secrets'), io.stderr, `${email} (${empNo})`);
   if (!password.ok) return password.code;
   return withSessionsEnded(io, email, async () => {
-    const ended = await replacePassword(accountRecords(required(io, 'db')), sessions, empNo, password.password);
+    const ended = await replacePassword(accountRecords(required(io, 'db')), sessions, empNo, password.password, operatorContext(io));
     io.stdout.write(`Set the password of ${email} (${empNo}). Ended ${count(ended, 'session')} and their tokens.\n`);
   });
 }
@@ -96,7 +96,7 @@ export async function runAccountCommand(command: AccountCommand, io: AdminIo): P
   const wasDisabled = await isAccountDisabled(db, empNo);
 
   if (command.verb === 'enable') {
-    await setAccountDisabled(db, empNo, false);
+    await enableLogin(accountRecords(db), empNo, operatorContext(io));
     io.stdout.write(
       wasDisabled ? `Enabled the login of ${email} (${empNo}).\n` : `The login of ${email} (${empNo}) was already enabled.\n`,
     );
@@ -106,7 +106,7 @@ export async function runAccountCommand(command: AccountCommand, io: AdminIo): P
   await storeAnswers(sessions, empNo);
   return withSessionsEnded(io, email, async () => {
     // Ending the sessions again is harmless, and covers a session opened in the moment before an earlier disable.
-    const ended = await disableLogin(accountRecords(db), sessions, empNo);
+    const ended = await disableLogin(accountRecords(db), sessions, empNo, operatorContext(io));
     const what = wasDisabled ? `The login of ${email} (${empNo}) was already disabled.` : `Disabled the login of ${email} (${empNo}).`;
     io.stdout.write(`${what} Ended ${count(ended, 'session')} and their tokens.\n`);
   });

@@ -5,6 +5,7 @@
  */
 import { SCOPE_NAMES } from '../identity/scopes.js';
 import { NEW_EMPLOYEE_OPTIONS, type NewEmployeeOption } from './account-commands.js';
+import { AUDIT_TIME_HELP } from './audit-commands.js';
 
 const PROGRAM = 'npm run admin --';
 
@@ -20,12 +21,15 @@ export const OPTIONS = {
   'birth-date': { type: 'string' },
   'hire-date': { type: 'string' },
   gender: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  output: { type: 'string' },
 } as const;
 
 export type OptionName = Exclude<keyof typeof OPTIONS, 'help'>;
 export type OptionValues = Partial<Record<OptionName, string | boolean>>;
 
-const SCOPES_NOTE = `Scopes: ${SCOPE_NAMES.join(', ')}. Quote 'super:*' in a shell.`;
+const SCOPES_NOTE = `Scopes: ${SCOPE_NAMES.join(', ')}.\nQuote 'super:*' in a shell.`;
 const PASSWORD_NOTE = [
   'The password (10 to 64 characters, at most 72 bytes) is asked twice at a terminal, without',
   'being shown, or read from the first line of stdin when stdin is a pipe or a file. Never from the',
@@ -125,6 +129,24 @@ export const COMMANDS = {
     notes: [SCOPES_NOTE],
     options: [],
   },
+  'audit export': {
+    arguments: '--since <time> [--until <time>] [--output <file>]',
+    synopsis: '--since <time> ...',
+    summary: 'Writes the audit events of a time range as JSON lines, oldest first.',
+    notes: [
+      `--since (required) and --until (exclusive; default: now) take ${AUDIT_TIME_HELP}.`,
+      "One event per line, in the shape of GET /api/audit's events. To stdout, or to --output <file> (created or replaced, readable by its owner only); the count goes to stderr, or to stdout with --output.",
+    ],
+    options: ['since', 'until', 'output'],
+  },
+  'audit prune': {
+    arguments: '',
+    summary: 'Deletes the audit events older than AUDIT_RETENTION_DAYS.',
+    notes: [
+      'In batches of 1,000 rows per statement; the pruning itself is recorded as an audit.prune event. AUDIT_RETENTION_DAYS=0 keeps everything. The server also prunes hourly.',
+    ],
+    options: [],
+  },
   config: {
     arguments: '[--check]',
     summary: 'Shows which database and session store the configuration points at.',
@@ -143,6 +165,7 @@ const GROUPS: Record<string, { usage: string; notes: readonly string[] }> = {
   account: { usage: 'account <disable|enable> <email>', notes: [] },
   sessions: { usage: 'sessions <list|end> <email> [--json | --id <session-id>]', notes: [] },
   scopes: { usage: 'scopes <list|grant|revoke|set> <email> [scope...]', notes: [SCOPES_NOTE] },
+  audit: { usage: 'audit <export|prune> [--since <time> [--until <time>] [--output <file>]]', notes: [] },
 };
 
 export function specOf(name: CommandName): CommandSpec {

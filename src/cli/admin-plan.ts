@@ -27,11 +27,13 @@ import {
   type OptionValues,
 } from './admin-help.js';
 import type { ConfigCommand } from './config-report.js';
+import { AUDIT_TIME_HELP, parseAuditBound, type AuditCommand } from './audit-commands.js';
 import { EXIT, type Needs } from './io.js';
 import type { ScopesCommand } from './scope-commands.js';
 import type { SessionsCommand } from './session-commands.js';
 
-export type AdminCommand = ScopesCommand | EmployeesCommand | PasswordCommand | AccountCommand | SessionsCommand | ConfigCommand;
+export type AdminCommand =
+  ScopesCommand | EmployeesCommand | PasswordCommand | AccountCommand | SessionsCommand | ConfigCommand | AuditCommand;
 
 /** What the command line asks for: a command to run, or an answer needing nothing opened. */
 export type AdminPlan = AdminCommand | { kind: 'answer'; code: number; stdout?: string; stderr?: string };
@@ -101,6 +103,8 @@ function planCommand(name: CommandName, rest: readonly string[], values: OptionV
 
   if (name === 'config') return rest.length > 0 ? unexpected(rest) : { kind: 'config', check: values.check === true };
 
+  if (groupOf(name) === 'audit') return rest.length > 0 ? unexpected(rest) : planAudit(name, values, usage);
+
   if (name === 'employees create') {
     if (rest.length > 0) return unexpected(rest);
     const missing = EMPLOYEE_OPTION_NAMES.filter((option) => typeof values[option] !== 'string');
@@ -132,6 +136,29 @@ function planCommand(name: CommandName, rest: readonly string[], values: OptionV
     default:
       throw new Error(`no plan for "${name}"`);
   }
+}
+
+function planAudit(name: CommandName, values: OptionValues, usage: (problem: string) => AdminPlan): AdminPlan {
+  if (name === 'audit prune') return { kind: 'audit', verb: 'prune' };
+  const now = new Date();
+  const bound = (option: 'since' | 'until') => {
+    const text = values[option];
+    return typeof text === 'string' ? parseAuditBound(text, now) : undefined;
+  };
+  if (typeof values.since !== 'string') return usage('missing --since');
+  const since = bound('since');
+  if (!since) return usage(`--since must be ${AUDIT_TIME_HELP}`);
+  const until = bound('until');
+  if (typeof values.until === 'string' && !until) return usage(`--until must be ${AUDIT_TIME_HELP}`);
+  if (until && until <= since) return usage('--until must be later than --since');
+  if (typeof values.output === 'string' && values.output.trim() === '') return usage('--output needs a file name');
+  return {
+    kind: 'audit',
+    verb: 'export',
+    since,
+    ...(until ? { until } : {}),
+    ...(typeof values.output === 'string' ? { output: values.output } : {}),
+  };
 }
 
 const SCOPE_COUNTS: Record<ScopesCommand['verb'], { min: number; max: number }> = {
@@ -176,6 +203,8 @@ export function needsOf(command: AdminCommand): Needs {
       return { ...none, db: true, sessions: true };
     case 'config':
       return { ...none, config: true };
+    case 'audit':
+      return { ...none, db: true, config: command.verb === 'prune' };
   }
 }
 

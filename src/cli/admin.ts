@@ -11,10 +11,11 @@
  *
  * Its phases, one file each: the commands and their help (admin-help.ts), the planner that reads
  * the command line into a plan without opening anything (admin-plan.ts), the runners per command
- * group (scope-commands.ts, account-commands.ts, session-commands.ts, config-report.ts), and here
+ * group (scope-commands.ts, account-commands.ts, session-commands.ts, audit-commands.ts, config-report.ts), and here
  * `main`, which opens what the plan needs, runs it and closes everything.
  */
 import { existsSync, realpathSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../database/open.js';
@@ -23,7 +24,8 @@ import { SessionStoreUnavailableError } from '../sessions/store.js';
 import { runAccountCommand, runEmployeesCommand, runPasswordCommand } from './account-commands.js';
 import { planAdmin, needsOf, type AdminCommand } from './admin-plan.js';
 import { runConfigCommand } from './config-report.js';
-import { describeError, EXIT, isUnavailable, type AdminIo } from './io.js';
+import { runAuditCommand } from './audit-commands.js';
+import { describeError, EXIT, isUnavailable, operatorName, type AdminIo } from './io.js';
 import { openSessions, type OpenedSessions } from './resources.js';
 import { runScopesCommand } from './scope-commands.js';
 import { stdinSecretInput } from './secret-input.js';
@@ -48,6 +50,8 @@ export function runCommand(command: AdminCommand, io: AdminIo): Promise<number> 
       return runSessionsCommand(command, io);
     case 'config':
       return runConfigCommand(command, io);
+    case 'audit':
+      return runAuditCommand(command, io);
   }
 }
 
@@ -87,7 +91,8 @@ function answer(plan: { code: number; stdout?: string; stderr?: string }, io: Pi
  * the process exits as soon as the command is done.
  */
 async function main(argv: readonly string[]): Promise<number> {
-  const io: AdminIo = { stdout: process.stdout, stderr: process.stderr };
+  const operator = { actor: { kind: 'operator' as const, name: operatorName(userInfo().username, process.env.SUDO_USER) } };
+  const io: AdminIo = { stdout: process.stdout, stderr: process.stderr, operator };
   const plan = planAdmin(argv);
   if (plan.kind === 'answer') return answer(plan, io);
 

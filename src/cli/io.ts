@@ -4,7 +4,9 @@
  * Exit status follows sysexits(3) where it has a word for it, plus two of our own below 64 that a
  * script may want to tell apart.
  */
+import { userInfo } from 'node:os';
 import type { Kysely } from 'kysely';
+import type { AuditContext } from '../audit/events.js';
 import type { Config } from '../config.js';
 import { isDatabaseOutage } from '../database/errors.js';
 import type { Database } from '../database/schema.js';
@@ -46,8 +48,23 @@ export interface AdminIo {
   sessions?: SessionManager;
   /** Where a new password comes from: `employees create`, `password set`. */
   secrets?: SecretInput;
-  /** The validated configuration: `config`. */
+  /** The validated configuration: `config`, `audit prune`. */
   config?: Config;
+  /** Who runs the command, as the audit trail names them (`operatorContext`); `main` sets it from the process. */
+  operator?: AuditContext;
+}
+
+/**
+ * The operator as the audit trail names them: the account the command runs as, and the person
+ * behind `sudo` when there is one (`root (sudo by alice)`), since root names nobody.
+ */
+export function operatorName(user: string, sudoUser: string | undefined): string {
+  return sudoUser && sudoUser !== user ? `${user} (sudo by ${sudoUser})` : user;
+}
+
+/** Who runs the command and from where (nowhere on the network: no client), for the audit trail. */
+export function operatorContext(io: AdminIo): AuditContext {
+  return io.operator ?? { actor: { kind: 'operator', name: operatorName(userInfo().username, undefined) } };
 }
 
 /** The resources a command needs, as `npm run admin` opens them. */

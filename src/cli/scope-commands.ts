@@ -1,7 +1,11 @@
-/** `scopes list|grant|revoke|set`: an employee's scopes, straight on the database. */
+/**
+ * `scopes list|grant|revoke|set`: an employee's scopes, on the database through the scope service's
+ * `writeScopes`, which records each change (before and after) in the audit trail in its transaction.
+ */
 import type { ScopeName } from '../identity/scopes.js';
 import { findScopes, grantScopes, revokeScopes, setScopes } from '../employees/scope-repository.js';
-import { EXIT, findEmployee, required, type AdminIo } from './io.js';
+import { writeScopes } from '../employees/scope-service.js';
+import { EXIT, findEmployee, operatorContext, required, type AdminIo } from './io.js';
 
 export interface ScopesCommand {
   kind: 'scopes';
@@ -17,29 +21,32 @@ export async function runScopesCommand(command: ScopesCommand, io: AdminIo): Pro
   const employee = await findEmployee(io, command.email);
   if (!employee) return EXIT.NOT_FOUND;
   const { empNo, email } = employee;
+  const change = (write: Parameters<typeof writeScopes>[2]) => writeScopes(db, empNo, write, operatorContext(io));
   switch (verb) {
     case 'list': {
       const held = await findScopes(db, empNo);
       io.stdout.write(held.map((scope) => `${scope}\n`).join(''));
       return EXIT.OK;
     }
-    case 'grant':
-      await grantScopes(db, empNo, scopes);
-      io.stdout.write(`Granted ${scopes.join(' ')} to ${email} (${empNo}). ${await describeScopes(io, empNo)}\n`);
-      return EXIT.OK;
-    case 'revoke': {
-      const revoked = await revokeScopes(db, empNo, scopes);
-      io.stdout.write(`Revoked ${revoked} of ${scopes.join(' ')} from ${email} (${empNo}). ${await describeScopes(io, empNo)}\n`);
+    case 'grant': {
+      const held = await change((trx) => grantScopes(trx, empNo, scopes));
+      io.stdout.write(`Granted ${scopes.join(' ')} to ${email} (${empNo}). ${describeScopes(held)}\n`);
       return EXIT.OK;
     }
-    case 'set':
-      await setScopes(db, empNo, scopes);
-      io.stdout.write(`Set the scopes of ${email} (${empNo}). ${await describeScopes(io, empNo)}\n`);
+    case 'revoke': {
+      let revoked = 0;
+      const held = await change(async (trx) => (revoked = await revokeScopes(trx, empNo, scopes)));
+      io.stdout.write(`Revoked ${revoked} of ${scopes.join(' ')} from ${email} (${empNo}). ${describeScopes(held)}\n`);
       return EXIT.OK;
+    }
+    case 'set': {
+      const held = await change((trx) => setScopes(trx, empNo, scopes));
+      io.stdout.write(`Set the scopes of ${email} (${empNo}). ${describeScopes(held)}\n`);
+      return EXIT.OK;
+    }
   }
 }
 
-async function describeScopes(io: AdminIo, empNo: number): Promise<string> {
-  const held = await findScopes(required(io, 'db'), empNo);
+function describeScopes(held: readonly string[]): string {
   return `Scopes now: ${held.length > 0 ? held.join(' ') : '(none)'}.`;
 }

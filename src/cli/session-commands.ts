@@ -4,7 +4,8 @@
  * deadline is not listed, whatever the store still holds).
  */
 import type { Session } from '../sessions/session-manager.js';
-import { count, EXIT, findEmployee, required, type AdminIo } from './io.js';
+import { recordAuditEvent } from '../audit/events.js';
+import { count, EXIT, findEmployee, operatorContext, required, type AdminIo } from './io.js';
 
 export type SessionsCommand =
   { kind: 'sessions'; verb: 'list'; email: string; json: boolean } | { kind: 'sessions'; verb: 'end'; email: string; id?: string };
@@ -25,8 +26,11 @@ export async function runSessionsCommand(command: SessionsCommand, io: AdminIo):
     return EXIT.OK;
   }
 
+  // The sessions live in the store, not the database: each event is recorded right after the store answered.
+  const audited = { outcome: 'success' as const, ...operatorContext(io), targetEmpNo: empNo };
   if (command.id === undefined) {
     const ended = await manager.endAllForEmployee(empNo);
+    await recordAuditEvent(required(io, 'db'), { action: 'sessions.end_all', ...audited, detail: { ended } });
     io.stdout.write(`Ended ${count(ended, 'session')} of ${who}, and their tokens.\n`);
     return EXIT.OK;
   }
@@ -37,6 +41,7 @@ export async function runSessionsCommand(command: SessionsCommand, io: AdminIo):
     io.stderr.write(`admin: ${who} has no live session with the id ${id}\n`);
     return EXIT.NOT_FOUND;
   }
+  await recordAuditEvent(required(io, 'db'), { action: 'session.end', ...audited, detail: { session_id: id } });
   io.stdout.write(`Ended session ${id} of ${who}, and its tokens.\n`);
   return EXIT.OK;
 }

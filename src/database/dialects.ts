@@ -163,3 +163,18 @@ export async function analyzeTables(db: Kysely<any>, tables: readonly string[]):
       return;
   }
 }
+
+/**
+ * Makes an INSERT add one to `counterColumn` of the row already holding its unique `keyColumn`
+ * instead of failing: `ON CONFLICT (key) DO UPDATE` on PostgreSQL and SQLite, `ON DUPLICATE KEY
+ * UPDATE` on MySQL. One statement, so concurrent writers never lose an increment.
+ */
+export function incrementOnDuplicateKey(dialect: DialectName, table: string, keyColumn: string, counterColumn: string) {
+  return <DB, TB extends keyof DB, O>(builder: InsertQueryBuilder<DB, TB, O>): InsertQueryBuilder<DB, TB, O> => {
+    type Updates = Parameters<typeof builder.onDuplicateKeyUpdate>[0];
+    if (dialect === 'mysql') return builder.onDuplicateKeyUpdate({ [counterColumn]: sql`${sql.ref(counterColumn)} + 1` } as Updates);
+    return builder.onConflict((conflict) =>
+      conflict.column(keyColumn as never).doUpdateSet({ [counterColumn]: sql`${sql.ref(`${table}.${counterColumn}`)} + 1` } as never),
+    );
+  };
+}

@@ -96,6 +96,8 @@ export interface AuditEventsTable {
   repeat_count: ColumnType<number, number | undefined, number>;
   /** JSON: the fields before and after for record changes, and other particulars; never a password or hash. */
   detail: string | null;
+  /** Failed logins only: which slot of its (name, address, hour) the row is (audit/failed-logins.ts); NULL elsewhere. */
+  aggregate_key: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface Database {

@@ -34,6 +34,7 @@ import {
 } from './validation.js';
 import { assertMayManage } from './management.js';
 import type { ScopedPerson } from '../identity/management.js';
+import { recordAuditEvent, type AuditContext } from '../audit/events.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 /** The most rows one search returns: the original returned all matches, 300,000 for `%`/`%`, in one answer. */
@@ -114,14 +115,19 @@ export async function getEmployee(db: Kysely<Database>, empNo: number): Promise<
  * someone whose every scope the actor holds; their own record too, as `user:write` allows) before
  * the other fields are judged, so a 422 about the fields only ever follows an allowed target.
  */
-export async function updateEmployee(db: Kysely<Database>, actor: ScopedPerson, input: FormInput): Promise<Employee> {
+export async function updateEmployee(
+  db: Kysely<Database>,
+  actor: ScopedPerson,
+  input: FormInput,
+  context: AuditContext,
+): Promise<Employee> {
   const empNo = validateEmpNo(input);
   const result = validateEmployeeUpdate(input);
   if (!empNo.ok) throw validationFailed(result.ok ? empNo.errors : result.errors);
   return inTransaction(db, async (trx) => {
     await assertMayManage(trx, actor, empNo.value, { self: 'allowed' });
     if (!result.ok) throw validationFailed(result.errors);
-    return writeDetails(trx, result.value);
+    return writeDetails(trx, result.value, context);
   });
 }
 
@@ -130,27 +136,46 @@ export async function updateEmployee(db: Kysely<Database>, actor: ScopedPerson, 
  * written (the original wrote first and checked afterwards, so a refused save had already happened), and only as an update, never
  * an insert.
  */
-export async function saveOwnRecord(db: Kysely<Database>, actorEmpNo: number, input: FormInput): Promise<Employee> {
+export async function saveOwnRecord(db: Kysely<Database>, actorEmpNo: number, input: FormInput, context: AuditContext): Promise<Employee> {
   const empNo = validateEmpNo(input);
   if (!empNo.ok) throw validationFailed(empNo.errors);
   if (empNo.value !== actorEmpNo) throw forbidden();
   const result = validateEmployeeUpdate(input);
   if (!result.ok) throw validationFailed(result.errors);
-  return inTransaction(db, (trx) => writeDetails(trx, result.value));
+  return inTransaction(db, (trx) => writeDetails(trx, result.value, context));
 }
 
-async function writeDetails(trx: Kysely<Database>, update: EmployeeUpdateInput): Promise<Employee> {
-  if (!(await updateEmployeeDetails(trx, update.empNo, detailsRow(update)))) throw noSuchEmployee(update.empNo);
-  return getEmployee(trx, update.empNo);
+/** The update and its event (the fields that changed, before and after) in the caller's transaction. */
+async function writeDetails(trx: Kysely<Database>, update: EmployeeUpdateInput, context: AuditContext): Promise<Employee> {
+  const before = await findEmployeeByNumber(trx, update.empNo);
+  if (!before || !(await updateEmployeeDetails(trx, update.empNo, detailsRow(update)))) throw noSuchEmployee(update.empNo);
+  const after = await getEmployee(trx, update.empNo);
+  await recordAuditEvent(trx, {
+    action: 'employee.update',
+    outcome: 'success',
+    ...context,
+    targetEmpNo: after.emp_no,
+    detail: changes(before, after),
+  });
+  return after;
+}
+
+/** The fields whose values differ, as they were and as they are: an `Employee` has no password or hash to leak. */
+function changes(before: Employee, after: Employee): { before: Partial<Employee>; after: Partial<Employee> } {
+  const changed = (Object.keys(after) as Array<keyof Employee>).filter((field) => before[field] !== after[field]);
+  return {
+    before: Object.fromEntries(changed.map((field) => [field, before[field]])),
+    after: Object.fromEntries(changed.map((field) => [field, after[field]])),
+  };
 }
 
 /**
  * Adds an employee from the maintenance form: a new number, the password hashed, and the scopes
- * of a new employee (`user:read`), all in one transaction. Returns the new employee.
+ * of a new employee (`user:read`), and its audit event, all in one transaction. Returns the new employee.
  *
  * `db` must not be a transaction: each try at a number needs a transaction of its own.
  */
-export async function createEmployee(db: Kysely<Database>, input: FormInput): Promise<Employee> {
+export async function createEmployee(db: Kysely<Database>, input: FormInput, context: AuditContext): Promise<Employee> {
   const result = validateNewEmployee(input);
   if (!result.ok) throw validationFailed(result.errors);
   const { email, password } = result.value;
@@ -167,7 +192,10 @@ export async function createEmployee(db: Kysely<Database>, input: FormInput): Pr
         const empNo = nextEmployeeNumber(await findHighestEmployeeNumber(trx));
         await insertEmployees(trx, [{ emp_no: empNo, ...detailsRow(result.value), email, password: passwordHash }]);
         await grantScopes(trx, empNo, NEW_EMPLOYEE_SCOPES);
-        return getEmployee(trx, empNo);
+        const employee = await getEmployee(trx, empNo);
+        const detail = { after: { ...employee, scopes: [...NEW_EMPLOYEE_SCOPES] } };
+        await recordAuditEvent(trx, { action: 'employee.create', outcome: 'success', ...context, targetEmpNo: empNo, detail });
+        return employee;
       });
     } catch (error) {
       if (!isUniqueViolation(error) && !isTransactionConflict(error)) throw error;

@@ -15,6 +15,7 @@ import { getEmployee } from './employee-service.js';
 import { assertMayManage } from './management.js';
 import { findScopes, setScopes } from './scope-repository.js';
 import { hasScopes, isScopeName, SCOPE_NAMES, type ScopeName } from '../identity/scopes.js';
+import { recordAuditEvent, type AuditContext } from '../audit/events.js';
 
 export type Actor = ScopedPerson;
 
@@ -29,6 +30,7 @@ export async function changeEmployeeScopes(
   actor: Actor,
   empNo: number,
   requested: readonly string[],
+  context: AuditContext,
 ): Promise<string[]> {
   const unknown = requested.filter((scope) => !isScopeName(scope));
   if (unknown.length) {
@@ -38,7 +40,26 @@ export async function changeEmployeeScopes(
   return inTransaction(db, async (trx) => {
     await assertMayManage(trx, actor, empNo);
     if (!hasScopes(actor.scopes, wanted)) throw forbidden();
-    await setScopes(trx, empNo, wanted);
-    return findScopes(trx, empNo);
+    return writeScopes(trx, empNo, (writer) => setScopes(writer, empNo, wanted), context);
+  });
+}
+
+/**
+ * Changes an employee's scopes with `write` and records the change (the scopes before and after)
+ * in the same transaction; returns the scopes now held. The web form's and the command line's one
+ * way to change scopes; who may is the caller's check.
+ */
+export async function writeScopes(
+  db: Kysely<Database>,
+  empNo: number,
+  write: (trx: Kysely<Database>) => Promise<unknown>,
+  context: AuditContext,
+): Promise<string[]> {
+  return inTransaction(db, async (trx) => {
+    const before = await findScopes(trx, empNo);
+    await write(trx);
+    const after = await findScopes(trx, empNo);
+    await recordAuditEvent(trx, { action: 'scopes.change', outcome: 'success', ...context, targetEmpNo: empNo, detail: { before, after } });
+    return after;
   });
 }

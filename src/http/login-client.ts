@@ -1,12 +1,27 @@
-/** Where a login (or a password change, which counts against the same throttle) comes from. */
+/**
+ * Where a request comes from, as values the services take: a login's client (or a password
+ * change's, which counts against the same throttle), any other request's, and who acts through it
+ * (the audit trail's actor and client). The services never see the request itself.
+ */
 import type { FastifyRequest } from 'fastify';
 import type { LoginClient } from '../auth/auth-service.js';
+import { employeeActor, type AuditContext } from '../audit/events.js';
 import { clientLabel } from './client-label.js';
 import { wantsHtml } from './negotiation.js';
 
 /** The client address (as the trusted proxy settings resolve it) and a label for "My sessions". */
 export function loginClient(request: FastifyRequest): LoginClient {
   return { address: request.ip, label: clientLabel(request.headers['user-agent'], loginChannel(request)) };
+}
+
+/** Any other request's client: the address and the device, for the audit trail. */
+export function requestClient(request: FastifyRequest): LoginClient {
+  return { address: request.ip, label: clientLabel(request.headers['user-agent']) };
+}
+
+/** The signed-in person (and the session they came through) acting from this request's client. */
+export function auditContextOf(request: FastifyRequest): AuditContext {
+  return { actor: employeeActor(request.user), client: requestClient(request) };
 }
 
 /**

@@ -6,7 +6,7 @@
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { EmployeeJson, ErrorResponse, MessageResponse, SessionJson } from './schemas.js';
+import { AuditEventSchema, EmployeeJson, ErrorResponse, MessageResponse, SessionJson } from './schemas.js';
 import { SCOPE_DESCRIPTIONS } from '../identity/scopes.js';
 
 /** The hash of the one inline <style> element Swagger UI (@fastify/swagger-ui 6.1's bundle) inserts. */
@@ -18,6 +18,7 @@ export default fp(
     app.addSchema(MessageResponse);
     app.addSchema(EmployeeJson);
     app.addSchema(SessionJson);
+    app.addSchema(AuditEventSchema);
 
     await app.register(swagger, {
       openapi: {
@@ -42,6 +43,7 @@ export default fp(
         tags: [
           { name: 'auth', description: 'Logging in and out' },
           { name: 'employees', description: 'Employee records' },
+          { name: 'audit', description: 'The audit trail (scope audit:read)' },
           { name: 'operations', description: 'Health and readiness probes' },
         ],
       },

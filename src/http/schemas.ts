@@ -1,6 +1,8 @@
 /** Response shapes shared by several routes; each is declared once so the OpenAPI document agrees. */
 import { Type } from 'typebox';
 import { EMP_NO_RULE, isEmpNoText } from '../employees/employee-number.js';
+import { AUDIT_TIME_RULE, parseAuditTime } from '../audit/trail.js';
+import { AUDIT_ACTIONS, AUDIT_ACTOR_KINDS, AUDIT_OUTCOMES } from '../audit/events.js';
 
 /**
  * String formats of our own, checked by the request validator (app.ts gives them to ajv), each with
@@ -10,10 +12,12 @@ import { EMP_NO_RULE, isEmpNoText } from '../employees/employee-number.js';
  */
 export const SCHEMA_FORMATS = {
   'emp-no': { type: 'string', validate: isEmpNoText },
+  'audit-time': { type: 'string', validate: (text: string) => parseAuditTime(text) !== undefined },
 } as const;
 
 export const FORMAT_MESSAGES: Readonly<Record<string, string>> = {
   'emp-no': EMP_NO_RULE,
+  'audit-time': AUDIT_TIME_RULE,
 };
 
 /** An employee number in a path or query string: digits only (convert with `parseEmpNo`). */
@@ -56,6 +60,29 @@ export const SessionJson = Type.Object(
     current: Type.Boolean({ description: 'Whether this request came through it' }),
   },
   { $id: 'Session' },
+);
+
+/** One event of the audit trail, as the API, the page and the export show it (audit/trail.ts `AuditEventJson`). */
+export const AuditEventSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    occurred_at: Type.String({ format: 'date-time' }),
+    action: Type.String({ description: `One of ${AUDIT_ACTIONS.join(', ')} (more may come)` }),
+    outcome: Type.String({ enum: [...AUDIT_OUTCOMES] }),
+    repeat_count: Type.Integer({ description: 'How many attempts the row counts: above 1 only for aggregated failed logins' }),
+    actor: Type.Object({
+      kind: Type.String({ enum: [...AUDIT_ACTOR_KINDS] }),
+      emp_no: Type.Union([Type.Integer(), Type.Null()]),
+      name: Type.Union([Type.String(), Type.Null()], { description: 'The operator, or the name a login was tried with' }),
+      session_id: Type.Union([Type.String(), Type.Null()], { description: "The public id of the actor's session" }),
+    }),
+    client: Type.Object({ address: Type.Union([Type.String(), Type.Null()]), label: Type.Union([Type.String(), Type.Null()]) }),
+    target_emp_no: Type.Union([Type.Integer(), Type.Null()]),
+    detail: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], {
+      description: 'Particulars: the fields or scopes before and after a change, the sessions ended; never a password or hash',
+    }),
+  },
+  { $id: 'AuditEvent' },
 );
 
 export const MessageResponse = Type.Object({ message: Type.String() }, { $id: 'MessageResponse' });

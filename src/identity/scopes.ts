@@ -7,7 +7,7 @@
  * grant is simply ignored. (The original walked the grants in order and answered differently for
  * ['super:*', 'user:read'] than for ['user:read', 'super:*'].)
  */
-export const SCOPE_NAMES = ['user:read', 'user:write', 'admin:read', 'admin:write', 'super:*'] as const;
+export const SCOPE_NAMES = ['user:read', 'user:write', 'admin:read', 'admin:write', 'audit:read', 'super:*'] as const;
 
 export type ScopeName = (typeof SCOPE_NAMES)[number];
 
@@ -31,16 +31,21 @@ export const SCOPE_DESCRIPTIONS: Record<ScopeName, string> = {
   'user:write': 'Update your own information',
   'admin:read': "Read other employees' information",
   'admin:write': "Update other employees' information and add employees",
+  'audit:read': 'Read the audit trail: who did what, to whom, from where and when',
   'super:*': 'Everything',
 };
 
-/** The original series' implication table. */
+/**
+ * The original series' implication table, and `audit:read` (the audit trail), which only
+ * `super:*` implies: reading who did what is a separate trust from changing records.
+ */
 const IMPLIES: Record<ScopeName, readonly ScopeName[]> = {
   'user:read': [],
   'user:write': ['user:read'],
   'admin:read': ['user:read'],
   'admin:write': ['user:read', 'user:write', 'admin:read'],
-  'super:*': ['user:read', 'user:write', 'admin:read', 'admin:write'],
+  'audit:read': [],
+  'super:*': ['user:read', 'user:write', 'admin:read', 'admin:write', 'audit:read'],
 };
 
 /** Every scope the grants give, directly or by implication. */

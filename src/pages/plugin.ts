@@ -23,6 +23,7 @@ export const SCOPE_LABELS: Record<ScopeName, string> = {
   'user:write': 'Change own details',
   'admin:read': 'See every employee',
   'admin:write': 'Change and add employees',
+  'audit:read': 'See the audit trail',
   'super:*': 'Everything, including other administrators',
 };
 

@@ -6,8 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { wantsHtml } from '../http/negotiation.js';
 import { isAppError } from '../http/errors.js';
-import { loginClient } from '../http/login-client.js';
+import { loginClient, requestClient } from '../http/login-client.js';
 import { sessionJson } from '../http/session-json.js';
+import { recentActivity } from '../audit/trail.js';
 import { redirectToLogin } from '../pages/notices.js';
 import { askToConfirm, needsConfirmation } from '../pages/confirm.js';
 import { ChangePasswordSchema, EndAllMySessionsSchema, EndMySessionSchema, MySessionsSchema } from './schemas/account.js';
@@ -29,7 +30,8 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const currentFirst = [...sessions].sort((a, b) => Number(b.current) - Number(a.current));
       // `ended` is the page's own notice after ending one (not part of the API).
       const { ended } = request.query as { ended?: string };
-      return reply.page('sessions.njk', { sessions: currentFirst, ended });
+      const activity = await recentActivity(app.db, request.user.empNo);
+      return reply.page('sessions.njk', { sessions: currentFirst, ended, activity });
     }
     return { sessions };
   });
@@ -49,7 +51,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
           cancelUrl: '/auth/sessions',
         });
       }
-      await app.auth.endOwnSession(request.user.empNo, request.params.session_id);
+      await app.auth.endOwnSession(request.user, request.params.session_id, requestClient(request));
       const message = { message: 'Session ended' };
       if (current) return leave(reply, request, 'logged-out', message);
       if (wantsHtml(request)) return reply.redirect('/auth/sessions?ended=1', 303);
@@ -69,7 +71,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
           cancelUrl: '/auth/sessions',
         });
       }
-      const ended = await app.auth.endAllSessions(request.user.empNo);
+      const ended = await app.auth.endAllSessions(request.user, requestClient(request));
       request.log.info({ sessionsEnded: ended }, 'ended all own sessions');
       return leave(reply, request, 'logged-out', { message: 'All your sessions have ended', ended });
     },
@@ -83,7 +85,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/password', { ...own, config: { api: '/api/password' }, schema: ChangePasswordSchema }, async (request, reply) => {
     const { current_password: current, new_password: next } = request.body;
     try {
-      const ended = await app.auth.changePassword(request.user.empNo, current, next, loginClient(request));
+      const ended = await app.auth.changePassword(request.user, current, next, loginClient(request));
       return leave(reply, request, 'password-changed', { message: 'Password changed. Please log in again', ended });
     } catch (error) {
       if (isAppError(error, 422) && error.errors && wantsHtml(request)) {

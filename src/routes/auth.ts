@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { prefersJson, wantsHtml } from '../http/negotiation.js';
 import { isAppError } from '../http/errors.js';
-import { loginClient } from '../http/login-client.js';
+import { loginClient, requestClient } from '../http/login-client.js';
 import { ALREADY_LOGGED_IN, showLoginPage } from '../pages/login-page.js';
 import { AppError } from '../errors.js';
 import { bearerToken } from '../auth/plugin.js';
@@ -50,8 +50,9 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return { message: ALREADY_LOGGED_IN };
       }
       let result;
+      const client = loginClient(request);
       try {
-        result = await app.auth.login(username, password, loginClient(request), scope);
+        result = await app.auth.login(username, password, client, scope);
       } catch (error) {
         if (browser && isAppError(error) && error.code === 'INVALID_CREDENTIALS') {
           // The form again, with the email as typed: only the password has to be typed again.
@@ -60,7 +61,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         throw error;
       }
-      if (previous) await app.auth.logout(previous.sessionId);
+      if (previous) await app.auth.logout(previous, client);
       request.log.info({ empNo: result.empNo }, 'logged in');
       reply.setSessionCookie(result.sessionToken);
       if (browser) return reply.redirect(landing, 303);
@@ -77,17 +78,17 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/logout', { config: { api: '/api/logout' }, schema: LogoutSchema }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
-    let sessionId: string | null = null;
+    let holder: { empNo: number; sessionId: string } | null = null;
     const cookieValue = request.sessionCookie();
     if (cookieValue !== undefined) {
       // Cleared first, so the browser drops it even when the store is down and this ends in 503.
       reply.clearSessionCookie();
-      sessionId = (await app.auth.fromSessionToken(cookieValue))?.sessionId ?? null;
+      holder = await app.auth.fromSessionToken(cookieValue);
     }
     // A stale cookie beside a live bearer token must not make the logout end nothing.
-    const token = sessionId === null ? bearerToken(request) : undefined;
-    if (token) sessionId = await app.auth.sessionIdOfBearer(token);
-    const ended = sessionId !== null && (await app.auth.logout(sessionId));
+    const token = holder === null ? bearerToken(request) : undefined;
+    if (token) holder = await app.auth.sessionOfBearer(token);
+    const ended = holder !== null && (await app.auth.logout(holder, requestClient(request)));
     if (ended) request.log.info('logged out');
     const notice = ended ? 'logged-out' : 'not-logged-in';
     if (prefersJson(request)) return reply.type('application/json; charset=utf-8').send({ message: LOGIN_NOTICES[notice] });

@@ -174,7 +174,7 @@ describe('the application in a browser', browserGate(), () => {
       await page.locator('.auth-wrapper .authorize').click();
       const dialog = page.locator('.modal-ux');
       const oauth2 = dialog.locator('.auth-container', { has: page.locator('#oauth_username') });
-      assert.equal(await oauth2.locator('input[type=checkbox]').count(), 5, 'the five scopes are offered');
+      assert.equal(await oauth2.locator('input[type=checkbox]').count(), 6, 'the six scopes are offered');
       await oauth2.locator('#oauth_username').fill(U1.username);
       await oauth2.locator('#oauth_password').fill('not the password');
       await oauth2.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click();

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { browserGate, launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { useSuiteApp } from '../helpers/app.js';
-import { ADMIN, U1, USER_READ as READER } from '../helpers/people.js';
+import { ADMIN, SUPER, U1, USER_READ as READER } from '../helpers/people.js';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core');
 const PHONE = { width: 390, height: 844 };
@@ -143,6 +143,13 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
           ['reader-home', '/auth/home'],
           ['reader-own-record', '/emp/own-get-update/262556'],
           ['forbidden', '/emp/search'],
+        ]);
+      });
+      await withContext({ viewport }, async (page) => {
+        await logIn(page, SUPER);
+        await checkPages(page, label, [
+          ['audit', '/audit'],
+          ['audit-filtered', '/audit?action=login&limit=3'],
         ]);
       });
     });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +14,9 @@ import { findScopes } from '../../src/employees/scope-repository.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 import { freePort } from '../../support/private-servers.js';
-import { capture } from './support.js';
+import { adminScript, capture } from './support.js';
 
-const VALID_SCOPES = 'Valid scopes: user:read, user:write, admin:read, admin:write, super:*';
+const VALID_SCOPES = 'Valid scopes: user:read, user:write, admin:read, admin:write, audit:read, super:*';
 
 describe('the admin command line, before any database work', () => {
   it('prints the general help for --help, -h and help, exiting 0', () => {
@@ -39,7 +39,8 @@ describe('the admin command line, before any database work', () => {
         '',
         'Takes scopes away; those not held are ignored.',
         '',
-        "Scopes: user:read, user:write, admin:read, admin:write, super:*. Quote 'super:*' in a shell.",
+        'Scopes: user:read, user:write, admin:read, admin:write, audit:read, super:*.',
+        "Quote 'super:*' in a shell.",
         '',
       ].join('\n'),
     };
@@ -413,30 +414,9 @@ describe('the admin script run by node, with a password piped on stdin', () => {
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  /** `node --import tsx src/cli/admin.ts ...argv` with `stdin` piped in; killed (and reported) if it does not exit by itself. */
-  function script(
-    argv: string[],
-    stdin = '',
-    env: Record<string, string> = {},
-  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...argv], {
-        cwd: PROJECT_ROOT,
-        // REDIS_URL empty (unset, for the config): the embedded session store in DATA_DIR.
-        env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, REDIS_URL: '', ...env },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr });
-      });
-      child.stdin.end(stdin);
-    });
+  /** The script on this suite's database and data folder (support.ts `adminScript`). */
+  function script(argv: string[], stdin = '', env: Record<string, string> = {}) {
+    return adminScript(argv, { DATABASE_URL: databaseUrl, DATA_DIR: dataDir, ...env }, stdin);
   }
 
   it("sets the password, ends the person's sessions in the configured store, and exits by itself", async () => {

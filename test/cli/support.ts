@@ -3,6 +3,7 @@
  * private database and a real session store (an SQLite file, or Redis under a private key prefix),
  * opened with the same `openSessions(config)` as `npm run admin`.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { runAdmin } from '../../src/cli/admin.js';
 import { openSessions } from '../../src/cli/resources.js';
 import { pipedSecretInput, type SecretInput } from '../../src/cli/secret-input.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/paths.js';
 import type { DialectName } from '../../src/database/schema.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
 import type { SessionStore } from '../../src/sessions/store.js';
@@ -122,4 +124,33 @@ export async function adminEnvironment(kind: StoreKind, engine: DialectName = 's
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * `node --import tsx src/cli/admin.ts ...argv` as its own process, with `env` over this one's (REDIS_URL
+ * empty: the embedded session store in DATA_DIR) and `stdin` piped in; killed (and reported) if it does
+ * not exit by itself.
+ */
+export function adminScript(
+  argv: readonly string[],
+  env: Record<string, string>,
+  stdin = '',
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...argv], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, REDIS_URL: '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(stdin);
+  });
 }

@@ -8,6 +8,9 @@ import { createEmployee, getEmployee, saveOwnRecord, searchEmployees, updateEmpl
 import { findScopes } from '../../src/employees/scope-repository.js';
 import { createTestDatabase, ENGINES, gateFor, type TestDatabase } from '../helpers/databases.js';
 
+/** Who acts, for the audit trail (test/audit/ checks what it records). */
+const BY = { actor: { kind: 'operator' as const, name: 'employee-service test' } };
+
 const NIRANJAN = {
   emp_no: 12483,
   birth_date: '1959-10-19',
@@ -222,16 +225,21 @@ for (const engine of ENGINES) {
     describe('updateEmployee', () => {
       it('writes the details, ignores email and password, and returns the updated employee', async () => {
         const hashBefore = (await findEmployeeByEmail(testDb.db, 'guenter.marchegay.10399@gmail.com'))?.password;
-        const updated = await updateEmployee(testDb.db, ADMIN, {
-          empNo: '10399',
-          birthDate: '13/6/1957',
-          firstName: 'Guenter',
-          lastName: 'Marchegay',
-          gender: 'M',
-          hireDate: '11/8/2005',
-          email: 'someone.else@gmail.com',
-          password: 'a new password nobody asked for',
-        });
+        const updated = await updateEmployee(
+          testDb.db,
+          ADMIN,
+          {
+            empNo: '10399',
+            birthDate: '13/6/1957',
+            firstName: 'Guenter',
+            lastName: 'Marchegay',
+            gender: 'M',
+            hireDate: '11/8/2005',
+            email: 'someone.else@gmail.com',
+            password: 'a new password nobody asked for',
+          },
+          BY,
+        );
         const expected = {
           emp_no: 10399,
           birth_date: '1957-06-13',
@@ -251,14 +259,19 @@ for (const engine of ENGINES) {
       it('answers 404 for an unknown number, writing nothing (the original reported success)', async () => {
         const before = await rowCount();
         await assert.rejects(
-          updateEmployee(testDb.db, ADMIN, {
-            empNo: '499999',
-            birthDate: '1/1/1960',
-            firstName: 'No',
-            lastName: 'One',
-            gender: 'F',
-            hireDate: '1/1/1990',
-          }),
+          updateEmployee(
+            testDb.db,
+            ADMIN,
+            {
+              empNo: '499999',
+              birthDate: '1/1/1960',
+              firstName: 'No',
+              lastName: 'One',
+              gender: 'F',
+              hireDate: '1/1/1990',
+            },
+            BY,
+          ),
           { statusCode: 404, message: 'No employee with number 499999' },
         );
         assert.equal(await rowCount(), before);
@@ -266,14 +279,19 @@ for (const engine of ENGINES) {
 
       it('answers 422 with every problem, writing nothing', async () => {
         await assert.rejects(
-          updateEmployee(testDb.db, ADMIN, {
-            empNo: '10399',
-            birthDate: '1/1/1960',
-            firstName: '',
-            lastName: 'Marchegay',
-            gender: 'X',
-            hireDate: '1/1/1950',
-          }),
+          updateEmployee(
+            testDb.db,
+            ADMIN,
+            {
+              empNo: '10399',
+              birthDate: '1/1/1960',
+              firstName: '',
+              lastName: 'Marchegay',
+              gender: 'X',
+              hireDate: '1/1/1950',
+            },
+            BY,
+          ),
           {
             statusCode: 422,
             errors: [
@@ -296,38 +314,48 @@ for (const engine of ENGINES) {
           gender: 'F',
           hireDate: '22/1/1990',
         };
-        await assert.rejects(updateEmployee(testDb.db, ADMIN, form), { statusCode: 403, code: 'FORBIDDEN' });
-        await assert.rejects(updateEmployee(testDb.db, ADMIN, { ...form, firstName: '' }), { statusCode: 403, code: 'FORBIDDEN' });
+        await assert.rejects(updateEmployee(testDb.db, ADMIN, form, BY), { statusCode: 403, code: 'FORBIDDEN' });
+        await assert.rejects(updateEmployee(testDb.db, ADMIN, { ...form, firstName: '' }, BY), { statusCode: 403, code: 'FORBIDDEN' });
         assert.deepEqual(await getEmployee(testDb.db, SUPER_EMP_NO), before);
         // super:* holds every scope, so it may.
-        const updated = await updateEmployee(testDb.db, { empNo: 500222, scopes: ['super:*'] }, { ...form, firstName: 'Mary' });
+        const updated = await updateEmployee(testDb.db, { empNo: 500222, scopes: ['super:*'] }, { ...form, firstName: 'Mary' }, BY);
         assert.equal(updated.first_name, 'Mary');
       });
 
       it("lets an administrator update their own record's details, as user:write allows", async () => {
         const own = await getEmployee(testDb.db, ADMIN.empNo);
-        const updated = await updateEmployee(testDb.db, ADMIN, {
-          empNo: String(ADMIN.empNo),
-          birthDate: own.birth_date,
-          firstName: own.first_name,
-          lastName: 'Maliniak',
-          gender: own.gender,
-          hireDate: own.hire_date,
-        });
+        const updated = await updateEmployee(
+          testDb.db,
+          ADMIN,
+          {
+            empNo: String(ADMIN.empNo),
+            birthDate: own.birth_date,
+            firstName: own.first_name,
+            lastName: 'Maliniak',
+            gender: own.gender,
+            hireDate: own.hire_date,
+          },
+          BY,
+        );
         assert.deepEqual(updated, own);
       });
 
       it('reads the number strictly and looks nobody up for a number it refuses', async () => {
         for (const empNo of ['+10399', '10399.0', '0x40f', ' 10399', '1e4', '-1', '0', '2147483648']) {
           await assert.rejects(
-            updateEmployee(testDb.db, ADMIN, {
-              empNo,
-              birthDate: '1/1/1960',
-              firstName: 'X',
-              lastName: 'Y',
-              gender: 'F',
-              hireDate: '1/1/1990',
-            }),
+            updateEmployee(
+              testDb.db,
+              ADMIN,
+              {
+                empNo,
+                birthDate: '1/1/1960',
+                firstName: 'X',
+                lastName: 'Y',
+                gender: 'F',
+                hireDate: '1/1/1990',
+              },
+              BY,
+            ),
             {
               statusCode: 422,
               errors: [{ field: 'empNo', message: 'Employee number must be a whole number from 1 to 2147483647, in digits only' }],
@@ -342,12 +370,12 @@ for (const engine of ENGINES) {
       const ownForm = { birthDate: '9/12/1978', firstName: 'Be Hai', lastName: 'Nguyen', gender: 'M', hireDate: '1/11/2022' };
 
       it("updates the actor's own record", async () => {
-        assert.deepEqual(await saveOwnRecord(testDb.db, 500222, { ...ownForm, empNo: '500222' }), { ...BE_HAI, last_name: 'Nguyen' });
+        assert.deepEqual(await saveOwnRecord(testDb.db, 500222, { ...ownForm, empNo: '500222' }, BY), { ...BE_HAI, last_name: 'Nguyen' });
       });
 
       it("refuses someone else's number with 403 before writing anything", async () => {
         const rowsBefore = await testDb.db.selectFrom('employees').selectAll().orderBy('emp_no').execute();
-        await assert.rejects(saveOwnRecord(testDb.db, 500222, { ...ownForm, empNo: '10399', firstName: 'Hijacked' }), {
+        await assert.rejects(saveOwnRecord(testDb.db, 500222, { ...ownForm, empNo: '10399', firstName: 'Hijacked' }, BY), {
           statusCode: 403,
           code: 'FORBIDDEN',
           message: 'Not enough permissions',
@@ -357,16 +385,21 @@ for (const engine of ENGINES) {
       });
 
       it("refuses someone else's number even when the rest of the form is invalid", async () => {
-        await assert.rejects(saveOwnRecord(testDb.db, 500222, { empNo: '10399' }), { statusCode: 403 });
+        await assert.rejects(saveOwnRecord(testDb.db, 500222, { empNo: '10399' }, BY), { statusCode: 403 });
       });
 
       it('never inserts: a blank number with an email and password is a missing number', async () => {
         const before = await rowCount();
         await assert.rejects(
-          saveOwnRecord(testDb.db, 500222, { ...ownForm, empNo: '', email: 'sneaky.new@gmail.com', password: 'a long enough password' }),
+          saveOwnRecord(
+            testDb.db,
+            500222,
+            { ...ownForm, empNo: '', email: 'sneaky.new@gmail.com', password: 'a long enough password' },
+            BY,
+          ),
           { statusCode: 422, errors: [{ field: 'empNo', message: 'Missing employee number' }] },
         );
-        await assert.rejects(saveOwnRecord(testDb.db, 500222, ownForm), {
+        await assert.rejects(saveOwnRecord(testDb.db, 500222, ownForm, BY), {
           statusCode: 422,
           errors: [{ field: 'empNo', message: 'Missing employee number' }],
         });
@@ -378,7 +411,7 @@ for (const engine of ENGINES) {
       it('adds the employee with the next number, an argon2id hash and user:read, returning no password', async () => {
         const highest = (await testDb.db.selectFrom('employees').select('emp_no').orderBy('emp_no', 'desc').executeTakeFirstOrThrow())
           .emp_no;
-        const created = await createEmployee(testDb.db, { ...newForm('New.Starter@Example.com'), empNo: '' });
+        const created = await createEmployee(testDb.db, { ...newForm('New.Starter@Example.com'), empNo: '' }, BY);
         assert.deepEqual(created, {
           emp_no: highest + 1,
           birth_date: '1971-12-25',
@@ -397,15 +430,15 @@ for (const engine of ENGINES) {
 
       it('refuses an email already taken, in any case, with the original message', async () => {
         const before = await rowCount();
-        await assert.rejects(createEmployee(testDb.db, newForm('behai_nguyen@hotmail.com')), DUPLICATE_EMAIL);
-        await assert.rejects(createEmployee(testDb.db, newForm('BeHai_Nguyen@HOTMAIL.com')), DUPLICATE_EMAIL);
+        await assert.rejects(createEmployee(testDb.db, newForm('behai_nguyen@hotmail.com'), BY), DUPLICATE_EMAIL);
+        await assert.rejects(createEmployee(testDb.db, newForm('BeHai_Nguyen@HOTMAIL.com'), BY), DUPLICATE_EMAIL);
         assert.equal(await rowCount(), before);
       });
 
       it('lets exactly one of two racing creates with the same email through, refusing the other as a duplicate', async () => {
         const results = await Promise.allSettled([
-          createEmployee(testDb.db, newForm('twin@example.com')),
-          createEmployee(testDb.db, newForm('TWIN@example.com')),
+          createEmployee(testDb.db, newForm('twin@example.com'), BY),
+          createEmployee(testDb.db, newForm('TWIN@example.com'), BY),
         ]);
         const fulfilled = results.filter((result) => result.status === 'fulfilled');
         const rejected = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -419,7 +452,7 @@ for (const engine of ENGINES) {
 
       it('gives ten concurrent creates ten distinct numbers, each with user:read', async () => {
         const created = await Promise.all(
-          Array.from({ length: 10 }, (_, index) => createEmployee(testDb.db, newForm(`concurrent.${index}@example.com`))),
+          Array.from({ length: 10 }, (_, index) => createEmployee(testDb.db, newForm(`concurrent.${index}@example.com`), BY)),
         );
         const numbers = created.map((employee) => employee.emp_no);
         assert.equal(new Set(numbers).size, 10);
@@ -441,7 +474,7 @@ for (const engine of ENGINES) {
 
       it('answers 422 with all seven problems for a blank form, writing nothing', async () => {
         const before = await rowCount();
-        await assert.rejects(createEmployee(testDb.db, {}), {
+        await assert.rejects(createEmployee(testDb.db, {}, BY), {
           statusCode: 422,
           errors: [
             { field: 'birthDate', message: 'For birth date, please enter a date in format dd/mm/yyyy. E.g. 25/2/1999' },

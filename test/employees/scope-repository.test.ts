@@ -26,8 +26,8 @@ function newEmployee(empNo: number): NewEmployeeRow {
 }
 
 describe('scope names', () => {
-  it("are the original series' five, in its order", () => {
-    assert.deepEqual(SCOPE_NAMES, ['user:read', 'user:write', 'admin:read', 'admin:write', 'super:*']);
+  it("are the original series' five, in its order, and audit:read before super:*", () => {
+    assert.deepEqual(SCOPE_NAMES, ['user:read', 'user:write', 'admin:read', 'admin:write', 'audit:read', 'super:*']);
   });
 });
 

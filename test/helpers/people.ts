@@ -54,3 +54,19 @@ export const U1_ME = {
 export function credentials(someone: Person): { username: string; password: string } {
   return { username: someone.username, password: someone.password };
 }
+
+/** The maintenance form's fields for a stored employee, with `changes` over them (what a save posts). */
+export function updateForm(
+  employee: { emp_no: number; first_name: string; last_name: string; birth_date: string; hire_date: string; gender: string },
+  changes: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    empNo: String(employee.emp_no),
+    firstName: employee.first_name,
+    lastName: employee.last_name,
+    birthDate: employee.birth_date,
+    hireDate: employee.hire_date,
+    gender: employee.gender,
+    ...changes,
+  };
+}

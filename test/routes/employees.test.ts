@@ -115,6 +115,7 @@ for (const engine of ENGINES) {
           'user:write',
           'admin:read',
           'admin:write',
+          'audit:read',
           'super:*',
         ]);
         assert.deepEqual(document.paths['/emp/admin-save'].post.security[0], { OAuth2PasswordBearer: ['admin:write'] });
@@ -657,7 +658,7 @@ for (const engine of ENGINES) {
         const unknown = await setScopes('kyoichi', 262556, 'user:read root,admin:read');
         assert.equal(unknown.statusCode, 422);
         assert.deepEqual(unknown.json().errors, [
-          { field: 'scopes', message: 'Unknown scope root; valid: user:read, user:write, admin:read, admin:write, super:*' },
+          { field: 'scopes', message: 'Unknown scope root; valid: user:read, user:write, admin:read, admin:write, audit:read, super:*' },
         ]);
         assert.deepEqual((await setScopes('kyoichi', 262556, 'user:read')).json(), { emp_no: 262556, scopes: ['user:read'] });
       });

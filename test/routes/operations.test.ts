@@ -39,6 +39,7 @@ describe('operations and documentation', () => {
             'user:write': 'Update your own information',
             'admin:read': "Read other employees' information",
             'admin:write': "Update other employees' information and add employees",
+            'audit:read': 'Read the audit trail: who did what, to whom, from where and when',
             'super:*': 'Everything',
           },
         },

@@ -3,6 +3,10 @@
  * and never changed (but for the repeat count of an aggregated failed login). No foreign key to
  * employees: an event must outlive whatever it names.
  *
+ * `aggregate_key` is set only on failed-login rows (audit/failed-logins.ts): unique, so that racing
+ * attempts agree on which row is whose, and NULL everywhere else (every engine lets NULLs repeat
+ * under a unique constraint).
+ *
  * `id` orders the events (cursor paging walks it down); on SQLite AUTOINCREMENT, so that an id is
  * never reused after pruning. `occurred_at` is ISO-8601 UTC text with milliseconds, which sorts as
  * time does on every engine.
@@ -38,6 +42,7 @@ export const auditEventsMigration: Migration = {
       .addColumn('target_emp_no', 'integer')
       .addColumn('repeat_count', 'integer', (column) => column.notNull().defaultTo(sql`1`))
       .addColumn('detail', 'text')
+      .addColumn('aggregate_key', 'varchar(96)', (column) => column.unique())
       .$call(
         portableTable(dialect, TABLE, {
           dates: [],
@@ -50,6 +55,7 @@ export const auditEventsMigration: Migration = {
             session_id: 32,
             client_address: 64,
             client_label: 200,
+            aggregate_key: 96,
           },
         }),
       )
@@ -58,6 +64,7 @@ export const auditEventsMigration: Migration = {
     await db.schema.createIndex(`${TABLE}_actor_idx`).on(TABLE).columns(['actor_emp_no', 'id']).execute();
     await db.schema.createIndex(`${TABLE}_target_idx`).on(TABLE).columns(['target_emp_no', 'id']).execute();
     await db.schema.createIndex(`${TABLE}_action_idx`).on(TABLE).columns(['action', 'id']).execute();
+    await db.schema.createIndex(`${TABLE}_outcome_idx`).on(TABLE).columns(['outcome', 'id']).execute();
   },
 
   async down(db: Kysely<any>) {

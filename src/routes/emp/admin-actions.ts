@@ -11,6 +11,7 @@ import { splitScopeNames } from '../../identity/scopes.js';
 import { getManagedEmployee } from '../../employees/record-views.js';
 import { wantsHtml } from '../../http/negotiation.js';
 import { sessionJson } from '../../http/session-json.js';
+import { auditContextOf, requestClient } from '../../http/login-client.js';
 import { askToConfirm, needsConfirmation } from '../../pages/confirm.js';
 import {
   AccountStateSchema,
@@ -38,7 +39,7 @@ const adminActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/scopes/:emp_no', { ...writer, schema: ChangeScopesSchema }, async (request, reply) => {
     const requested = splitScopeNames(request.body.scopes);
     const empNo = targetOf(request.params);
-    const now = await changeEmployeeScopes(app.db, request.user, empNo, requested);
+    const now = await changeEmployeeScopes(app.db, request.user, empNo, requested, auditContextOf(request));
     request.log.info({ target: empNo, scopes: now }, 'changed scopes');
     if (wantsHtml(request)) return reply.redirect(backToRecord(empNo, 'scopes'), 303);
     return { emp_no: empNo, scopes: now };
@@ -68,7 +69,7 @@ const adminActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         cancelUrl: `/emp/admin-get-update/${employee.emp_no}`,
       });
     }
-    const ended = await app.auth.endSessionsOf(request.user, empNo);
+    const ended = await app.auth.endSessionsOf(request.user, empNo, requestClient(request));
     if (wantsHtml(request)) return reply.redirect(backToRecord(empNo, 'sessions'), 303);
     return { emp_no: empNo, ended };
   });
@@ -86,7 +87,7 @@ const adminActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         fields: { disabled: 'true' },
       });
     }
-    const ended = await app.auth.setDisabled(request.user, empNo, disabled);
+    const ended = await app.auth.setDisabled(request.user, empNo, disabled, requestClient(request));
     if (wantsHtml(request)) return reply.redirect(backToRecord(empNo, 'account'), 303);
     return { emp_no: empNo, disabled, sessions_ended: ended };
   });

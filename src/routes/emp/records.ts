@@ -11,6 +11,7 @@ import { findStoredEmail, getMaintenanceRecord, type Employee } from '../../empl
 import { parseEmpNo } from '../../employees/employee-number.js';
 import { forbidden } from '../../errors.js';
 import { isAppError } from '../../http/errors.js';
+import { auditContextOf } from '../../http/login-client.js';
 import { pageOrJson, wantsHtml } from '../../http/negotiation.js';
 import { isoToDmy } from '../../pages/plugin.js';
 import {
@@ -105,14 +106,14 @@ const recordRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const update = Boolean(request.body.empNo?.trim());
     return save(request, reply, request.body, update ? 'admin' : 'new', async () =>
       update
-        ? { employee: await updateEmployee(app.db, request.user, request.body), created: false }
-        : { employee: await createEmployee(app.db, request.body), created: true },
+        ? { employee: await updateEmployee(app.db, request.user, request.body, auditContextOf(request)), created: false }
+        : { employee: await createEmployee(app.db, request.body, auditContextOf(request)), created: true },
     );
   });
 
   app.post('/user-save', { config, preHandler: app.requireScopes('user:write'), schema: UserSaveSchema }, async (request, reply) =>
     save(request, reply, request.body, 'own', async () => ({
-      employee: await saveOwnRecord(app.db, request.user.empNo, request.body),
+      employee: await saveOwnRecord(app.db, request.user.empNo, request.body, auditContextOf(request)),
       created: false,
     })),
   );
