@@ -11,6 +11,7 @@
  * same two stores implement over the same connection: `SessionStoreBackend` is both.
  */
 import type { CounterStore } from './counter-store.js';
+import type { OneTimeStore } from './one-time-store.js';
 
 export interface SessionRecord {
   /** SHA-256 of the session secret (base64url). Only the hash is stored: a leaked store cannot be replayed as cookies. */
@@ -65,8 +66,8 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
-/** What `openSessionStore` gives: one connection serving the sessions and the throttle's counters. */
-export type SessionStoreBackend = SessionStore & CounterStore;
+/** What `openSessionStore` gives: one connection serving the sessions, the throttle's counters and the one-time values. */
+export type SessionStoreBackend = SessionStore & CounterStore & OneTimeStore;
 
 export class SessionStoreUnavailableError extends Error {
   readonly code = 'SESSION_STORE_UNAVAILABLE';
