@@ -98,8 +98,29 @@ export interface AuditEventsTable {
   detail: string | null;
 }
 
+/**
+ * A passkey (WebAuthn credential) registered as a second factor (identity/second-factor/passkeys.ts).
+ * Binary values travel as base64url text on every engine.
+ */
+export interface PasskeysTable {
+  credential_id: string;
+  emp_no: number;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  /** The authenticator's signature counter (0 when it keeps none); BIGINT, which pg returns as a string. */
+  sign_count: ColumnType<number | string, number, number>;
+  /** Comma-separated transports the browser reported (`internal,hybrid`), or null. */
+  transports: string | null;
+  /** What the person called it. */
+  name: string;
+  /** ISO-8601 UTC with milliseconds. */
+  created_at: string;
+  last_used_at: string | null;
+}
+
 export interface Database {
   audit_events: AuditEventsTable;
+  passkeys: PasskeysTable;
   employees: EmployeesTable;
   employee_names: EmployeeNamesTable;
   employee_scopes: EmployeeScopesTable;
