@@ -11,7 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import accepts from '@fastify/accepts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ResolvedConfig } from './config.js';
+import { relyingPartyOf, type ResolvedConfig } from './config.js';
 import { registerErrorHandling } from './http/errors.js';
 import { SCHEMA_FORMATS } from './http/schemas.js';
 import openapi from './http/openapi.js';
@@ -20,7 +20,8 @@ import { seedIfEmpty } from './sample-data/seed.js';
 import sessions from './sessions/plugin.js';
 import { openSessionStore, SESSIONS_SQLITE_FILE } from './sessions/open-store.js';
 import auth from './auth/plugin.js';
-import pages from './pages/plugin.js';
+import passkeys from './auth/passkeys-plugin.js';
+import pages, { APP_TITLE } from './pages/plugin.js';
 import security from './http/security.js';
 import apiAliases from './http/route-config.js';
 import rootRoutes from './routes/root.js';
@@ -106,6 +107,11 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
       maxFailuresPerClient: config.LOGIN_MAX_FAILURES_PER_CLIENT,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     },
+  });
+  const relyingParty = relyingPartyOf(config);
+  await app.register(passkeys, {
+    setup: 'unavailable' in relyingParty ? relyingParty : { id: relyingParty.rpId, name: APP_TITLE, origins: relyingParty.origins },
+    secretKey: config.SECRET_KEY,
   });
   await app.register(security, {
     publicOrigin: config.PUBLIC_ORIGIN,
