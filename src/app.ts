@@ -21,6 +21,7 @@ import sessions from './sessions/plugin.js';
 import { openSessionStore, SESSIONS_SQLITE_FILE } from './sessions/open-store.js';
 import auth from './auth/plugin.js';
 import passkeys from './auth/passkeys-plugin.js';
+import { parseRequiredScopes } from './identity/second-factor/policy.js';
 import pages, { APP_TITLE } from './pages/plugin.js';
 import security from './http/security.js';
 import apiAliases from './http/route-config.js';
@@ -28,6 +29,7 @@ import rootRoutes from './routes/root.js';
 import authRoutes from './routes/auth.js';
 import adminRoutes from './routes/admin.js';
 import accountRoutes from './routes/account.js';
+import mfaRoutes from './routes/mfa.js';
 import searchRoutes from './routes/emp/search.js';
 import recordRoutes from './routes/emp/records.js';
 import adminActionRoutes from './routes/emp/admin-actions.js';
@@ -107,6 +109,8 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
       maxFailuresPerClient: config.LOGIN_MAX_FAILURES_PER_CLIENT,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     },
+    // Checked by the config schema's pattern; the names are identity's.
+    mfaRequiredScopes: parseRequiredScopes(config.MFA_REQUIRED_SCOPES),
   });
   const relyingParty = relyingPartyOf(config);
   await app.register(passkeys, {
@@ -128,6 +132,7 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
   await app.register(rootRoutes);
   await app.register(authRoutes, { prefix: '/auth' });
   await app.register(accountRoutes, { prefix: '/auth' });
+  await app.register(mfaRoutes, { prefix: '/auth/mfa' });
   await app.register(adminRoutes, { prefix: '/admin' });
   await app.register(searchRoutes, { prefix: '/emp' });
   await app.register(recordRoutes, { prefix: '/emp' });

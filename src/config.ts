@@ -81,6 +81,12 @@ export const ConfigSchema = Type.Object({
     description: 'Failed logins from one client address within the window before 429',
   }),
   LOGIN_THROTTLE_WINDOW_SECONDS: positiveSeconds(900, 'The window failed logins are counted in'),
+  // The five scope names of identity/scopes.ts, spelt out: this module sits below that room.
+  MFA_REQUIRED_SCOPES: Type.String({
+    pattern: '^([\\s,]*(user:read|user:write|admin:read|admin:write|super:\\*))*[\\s,]*$',
+    default: 'admin:write super:*',
+    description: 'Scopes (space or comma separated) whose holders must have a second factor, by implication too; empty: nobody must',
+  }),
   WEBAUTHN_RP_ID: Type.Optional(
     Type.String({
       pattern: '^[A-Za-z0-9.-]{1,253}$',
@@ -95,6 +101,9 @@ export const ConfigSchema = Type.Object({
   ),
 });
 
+/** Variables where an empty value is a value (nothing), not "unset, take the default". */
+const EMPTY_IS_A_VALUE: ReadonlySet<string> = new Set(['MFA_REQUIRED_SCOPES']);
+
 export type Config = Static<typeof ConfigSchema>;
 /** A config whose secret has been settled (given, or generated and kept). */
 export type ResolvedConfig = Config & { SECRET_KEY: string };
@@ -108,13 +117,13 @@ export class ConfigError extends Error {
 
 /**
  * Validates `source` (an environment-like map) and returns the typed config with defaults filled.
- * An empty value counts as unset. Throws ConfigError naming the variable and what it expected.
+ * An empty value counts as unset (but for EMPTY_IS_A_VALUE). Throws ConfigError naming the variable and what it expected.
  */
 export function loadConfig(source: Record<string, string | undefined>): Config {
   const data: Record<string, string> = {};
   for (const key of Object.keys(ConfigSchema.properties)) {
     const value = source[key];
-    if (value !== undefined && value !== '') data[key] = value;
+    if (value !== undefined && (value !== '' || EMPTY_IS_A_VALUE.has(key))) data[key] = value;
   }
   let config: Config;
   try {

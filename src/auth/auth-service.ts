@@ -36,29 +36,41 @@ import type { CountedAttempt, LoginThrottle } from './throttle.js';
 import { isDatabaseOutage } from '../database/errors.js';
 import { SessionStoreUnavailableError } from '../sessions/store.js';
 import { validateNewPassword } from '../employees/validation.js';
+import type { LoginClient, PendingPrincipal, Principal } from './principal.js';
+import type { PendingStep } from '../sessions/store.js';
+import { enrolmentMissing, secondFactorMissing, type SecondFactorService } from './second-factor-service.js';
 
-export interface Principal {
-  empNo: number;
-  /** The scopes granted at login (narrowed to what the client asked for). */
-  scopes: string[];
-  /** The public id of the session behind this request (a bearer token names one too). */
-  sessionId: string;
-  via: 'session' | 'bearer';
-}
+export type { LoginClient, PendingPrincipal, Principal };
 
-export interface LoginResult {
+/** A login that is complete: a full session and its bearer token. */
+export interface FullLogin {
   empNo: number;
   scopes: string[];
   /** The new `session` cookie value. */
   sessionToken: string;
   accessToken: string;
   expiresIn: number;
+  pending?: undefined;
 }
 
-/** Where a login comes from: the address for throttling, a label for "My sessions". */
-export interface LoginClient {
-  address: string;
-  label?: string;
+/** A login whose password was right and which still owes `pending`: a pending session, no scopes, no token. */
+export interface PendingLogin {
+  empNo: number;
+  /** The pending session's `session` cookie value. */
+  sessionToken: string;
+  pending: PendingStep;
+}
+
+export type LoginResult = FullLogin | PendingLogin;
+
+/**
+ * How the login's second factor is to be met: `code` is a program's `totp` field; `pendingAllowed`
+ * says the client can be led through a second step (a browser), so a pending session is opened
+ * instead of refusing the login.
+ */
+export interface SecondFactorInput {
+  code?: string | undefined;
+  pendingAllowed: boolean;
 }
 
 /**
@@ -93,6 +105,7 @@ export class AuthService {
     private readonly tokens: AccessTokens,
     private readonly throttle: LoginThrottle,
     private readonly log: FastifyBaseLogger,
+    private readonly secondFactor: SecondFactorService,
   ) {}
 
   /**
@@ -107,12 +120,18 @@ export class AuthService {
    * ends (or undoes) the new session. The generation ticket is read before the check for that
    * reason (SessionManager.beginCreate explains the order).
    */
-  async login(username: string, password: string, client: LoginClient, requestedScope?: string): Promise<LoginResult> {
+  async login(
+    username: string,
+    password: string,
+    client: LoginClient,
+    requestedScope?: string,
+    secondFactor: SecondFactorInput = { pendingAllowed: false },
+  ): Promise<LoginResult> {
     const tooLong = passwordTooLong(password);
     if (tooLong) throw tooLong;
     const counted: CountedAttempt = { username, clientAddress: client.address };
     try {
-      return await this.loginCounted(counted, password, client, requestedScope);
+      return await this.loginCounted(counted, password, client, requestedScope, secondFactor);
     } catch (error) {
       // An attempt that met an outage proved nothing about the password: give it back, so that a
       // database or session-store outage does not lock people out for the throttle's window.
@@ -125,7 +144,8 @@ export class AuthService {
     counted: CountedAttempt,
     password: string,
     client: LoginClient,
-    requestedScope?: string,
+    requestedScope: string | undefined,
+    secondFactor: SecondFactorInput,
   ): Promise<LoginResult> {
     const { username } = counted;
     await this.throttle.admit(username, client.address);
@@ -153,15 +173,21 @@ export class AuthService {
     await this.throttle.succeeded(username, client.address, employee.emp_no);
     if (needsRehash(currentHash)) await this.upgradeHash(employee.emp_no, currentHash, password);
 
-    const scopes = narrowScopes(await findScopes(this.db, employee.emp_no), requestedScope);
+    const granted = await findScopes(this.db, employee.emp_no);
+    const owed = await this.secondFactor.stepAfterPassword(employee.emp_no, granted);
+    const pending = owed && (await this.meetSecondFactor(owed, employee.emp_no, client, secondFactor));
+    const scopes = pending ? [] : narrowScopes(granted, requestedScope);
     let created;
     try {
-      created = await this.sessions.create(employee.emp_no, scopes, client.label, ticket);
+      created = pending
+        ? await this.sessions.createPending(employee.emp_no, pending, client.label, ticket)
+        : await this.sessions.create(employee.emp_no, scopes, client.label, ticket);
     } catch (error) {
       if (!(error instanceof SessionsEndedError)) throw error;
       // The right answer for why: the account changed (as a wrong password would be told), or only the sessions were ended.
       throw (await this.currentHashAccepting(employee, password)) === undefined ? invalidCredentials() : loginInterrupted();
     }
+    if (pending) return { empNo: employee.emp_no, sessionToken: created.token, pending };
     const { token: accessToken, expiresIn } = await this.tokens.sign({
       sub: employee.email,
       emp_no: employee.emp_no,
@@ -169,6 +195,25 @@ export class AuthService {
       sid: created.id,
     });
     return { empNo: employee.emp_no, scopes, sessionToken: created.token, accessToken, expiresIn };
+  }
+
+  /**
+   * What a login that owes a step (`owed`) does after the password: a program's `totp` code is
+   * checked now (undefined: the login completes); a browser is given a pending session for the
+   * step (its name is returned); otherwise the login is refused, saying what is missing.
+   */
+  private async meetSecondFactor(
+    owed: PendingStep,
+    empNo: number,
+    client: LoginClient,
+    secondFactor: SecondFactorInput,
+  ): Promise<PendingStep | undefined> {
+    if (owed === 'verify' && secondFactor.code !== undefined) {
+      await this.secondFactor.verifyWithLogin(empNo, secondFactor.code, client);
+      return undefined;
+    }
+    if (secondFactor.pendingAllowed) return owed;
+    throw owed === 'verify' ? secondFactorMissing() : enrolmentMissing();
   }
 
   /**
@@ -188,11 +233,16 @@ export class AuthService {
     return (await findEmployeeByEmail(this.db, username))?.emp_no === principal.empNo;
   }
 
-  /** The principal behind a `session` cookie value, or null when it is not a live session. */
-  async fromSessionToken(token: string | undefined): Promise<Principal | null> {
+  /**
+   * Who a `session` cookie value names: a logged-in principal, someone halfway through a login (a
+   * pending session), or null when it is not a live session.
+   */
+  async fromSessionToken(token: string | undefined): Promise<Principal | PendingPrincipal | null> {
     if (!token) return null;
     const session = await this.sessions.validateToken(token);
-    return session && { empNo: session.empNo, scopes: session.scopes, sessionId: session.id, via: 'session' };
+    if (!session) return null;
+    if (session.pending) return { empNo: session.empNo, sessionId: session.id, step: session.pending };
+    return { empNo: session.empNo, scopes: session.scopes, sessionId: session.id, via: 'session' };
   }
 
   /**

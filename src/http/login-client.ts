@@ -1,6 +1,6 @@
 /** Where a login (or a password change, which counts against the same throttle) comes from. */
 import type { FastifyRequest } from 'fastify';
-import type { LoginClient } from '../auth/auth-service.js';
+import type { LoginClient } from '../auth/principal.js';
 import { clientLabel } from './client-label.js';
 import { wantsHtml } from './negotiation.js';
 
