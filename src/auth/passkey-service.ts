@@ -25,8 +25,10 @@ import type { OneTimeStore } from '../sessions/one-time-store.js';
 import { recordAuditEvent, type AuditClient } from '../audit/events.js';
 import { findEmployeeByNumber } from '../employees/employee-repository.js';
 import {
+  countPasskeys,
   deletePasskey,
   findPasskey,
+  lockPasskeys,
   findPasskeys,
   insertPasskey,
   recordPasskeyUse,
@@ -46,6 +48,8 @@ import {
   type RelyingParty,
 } from '../identity/second-factor/passkeys.js';
 import { AppError, notFound } from '../errors.js';
+import type { LoginClient, PendingPrincipal } from './principal.js';
+import { secondStepGone, type CompletedLogin, type SecondFactorService } from './second-factor-service.js';
 
 /** Whose ceremony it is: the employee and the session (logged in, or pending its second step) that asked. */
 export interface PasskeyHolderSession {
@@ -59,10 +63,25 @@ export type PasskeySetup = RelyingParty | { unavailable: string };
 export const passkeysUnavailable = () =>
   new AppError(409, 'PASSKEYS_UNAVAILABLE', 'Passkeys are not available on this server (see WEBAUTHN_RP_ID in the README)');
 
+const lastSecondFactor = () =>
+  new AppError(
+    409,
+    'SECOND_FACTOR_KEPT',
+    'Your permissions require a second factor and this passkey is your last one: add another before removing it',
+  );
+
 const noCeremony = () =>
   new AppError(400, 'PASSKEY_CHALLENGE_MISSING', 'No passkey request is under way for this session, or it has expired: start again');
 
 type Purpose = 'register' | 'login';
+
+/** What passkeys share with the other second factors: the code throttle, the policy, and the one way a login completes. */
+export type SecondFactorLink = Pick<SecondFactorService, 'throttle' | 'required' | 'status' | 'completeSecondStep'>;
+
+/** Someone enrolling: a logged-in person, or a login halfway through that must enrol before it completes. */
+export type Enrollee = PasskeyHolderSession | PendingPrincipal;
+
+const isPending = (who: Enrollee): who is PendingPrincipal => 'step' in who;
 
 /** The audit trail's actor for what a session does to its own person's passkeys. */
 function actorOf(session: PasskeyHolderSession) {
@@ -76,6 +95,7 @@ export class PasskeyService {
     private readonly setup: PasskeySetup,
     private readonly secretKey: string,
     private readonly log: FastifyBaseLogger,
+    private readonly secondFactor: SecondFactorLink,
   ) {}
 
   /** Whether passkeys can be used here at all (the pages offer them only then). */
@@ -108,9 +128,10 @@ export class PasskeyService {
     return findPasskeys(this.db, empNo);
   }
 
-  /** Options for the browser to create a passkey for the logged-in person. */
-  async startRegistration(session: PasskeyHolderSession): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  /** Options for the browser to create a passkey for the logged-in person (or a login that must enrol first). */
+  async startRegistration(session: Enrollee): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const rp = this.rp;
+    if (isPending(session) && session.step !== 'enrol') throw secondStepGone();
     const employee = await findEmployeeByNumber(this.db, session.empNo);
     if (!employee) throw notFound(`No employee with number ${session.empNo}`);
     const existing = await findPasskeys(this.db, session.empNo);
@@ -123,14 +144,19 @@ export class PasskeyService {
     return options;
   }
 
-  /** Verifies the browser's new passkey and stores it under `name`, audited as `mfa.enrol` in the same transaction. */
+  /**
+   * Verifies the browser's new passkey and stores it under `name`, audited as `mfa.enrol` in the
+   * same transaction. For a login led through enrolment (a pending 'enrol' session) the login is then
+   * completed too: the passkey satisfies MFA_REQUIRED_SCOPES as a TOTP app does.
+   */
   async finishRegistration(
-    session: PasskeyHolderSession,
+    session: Enrollee,
     response: RegistrationResponseJSON,
     name: string,
     client: AuditClient,
-  ): Promise<PasskeyCredential> {
+  ): Promise<{ passkey: PasskeyCredential; completed?: CompletedLogin }> {
     const rp = this.rp;
+    if (isPending(session) && session.step !== 'enrol') throw secondStepGone();
     const checkedName = validatePasskeyName(name);
     const challenge = await this.takeChallenge('register', session);
     const verified = await verifyRegistration(rp, response, challenge).catch((error: unknown) => this.refused(error, session));
@@ -152,7 +178,9 @@ export class PasskeyService {
       throw error;
     }
     this.log.info({ empNo: session.empNo }, 'passkey registered');
-    return { ...passkey, lastUsedAt: null };
+    const registered = { ...passkey, lastUsedAt: null };
+    if (!isPending(session)) return { passkey: registered };
+    return { passkey: registered, completed: await this.secondFactor.completeSecondStep(session) };
   }
 
   /** Renames one of the person's passkeys; 404 when they have no such passkey. */
@@ -161,11 +189,19 @@ export class PasskeyService {
     if (!(await renamePasskey(this.db, empNo, credentialId, checkedName))) throw notFound('No such passkey of yours');
   }
 
-  /** Removes one of the person's passkeys, audited as `mfa.remove` in the same transaction; 404 when there is none. */
+  /**
+   * Removes one of the person's passkeys, audited as `mfa.remove` in the same transaction; 404 when
+   * there is none. Refused (409) when it is the last second factor of someone whose permissions
+   * require one: counted after the removal, under a lock on the person's passkeys, so that two
+   * removals racing each other cannot both take the last two.
+   */
   async remove(session: PasskeyHolderSession, credentialId: string, client: AuditClient): Promise<void> {
+    const { required, totp } = await this.secondFactor.status(session.empNo);
     await inTransaction(this.db, async (trx) => {
+      await lockPasskeys(trx, session.empNo);
       const passkey = await findPasskey(trx, session.empNo, credentialId);
       if (!passkey || !(await deletePasskey(trx, session.empNo, credentialId))) throw notFound('No such passkey of yours');
+      if (required && !totp && (await countPasskeys(trx, session.empNo)) === 0) throw lastSecondFactor();
       await recordAuditEvent(trx, {
         action: 'mfa.remove',
         outcome: 'success',
@@ -179,8 +215,9 @@ export class PasskeyService {
   }
 
   /** Options for the browser to prove possession of one of the person's passkeys; 409 when they have none. */
-  async startAuthentication(session: PasskeyHolderSession): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  async startAuthentication(session: PendingPrincipal | PasskeyHolderSession): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const rp = this.rp;
+    if (isPending(session) && session.step !== 'verify') throw secondStepGone();
     const passkeys = await findPasskeys(this.db, session.empNo);
     if (passkeys.length === 0) throw new AppError(409, 'NO_PASSKEY', 'You have no passkey: use another second factor');
     const options = await authenticationOptions(rp, passkeys);
@@ -225,6 +262,19 @@ export class PasskeyService {
       if (error instanceof AppError) await audit('failure', 'replayed');
       throw error;
     });
+  }
+
+  /**
+   * The second step of a login with a passkey: counted by the code throttle (as TOTP codes are, so
+   * that passkey answers cannot be tried without limit either), verified, and then the pending
+   * session becomes a full one (SecondFactorService.completeSecondStep, new id).
+   */
+  async completeLogin(pending: PendingPrincipal, response: AuthenticationResponseJSON, client: LoginClient): Promise<CompletedLogin> {
+    if (pending.step !== 'verify') throw secondStepGone();
+    await this.secondFactor.throttle.admitSecondFactor(pending.empNo);
+    await this.finishAuthentication(pending, response, client);
+    await this.secondFactor.throttle.secondFactorSucceeded(pending.empNo);
+    return this.secondFactor.completeSecondStep(pending);
   }
 
   /** Logs why the library refused (its reason stays out of the answer) and throws on. */

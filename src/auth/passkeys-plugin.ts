@@ -1,6 +1,7 @@
 /**
- * The passkeys' door: `app.passkeys`, the service behind the passkey routes, over the same database
- * and session store as the rest of the auth room. The relying party comes from configuration only
+ * The passkeys' door: `app.passkeys`, the service behind the passkey routes, over the same database,
+ * session store and second-factor service (throttle, policy, completing a login) as the rest of the
+ * auth room. The relying party comes from configuration only
  * (config.ts `relyingPartyOf`); when it cannot serve, passkeys are off and the start says why.
  */
 import fp from 'fastify-plugin';
@@ -20,7 +21,7 @@ declare module 'fastify' {
 export default fp<PasskeysPluginOptions>(
   async (app, options) => {
     if ('unavailable' in options.setup) app.log.warn(options.setup.unavailable);
-    app.decorate('passkeys', new PasskeyService(app.db, app.oneTimeStore, options.setup, options.secretKey, app.log));
+    app.decorate('passkeys', new PasskeyService(app.db, app.oneTimeStore, options.setup, options.secretKey, app.log, app.secondFactor));
   },
-  { name: 'passkeys', dependencies: ['sessions', 'database'], fastify: '5.x' },
+  { name: 'passkeys', dependencies: ['sessions', 'database', 'auth'], fastify: '5.x' },
 );

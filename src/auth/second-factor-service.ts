@@ -99,7 +99,8 @@ export class SecondFactorService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sessions: SessionManager,
-    private readonly throttle: LoginThrottle,
+    /** Public for the passkeys' second step (passkey-service.ts), which counts against the same code throttle. */
+    readonly throttle: LoginThrottle,
     private readonly options: SecondFactorOptions,
     private readonly log: FastifyBaseLogger,
     private readonly now: () => number = Date.now,
@@ -296,7 +297,7 @@ export class SecondFactorService {
 
 /** Whether the person has a second factor to prove at login (a kind added later joins here). */
 function hasAny(factors: EnrolledFactors): boolean {
-  return factors.totp;
+  return factors.totp || factors.passkeys > 0;
 }
 
 const alreadyEnrolled = () =>

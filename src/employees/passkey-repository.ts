@@ -115,6 +115,19 @@ export async function deletePasskey(db: Kysely<Database>, empNo: number, credent
   return Number(result.numDeletedRows) === 1;
 }
 
+/**
+ * Locks the person's passkey rows until the transaction ends (a no-op UPDATE: the one row lock all
+ * three engines take alike; SQLite locks the whole database for any write), so that two removals
+ * racing each other count what is left one after the other.
+ */
+export async function lockPasskeys(db: Kysely<Database>, empNo: number): Promise<void> {
+  await db
+    .updateTable('passkeys')
+    .set((eb) => ({ name: eb.ref('name') }))
+    .where('emp_no', '=', empNo)
+    .execute();
+}
+
 /** Removes every passkey of the person (a second-factor reset); returns how many. */
 export async function deletePasskeysOf(db: Kysely<Database>, empNo: number): Promise<number> {
   if (!isPossibleEmpNo(empNo)) return 0;

@@ -12,14 +12,17 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, TotpFactorsTable } from '../database/schema.js';
 import { isUniqueViolation } from '../database/dialects.js';
 import { isPossibleEmpNo } from './employee-repository.js';
+import { countPasskeys } from './passkey-repository.js';
 
 export type TotpFactorRow = Selectable<TotpFactorsTable>;
 
-/** The kinds of second factor an employee has confirmed (the passkey kind joins where passkeys live). */
+/** The kinds of second factor an employee has confirmed. */
 export interface EnrolledFactors {
   totp: boolean;
   /** Unused recovery codes left. */
   recoveryCodes: number;
+  /** Registered passkeys (passkey-repository.ts). */
+  passkeys: number;
 }
 
 export async function findTotpFactor(db: Kysely<Database>, empNo: number): Promise<TotpFactorRow | undefined> {
@@ -28,8 +31,8 @@ export async function findTotpFactor(db: Kysely<Database>, empNo: number): Promi
 }
 
 export async function enrolledFactors(db: Kysely<Database>, empNo: number): Promise<EnrolledFactors> {
-  if (!isPossibleEmpNo(empNo)) return { totp: false, recoveryCodes: 0 };
-  const [totp, codes] = await Promise.all([
+  if (!isPossibleEmpNo(empNo)) return { totp: false, recoveryCodes: 0, passkeys: 0 };
+  const [totp, codes, passkeys] = await Promise.all([
     db.selectFrom('totp_factors').select('emp_no').where('emp_no', '=', empNo).where('confirmed_at', 'is not', null).executeTakeFirst(),
     db
       .selectFrom('recovery_codes')
@@ -37,8 +40,9 @@ export async function enrolledFactors(db: Kysely<Database>, empNo: number): Prom
       .where('emp_no', '=', empNo)
       .where('used_at', 'is', null)
       .executeTakeFirstOrThrow(),
+    countPasskeys(db, empNo),
   ]);
-  return { totp: totp !== undefined, recoveryCodes: Number(codes.left) };
+  return { totp: totp !== undefined, recoveryCodes: Number(codes.left), passkeys };
 }
 
 /**

@@ -14,6 +14,7 @@ import { inTransaction } from '../database/transaction.js';
 import { recordAuditEvent, type AuditActor, type AuditClient } from '../audit/events.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import { deleteSecondFactors } from './second-factor-repository.js';
+import { deletePasskeysOf } from './passkey-repository.js';
 
 export interface SecondFactorReset {
   /** Whether the person had a confirmed second factor. */
@@ -30,16 +31,17 @@ export async function resetSecondFactors(
   client?: AuditClient,
 ): Promise<SecondFactorReset> {
   const hadFactor = await inTransaction(db, async (trx) => {
-    const had = await deleteSecondFactors(trx, empNo);
+    const hadTotp = await deleteSecondFactors(trx, empNo);
+    const passkeys = await deletePasskeysOf(trx, empNo);
     await recordAuditEvent(trx, {
       action: 'mfa.reset',
       outcome: 'success',
       actor,
       ...(client ? { client } : {}),
       targetEmpNo: empNo,
-      detail: { methods: had ? ['totp'] : [] },
+      detail: { methods: [...(hadTotp ? ['totp'] : []), ...(passkeys > 0 ? ['passkey'] : [])] },
     });
-    return had;
+    return hadTotp || passkeys > 0;
   });
   return { hadFactor, sessionsEnded: await sessions.endAllForEmployee(empNo) };
 }

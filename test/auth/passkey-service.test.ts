@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { PasskeyService, type PasskeySetup } from '../../src/auth/passkey-service.js';
+import { PasskeyService, type PasskeySetup, type SecondFactorLink } from '../../src/auth/passkey-service.js';
+import { LoginThrottle } from '../../src/auth/throttle.js';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
 import { findPasskey } from '../../src/employees/passkey-repository.js';
 import type { AuditEventsTable } from '../../src/database/schema.js';
@@ -29,10 +30,18 @@ for (const engine of ENGINES) {
     let store: SqliteSessionStore;
     let service: PasskeyService;
     let lastEventId = 0;
+    /** Whether the people of these tests must keep a second factor (MFA_REQUIRED_SCOPES). */
+    let required = false;
+    const link = (): SecondFactorLink => ({
+      throttle: new LoginThrottle(store, { maxFailuresPerAccount: 3, maxFailuresPerClient: 100, windowSeconds: 60 }, () => {}),
+      required: () => required,
+      status: async () => ({ totp: false, recoveryCodes: 0, passkeys: 0, required }),
+      completeSecondStep: async (pending) => ({ empNo: pending.empNo, scopes: [], sessionToken: `full-session-of-${pending.sessionId}` }),
+    });
     before(async () => {
       testDb = await createTestDatabase(engine);
       store = new SqliteSessionStore({ path: ':memory:' });
-      service = new PasskeyService(testDb.db, store, RP, 'k'.repeat(32), pino({ level: 'silent' }));
+      service = new PasskeyService(testDb.db, store, RP, 'k'.repeat(32), pino({ level: 'silent' }), link());
     });
     after(async () => {
       await store?.close();
@@ -201,8 +210,58 @@ for (const engine of ENGINES) {
       await assert.rejects(service.remove(U1_SESSION, laptop.id, CLIENT), { statusCode: 404 });
     });
 
+    it('completes a pending login with a passkey (verify step only), counted by the code throttle', async () => {
+      const phone = await register(U2_SESSION, 'Phone 2');
+      const pending = { empNo: U2.empNo, sessionId: 'u2-pending-aaaaaaaaaaa', step: 'verify' as const };
+      const completed = await service.completeLogin(pending, phone.authenticate(await service.startAuthentication(pending)), CLIENT);
+      assert.deepEqual(completed, { empNo: U2.empNo, scopes: [], sessionToken: 'full-session-of-u2-pending-aaaaaaaaaaa' });
+      const enrolling = { ...pending, step: 'enrol' as const };
+      await assert.rejects(service.startAuthentication(enrolling), { statusCode: 401, code: 'SESSION_ENDED' });
+      await assert.rejects(service.completeLogin(enrolling, phone.authenticate({ challenge: 'x' }), CLIENT), { statusCode: 401 });
+      // Three wrong answers fill the window (maxFailuresPerAccount 3 here): the fourth is not even checked.
+      for (let i = 0; i < 3; i++)
+        await assert.rejects(service.completeLogin(pending, phone.authenticate({ challenge: 'x' }), CLIENT), noChallenge);
+      const options = await service.startAuthentication(pending);
+      await assert.rejects(service.completeLogin(pending, phone.authenticate(options), CLIENT), { statusCode: 429 });
+      await newEvents();
+    });
+
+    it('completes a login led through enrolment once the new passkey is stored', async () => {
+      const enrolling = { empNo: UX.empNo, sessionId: 'ux-pending-aaaaaaaaaaa', step: 'enrol' as const };
+      const passkey = new SoftPasskey(ORIGIN, 'portal.example');
+      const answer = passkey.register(await service.startRegistration(enrolling));
+      const { passkey: stored, completed } = await service.finishRegistration(enrolling, answer, 'Key', CLIENT);
+      assert.deepEqual(
+        [stored.name, completed],
+        ['Key', { empNo: UX.empNo, scopes: [], sessionToken: 'full-session-of-ux-pending-aaaaaaaaaaa' }],
+      );
+      await assert.rejects(service.startRegistration({ ...enrolling, step: 'verify' }), { statusCode: 401 });
+      assert.deepEqual(await newEvents(), [['mfa.enrol', 'success', UX.empNo, { method: 'passkey', name: 'Key' }]]);
+    });
+
+    it('keeps the last passkey of someone who must have a second factor, also against two removals racing', async () => {
+      const ux = { empNo: UX.empNo, sessionId: 'ux-session-aaaaaaaaaaa' };
+      const spare = await register(ux, 'Spare');
+      const [first] = await service.list(UX.empNo);
+      required = true;
+      try {
+        const results = await Promise.allSettled([service.remove(ux, first!.credentialId, CLIENT), service.remove(ux, spare.id, CLIENT)]);
+        assert.deepEqual(
+          results.map((result) => (result.status === 'fulfilled' ? 'removed' : (result.reason as { code: string }).code)).sort(),
+          ['SECOND_FACTOR_KEPT', 'removed'],
+        );
+        assert.equal((await service.list(UX.empNo)).length, 1);
+      } finally {
+        required = false;
+      }
+      assert.deepEqual(
+        (await newEvents()).map(([action]) => action),
+        ['mfa.enrol', 'mfa.remove'],
+      );
+    });
+
     it('refuses every ceremony when passkeys are off, saying so', async () => {
-      const off = new PasskeyService(testDb.db, store, { unavailable: 'no domain' }, 'k'.repeat(32), pino({ level: 'silent' }));
+      const off = new PasskeyService(testDb.db, store, { unavailable: 'no domain' }, 'k'.repeat(32), pino({ level: 'silent' }), link());
       assert.equal(off.available, false);
       await assert.rejects(off.startRegistration(U1_SESSION), { statusCode: 409, code: 'PASSKEYS_UNAVAILABLE' });
       await assert.rejects(off.startAuthentication(U1_SESSION), { statusCode: 409, code: 'PASSKEYS_UNAVAILABLE' });

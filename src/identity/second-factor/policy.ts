@@ -5,8 +5,8 @@
  */
 import { scopeClosure, splitScopeNames, isScopeName, type ScopeName } from '../scopes.js';
 
-/** The kinds of second factor; the passkey kind is added where passkeys live. */
-export type SecondFactorMethod = 'totp' | 'recovery_code';
+/** The kinds of second factor (passkeys: passkeys.ts in this folder). */
+export type SecondFactorMethod = 'totp' | 'recovery_code' | 'passkey';
 
 /** The scope names of an `MFA_REQUIRED_SCOPES` value (space or comma separated); throws on an unknown name. */
 export function parseRequiredScopes(value: string): ScopeName[] {
