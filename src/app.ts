@@ -30,6 +30,7 @@ import authRoutes from './routes/auth.js';
 import adminRoutes from './routes/admin.js';
 import accountRoutes from './routes/account.js';
 import mfaRoutes from './routes/mfa.js';
+import passkeyRoutes from './routes/passkeys.js';
 import searchRoutes from './routes/emp/search.js';
 import recordRoutes from './routes/emp/records.js';
 import adminActionRoutes from './routes/emp/admin-actions.js';
@@ -133,6 +134,7 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
   await app.register(authRoutes, { prefix: '/auth' });
   await app.register(accountRoutes, { prefix: '/auth' });
   await app.register(mfaRoutes, { prefix: '/auth/mfa' });
+  await app.register(passkeyRoutes, { prefix: '/auth/mfa/passkeys' });
   await app.register(adminRoutes, { prefix: '/admin' });
   await app.register(searchRoutes, { prefix: '/emp' });
   await app.register(recordRoutes, { prefix: '/emp' });

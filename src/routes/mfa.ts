@@ -38,8 +38,9 @@ const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const next = safeNextPath(request.query.next);
     // Logged in already (a second tab finished first): on to where the login was going.
     if (!request.pending) return wantsHtml(request) ? reply.redirect(next ?? '/auth/home', 303) : { message: 'Already logged in' };
-    if (wantsHtml(request)) return reply.page('mfa-verify.njk', { next });
-    return { methods: ['totp', 'recovery_code'] };
+    const { totp, passkeys } = await app.secondFactor.status(request.pending.empNo);
+    if (wantsHtml(request)) return reply.page('mfa-verify.njk', { next, passkeys: passkeys > 0 && app.passkeys.available });
+    return { methods: [...(totp ? ['totp', 'recovery_code'] : []), ...(passkeys > 0 ? ['passkey'] : [])] };
   });
 
   app.post('/totp', { ...secondStep, schema: SecondStepSchema }, async (request, reply) => {
@@ -58,7 +59,10 @@ const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/settings', { ...own, config: { api: '/api/mfa' }, schema: SecondFactorStatusSchema }, async (request, reply) => {
     const status = await app.secondFactor.status(request.user.empNo);
     const json = { totp: status.totp, recovery_codes_left: status.recoveryCodes, required: status.required };
-    if (wantsHtml(request)) return reply.page('mfa-settings.njk', { ...json, removed: (request.query as { removed?: string }).removed });
+    if (wantsHtml(request)) {
+      const { removed } = request.query as { removed?: string };
+      return reply.page('mfa-settings.njk', { ...json, passkeys: status.passkeys, removed });
+    }
     return json;
   });
 
@@ -66,7 +70,12 @@ const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const who = request.pending ?? request.user;
     const enrolmentData = await app.secondFactor.beginTotpEnrolment(who.empNo);
     if (wantsHtml(request)) {
-      return reply.page('mfa-enrol.njk', { ...enrolmentData, atLogin: request.pending !== null, next: safeNextPath(request.query.next) });
+      return reply.page('mfa-enrol.njk', {
+        ...enrolmentData,
+        atLogin: request.pending !== null,
+        next: safeNextPath(request.query.next),
+        passkeysAvailable: app.passkeys.available,
+      });
     }
     return { secret: enrolmentData.secret, otpauth_uri: enrolmentData.uri };
   });
@@ -80,7 +89,15 @@ const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     } catch (error) {
       if (!(isWrongCode(error) && wantsHtml(request))) throw error;
       const again = await app.secondFactor.beginTotpEnrolment(who.empNo);
-      return reply.code(400).page('mfa-enrol.njk', { ...again, atLogin: request.pending !== null, next, failed: true });
+      return reply
+        .code(400)
+        .page('mfa-enrol.njk', {
+          ...again,
+          atLogin: request.pending !== null,
+          next,
+          failed: true,
+          passkeysAvailable: app.passkeys.available,
+        });
     }
     if (confirmed.completed) finishLogin(request, reply, confirmed.completed);
     const message = 'The authenticator app is set up. Keep these recovery codes somewhere safe: they are shown only now';
@@ -96,14 +113,12 @@ const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     } catch (error) {
       if (!(isWrongCode(error) && wantsHtml(request))) throw error;
       const status = await app.secondFactor.status(request.user.empNo);
-      return reply
-        .code(400)
-        .page('mfa-settings.njk', {
-          totp: status.totp,
-          recovery_codes_left: status.recoveryCodes,
-          required: status.required,
-          failed: true,
-        });
+      return reply.code(400).page('mfa-settings.njk', {
+        totp: status.totp,
+        recovery_codes_left: status.recoveryCodes,
+        required: status.required,
+        failed: true,
+      });
     }
     if (wantsHtml(request)) return reply.redirect('/auth/mfa/settings?removed=1', 303);
     return { message: 'The authenticator app and the recovery codes are removed' };
