@@ -96,14 +96,12 @@ const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     } catch (error) {
       if (!(isWrongCode(error) && wantsHtml(request))) throw error;
       const status = await app.secondFactor.status(request.user.empNo);
-      return reply
-        .code(400)
-        .page('mfa-settings.njk', {
-          totp: status.totp,
-          recovery_codes_left: status.recoveryCodes,
-          required: status.required,
-          failed: true,
-        });
+      return reply.code(400).page('mfa-settings.njk', {
+        totp: status.totp,
+        recovery_codes_left: status.recoveryCodes,
+        required: status.required,
+        failed: true,
+      });
     }
     if (wantsHtml(request)) return reply.redirect('/auth/mfa/settings?removed=1', 303);
     return { message: 'The authenticator app and the recovery codes are removed' };
