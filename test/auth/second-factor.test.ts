@@ -89,7 +89,7 @@ for (const engine of ENGINES) {
       // The second step of a login that owes an enrolment is not open to it.
       assert.deepEqual((await secondStep(app, pending, '000000')).json(), SECOND_FACTOR_OWED);
 
-      const enrolPage = await app.inject({ method: 'GET', url: location!, headers: BROWSER, cookies: { session: pending } });
+      const enrolPage = await app.inject({ method: 'GET', url: location, headers: BROWSER, cookies: { session: pending } });
       assert.equal(enrolPage.statusCode, 200);
       assert.match(enrolPage.body, /<img class="qr-code" src="data:image\/svg\+xml;base64,/);
       assert.match(enrolPage.body, /name="next" value="\/emp\/search\?last_name=nas"/);
@@ -151,7 +151,7 @@ for (const engine of ENGINES) {
       await forgetUsedSteps(SUPER.empNo);
       const { cookie: pending, location } = await browserLogin(app, SUPER, '/emp/search?last_name=nas&first_name=an');
       assert.equal(location, '/auth/mfa?next=%2Femp%2Fsearch%3Flast_name%3Dnas%26first_name%3Dan');
-      const page = await app.inject({ method: 'GET', url: location!, headers: BROWSER, cookies: { session: pending } });
+      const page = await app.inject({ method: 'GET', url: location, headers: BROWSER, cookies: { session: pending } });
       assert.equal(page.statusCode, 200);
       assert.match(page.body, /autocomplete="one-time-code"/);
       const done = await app.inject({
@@ -232,7 +232,7 @@ for (const engine of ENGINES) {
         // The code spent already (400), or the pending session gone before this request looked (401).
         const expected = lost.statusCode === 400 ? WRONG_SECOND_FACTOR : NOT_AUTHENTICATED;
         assert.deepEqual(
-          { status: lost.statusCode, body: lost.json() as unknown },
+          { status: lost.statusCode, body: lost.json<unknown>() },
           { status: lost.statusCode === 400 ? 400 : 401, body: expected },
         );
         assert.ok(!newCookie(lost), 'no session for it');
