@@ -25,7 +25,17 @@ describe('configuration', () => {
       LOGIN_MAX_FAILURES_PER_ACCOUNT: 10,
       LOGIN_MAX_FAILURES_PER_CLIENT: 100,
       LOGIN_THROTTLE_WINDOW_SECONDS: 900,
+      MFA_REQUIRED_SCOPES: 'admin:write super:*',
     });
+  });
+
+  it('reads MFA_REQUIRED_SCOPES empty as nobody, and refuses a name that is not a scope', () => {
+    assert.equal(loadConfig({ MFA_REQUIRED_SCOPES: '' }).MFA_REQUIRED_SCOPES, '');
+    assert.equal(loadConfig({ MFA_REQUIRED_SCOPES: 'admin:read, super:*' }).MFA_REQUIRED_SCOPES, 'admin:read, super:*');
+    assert.throws(
+      () => loadConfig({ MFA_REQUIRED_SCOPES: 'admin:write root' }),
+      (error: Error) => error.name === 'ConfigError' && error.message.startsWith('Invalid configuration: MFA_REQUIRED_SCOPES must match pattern'),
+    );
   });
 
   it('treats an empty value as unset', () => {

@@ -2,9 +2,9 @@
  * One-time recovery codes: shown once at enrolment, stored only as hashes, each usable once.
  *
  * A code is 24 characters from a 31-letter alphabet without look-alikes (no 0/o, 1/i/l), shown in
- * four groups of six: about 119 random bits. At 112 bits or more a lookup secret may be stored
- * with a standard hash (ASVS 4.0.3 2.6.2, 5.0 6.5.2; below that it would need a salted password
- * hash), so SHA-256 over the employee number and the code is stored: a dump gives nothing to guess
+ * four groups of six: about 119 random bits. ASVS 4.0.3 2.6.2 asks a lookup secret for 112 bits of
+ * entropy, or else a random salt and an approved one-way hash; at 119 bits SHA-256 over the
+ * employee number and the code is what is stored: a dump gives nothing to guess
  * against offline, and nothing is tied to SECRET_KEY, so the codes survive a key change. Typing 24
  * characters is the price; these are for the day the phone is lost, and are usually pasted.
  */

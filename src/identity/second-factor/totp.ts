@@ -5,7 +5,7 @@
  *
  * A code is accepted for the current step and one step either side (clock drift), and never twice:
  * `verifyTotp` answers the step the code belongs to, and the caller accepts it only above the last
- * step used (ASVS 4.0.3 2.8.4, 5.0 6.5.1: usable once within its validity period).
+ * step used (ASVS 4.0.3 2.8.4: usable only once within its validity period).
  */
 import { Secret, TOTP } from 'otpauth';
 
