@@ -89,15 +89,13 @@ const mfaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     } catch (error) {
       if (!(isWrongCode(error) && wantsHtml(request))) throw error;
       const again = await app.secondFactor.beginTotpEnrolment(who.empNo);
-      return reply
-        .code(400)
-        .page('mfa-enrol.njk', {
-          ...again,
-          atLogin: request.pending !== null,
-          next,
-          failed: true,
-          passkeysAvailable: app.passkeys.available,
-        });
+      return reply.code(400).page('mfa-enrol.njk', {
+        ...again,
+        atLogin: request.pending !== null,
+        next,
+        failed: true,
+        passkeysAvailable: app.passkeys.available,
+      });
     }
     if (confirmed.completed) finishLogin(request, reply, confirmed.completed);
     const message = 'The authenticator app is set up. Keep these recovery codes somewhere safe: they are shown only now';
