@@ -92,6 +92,20 @@ function knownTransports(transports: readonly string[] | undefined): Authenticat
   return (transports ?? []).filter((transport) => TRANSPORTS.has(transport)) as AuthenticatorTransport[];
 }
 
+/** What every answer is checked against: the challenge issued, our origins and RP id; presence, not verification (see above). */
+function expected(rp: RelyingParty, challenge: string) {
+  return { expectedChallenge: challenge, expectedOrigin: rp.origins, expectedRPID: rp.id, requireUserVerification: false };
+}
+
+/** The library's verdict, its refusal (a thrown Error) turned into `passkeyNotVerified`, the reason kept as `cause` for the log. */
+async function refusedAsNotVerified<T>(verification: Promise<T>): Promise<T> {
+  try {
+    return await verification;
+  } catch (error) {
+    throw Object.assign(passkeyNotVerified(), { cause: error });
+  }
+}
+
 /** Options for `navigator.credentials.create()`: a fresh challenge, and the person's passkeys excluded. */
 export function registrationOptions(
   rp: RelyingParty,
@@ -122,19 +136,9 @@ export type NewPasskey = Pick<PasskeyCredential, 'credentialId' | 'publicKey' | 
  * library's reason in `cause` for the log.
  */
 export async function verifyRegistration(rp: RelyingParty, response: RegistrationResponseJSON, challenge: string): Promise<NewPasskey> {
-  let verified;
-  try {
-    verified = await verifyRegistrationResponse({
-      response,
-      expectedChallenge: challenge,
-      expectedOrigin: rp.origins,
-      expectedRPID: rp.id,
-      requireUserVerification: false,
-      supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
-    });
-  } catch (error) {
-    throw Object.assign(passkeyNotVerified(), { cause: error });
-  }
+  const verified = await refusedAsNotVerified(
+    verifyRegistrationResponse({ ...expected(rp, challenge), response, supportedAlgorithmIDs: SUPPORTED_ALGORITHMS }),
+  );
   if (!verified.verified) throw passkeyNotVerified();
   const { credential } = verified.registrationInfo;
   if (credential.id.length > MAX_CREDENTIAL_ID_LENGTH) throw passkeyNotVerified();
@@ -173,24 +177,18 @@ export async function verifyAuthentication(
   challenge: string,
   credential: PasskeyCredential,
 ): Promise<{ signCount: number }> {
-  let verified;
-  try {
-    verified = await verifyAuthenticationResponse({
+  const verified = await refusedAsNotVerified(
+    verifyAuthenticationResponse({
+      ...expected(rp, challenge),
       response,
-      expectedChallenge: challenge,
-      expectedOrigin: rp.origins,
-      expectedRPID: rp.id,
-      requireUserVerification: false,
       credential: {
         id: credential.credentialId,
         publicKey: new Uint8Array(Buffer.from(credential.publicKey, 'base64url')),
         counter: credential.signCount,
         transports: knownTransports(credential.transports),
       },
-    });
-  } catch (error) {
-    throw Object.assign(passkeyNotVerified(), { cause: error });
-  }
+    }),
+  );
   if (!verified.verified) throw passkeyNotVerified();
   return { signCount: verified.authenticationInfo.newCounter };
 }

@@ -27,43 +27,47 @@
     status.hidden = false;
   }
 
+  /**
+   * One ceremony: options from the server, the browser's answer (`run`), the answer posted back,
+   * then on to where the server says; what fails is shown in `status`.
+   */
+  async function ceremony(status, csrf, steps) {
+    status.hidden = true;
+    try {
+      const optionsJSON = await post(steps.optionsUrl, csrf, {});
+      const response = await steps.run({ optionsJSON });
+      const done = await post(steps.answerUrl, csrf, { ...steps.body, response });
+      window.location.assign(done.next);
+    } catch (error) {
+      report(status, error);
+    }
+  }
+
   /** A form that registers a new passkey under the name typed into it. */
   function wireRegistration(form) {
-    const status = form.querySelector('[data-passkey-status]');
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      const name = form.elements.namedItem('name').value;
       const { csrf, next } = form.dataset;
-      status.hidden = true;
-      void (async () => {
-        try {
-          const optionsJSON = await post('/auth/mfa/passkeys/registration/options', csrf, {});
-          const response = await webauthn.startRegistration({ optionsJSON });
-          const done = await post('/auth/mfa/passkeys/registration', csrf, { name, response, ...(next ? { next } : {}) });
-          window.location.assign(done.next);
-        } catch (error) {
-          report(status, error);
-        }
-      })();
+      const name = form.elements.namedItem('name').value;
+      void ceremony(form.querySelector('[data-passkey-status]'), csrf, {
+        optionsUrl: '/auth/mfa/passkeys/registration/options',
+        run: webauthn.startRegistration,
+        answerUrl: '/auth/mfa/passkeys/registration',
+        body: { name, ...(next ? { next } : {}) },
+      });
     });
   }
 
   /** A button that proves a passkey as the second step of a login. */
   function wireAuthentication(button) {
-    const status = document.querySelector('[data-passkey-status]');
     button.addEventListener('click', () => {
       const { csrf, next } = button.dataset;
-      status.hidden = true;
-      void (async () => {
-        try {
-          const optionsJSON = await post('/auth/mfa/passkeys/authentication/options', csrf, {});
-          const response = await webauthn.startAuthentication({ optionsJSON });
-          const done = await post('/auth/mfa/passkeys/authentication', csrf, { response, ...(next ? { next } : {}) });
-          window.location.assign(done.next);
-        } catch (error) {
-          report(status, error);
-        }
-      })();
+      void ceremony(document.querySelector('[data-passkey-status]'), csrf, {
+        optionsUrl: '/auth/mfa/passkeys/authentication/options',
+        run: webauthn.startAuthentication,
+        answerUrl: '/auth/mfa/passkeys/authentication',
+        body: next ? { next } : {},
+      });
     });
   }
 
