@@ -34,7 +34,8 @@ describe('configuration', () => {
     assert.equal(loadConfig({ MFA_REQUIRED_SCOPES: 'admin:read, super:*' }).MFA_REQUIRED_SCOPES, 'admin:read, super:*');
     assert.throws(
       () => loadConfig({ MFA_REQUIRED_SCOPES: 'admin:write root' }),
-      (error: Error) => error.name === 'ConfigError' && error.message.startsWith('Invalid configuration: MFA_REQUIRED_SCOPES must match pattern'),
+      (error: Error) =>
+        error.name === 'ConfigError' && error.message.startsWith('Invalid configuration: MFA_REQUIRED_SCOPES must match pattern'),
     );
   });
 
