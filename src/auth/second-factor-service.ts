@@ -17,7 +17,7 @@ import QRCode from 'qrcode';
 import type { Database } from '../database/schema.js';
 import { inTransaction } from '../database/transaction.js';
 import { recordAuditEvent, type AuditActor, type AuditClient } from '../audit/events.js';
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { SessionsEndedError, type SessionManager } from '../sessions/session-manager.js';
 import type { PendingStep } from '../sessions/store.js';
 import { findEmployeeByNumber } from '../employees/employee-repository.js';
@@ -167,7 +167,7 @@ export class SecondFactorService {
   /** The person's unconfirmed seed (a new one when there is none), for the enrolment page. */
   async beginTotpEnrolment(empNo: number): Promise<TotpEnrolment> {
     const employee = await findEmployeeByNumber(this.db, empNo);
-    if (!employee) throw new AppError(404, 'NOT_FOUND', `No employee with number ${empNo}`);
+    if (!employee) throw notFound(`No employee with number ${empNo}`);
     const existing = await findTotpFactor(this.db, empNo);
     if (existing?.confirmed_at) throw alreadyEnrolled();
     let secret = existing && this.seeds.open(existing.secret, String(empNo));

@@ -251,7 +251,10 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
     /** A request to `path` with parameters and a body that cannot change anything even when allowed. */
     function requestFor(method: string, path: string, person: Person) {
       const url = path
-        .replace('{emp_no}', path.includes('own-get-update') ? String(person.empNo) : /account|end-all/.test(path) ? '2000000000' : '10001')
+        .replace(
+          '{emp_no}',
+          path.includes('own-get-update') ? String(person.empNo) : /account|end-all|reset/.test(path) ? '2000000000' : '10001',
+        )
         .replace('{last_name}', '%25ab%25')
         .replace('{first_name}', '%25')
         .replace('{session_id}', 'A'.repeat(22));
@@ -261,6 +264,8 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
         password: { headers: FORM, payload: form({ current_password: 'not it', new_password: 'x' }) },
         scopes: { headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ scopes: ['no:such-scope'] }) },
         account: { headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ disabled: false }) },
+        // A code that is never right: confirming or removing an authenticator app changes nothing.
+        'mfa/totp': { headers: FORM, payload: form({ code: 'not-a-code' }) },
       };
       const body = method === 'POST' ? Object.entries(bodies).find(([name]) => path.includes(name))?.[1] : undefined;
       return { method: method as 'GET' | 'POST', url, headers: { ...API, ...body?.headers }, ...(body ? { payload: body.payload } : {}) };
