@@ -226,6 +226,14 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
   });
 
   describe('D-07', () => {
+    /** Well-formed, and no registration was started: refused (400) for whoever may register. */
+    const PASSKEY_ANSWER = {
+      id: 'AAAA',
+      rawId: 'AAAA',
+      type: 'public-key',
+      clientExtensionResults: {},
+      response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA' },
+    };
     const people: Array<[string, Person, string | undefined]> = [
       ['no scopes', NO_SCOPES, undefined],
       ['user:read', USER_READ, undefined],
@@ -257,7 +265,8 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
         )
         .replace('{last_name}', '%25ab%25')
         .replace('{first_name}', '%25')
-        .replace('{session_id}', 'A'.repeat(22));
+        .replace('{session_id}', 'A'.repeat(22))
+        .replace('{credential_id}', 'A'.repeat(22));
       const bodies: Record<string, { headers: Record<string, string>; payload: string }> = {
         'admin-save': { headers: FORM, payload: form({ firstName: '' }) },
         'user-save': { headers: FORM, payload: form({ empNo: String(person.empNo), firstName: '' }) },
@@ -266,6 +275,12 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
         account: { headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ disabled: false }) },
         // A code that is never right: confirming or removing an authenticator app changes nothing.
         'mfa/totp': { headers: FORM, payload: form({ code: 'not-a-code' }) },
+        // A passkey answer to no challenge, and a passkey nobody has: nothing is stored or renamed.
+        'passkeys/registration': {
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify({ name: 'x', response: PASSKEY_ANSWER }),
+        },
+        rename: { headers: FORM, payload: form({ name: 'x' }) },
       };
       const body = method === 'POST' ? Object.entries(bodies).find(([name]) => path.includes(name))?.[1] : undefined;
       return { method: method as 'GET' | 'POST', url, headers: { ...API, ...body?.headers }, ...(body ? { payload: body.payload } : {}) };
