@@ -18,7 +18,7 @@ export default defineConfig(
     languageOptions: {
       parserOptions: {
         // tsconfig.json covers the TypeScript; the few plain JavaScript files get a default program.
-        projectService: { allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs', 'src/pages/static/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -76,5 +76,10 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
     },
+  },
+  {
+    // The pages' own scripts run in the browser, beside @simplewebauthn/browser's bundle.
+    files: ['src/pages/static/*.js'],
+    languageOptions: { globals: { ...globals.browser, SimpleWebAuthnBrowser: 'readonly' } },
   },
 );

@@ -69,6 +69,8 @@ export async function buildLadder(level: number, env: NodeJS.ProcessEnv): Promis
     secretKey: env.SECRET_KEY!,
     accessTokenTtlSeconds: 1800,
     throttle: { maxFailuresPerAccount: 10, maxFailuresPerClient: 100, windowSeconds: 900 },
+    // The ladder prices password logins and bearer requests: nobody is asked for a second factor.
+    mfaRequiredScopes: [],
   });
   if (level >= 3) await app.register(security, { publicOrigin: undefined, corsOrigins: [], secretKey: env.SECRET_KEY! });
   if (level >= 2) {

@@ -11,7 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import accepts from '@fastify/accepts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ResolvedConfig } from './config.js';
+import { relyingPartyOf, type ResolvedConfig } from './config.js';
 import { registerErrorHandling } from './http/errors.js';
 import { SCHEMA_FORMATS } from './http/schemas.js';
 import openapi from './http/openapi.js';
@@ -20,13 +20,17 @@ import { seedIfEmpty } from './sample-data/seed.js';
 import sessions from './sessions/plugin.js';
 import { openSessionStore, SESSIONS_SQLITE_FILE } from './sessions/open-store.js';
 import auth from './auth/plugin.js';
-import pages from './pages/plugin.js';
+import passkeys from './auth/passkeys-plugin.js';
+import { parseRequiredScopes } from './identity/second-factor/policy.js';
+import pages, { APP_TITLE } from './pages/plugin.js';
 import security from './http/security.js';
 import apiAliases from './http/route-config.js';
 import rootRoutes from './routes/root.js';
 import authRoutes from './routes/auth.js';
 import adminRoutes from './routes/admin.js';
 import accountRoutes from './routes/account.js';
+import mfaRoutes from './routes/mfa.js';
+import passkeyRoutes from './routes/passkeys.js';
 import searchRoutes from './routes/emp/search.js';
 import recordRoutes from './routes/emp/records.js';
 import adminActionRoutes from './routes/emp/admin-actions.js';
@@ -113,6 +117,13 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
       maxFailuresPerClient: config.LOGIN_MAX_FAILURES_PER_CLIENT,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
     },
+    // Checked by the config schema's pattern; the names are identity's.
+    mfaRequiredScopes: parseRequiredScopes(config.MFA_REQUIRED_SCOPES),
+  });
+  const relyingParty = relyingPartyOf(config);
+  await app.register(passkeys, {
+    setup: 'unavailable' in relyingParty ? relyingParty : { id: relyingParty.rpId, name: APP_TITLE, origins: relyingParty.origins },
+    secretKey: config.SECRET_KEY,
   });
   await app.register(security, {
     publicOrigin: config.PUBLIC_ORIGIN,
@@ -129,6 +140,8 @@ export async function buildApp(config: ResolvedConfig, options: BuildOptions = {
   await app.register(rootRoutes);
   await app.register(authRoutes, { prefix: '/auth' });
   await app.register(accountRoutes, { prefix: '/auth' });
+  await app.register(mfaRoutes, { prefix: '/auth/mfa' });
+  await app.register(passkeyRoutes, { prefix: '/auth/mfa/passkeys' });
   await app.register(adminRoutes, { prefix: '/admin' });
   await app.register(searchRoutes, { prefix: '/emp' });
   await app.register(recordRoutes, { prefix: '/emp' });

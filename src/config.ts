@@ -6,6 +6,9 @@
 import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
 
+/** A comma-separated list of origins (`https://a.example, https://b.example`). */
+const ORIGIN_LIST_PATTERN = '^https?://[^/?#,\\s]+(\\s*,\\s*https?://[^/?#,\\s]+)*$';
+
 const positiveSeconds = (defaultValue: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 31_536_000, default: defaultValue, description });
 
@@ -61,7 +64,7 @@ export const ConfigSchema = Type.Object({
   ),
   CORS_ORIGINS: Type.Optional(
     Type.String({
-      pattern: '^https?://[^/?#,\\s]+(\\s*,\\s*https?://[^/?#,\\s]+)*$',
+      pattern: ORIGIN_LIST_PATTERN,
       description: 'Comma-separated origins allowed by CORS; unset: CORS off',
     }),
   ),
@@ -84,7 +87,28 @@ export const ConfigSchema = Type.Object({
     default: 365,
     description: 'Audit events older than this many days are deleted (hourly, and by `admin audit prune`); 0: kept forever',
   }),
+  // The scope names of identity/scopes.ts, spelt out: this module sits below that room.
+  MFA_REQUIRED_SCOPES: Type.String({
+    pattern: '^([\\s,]*(user:read|user:write|admin:read|admin:write|audit:read|super:\\*))*[\\s,]*$',
+    default: 'admin:write super:*',
+    description: 'Scopes (space or comma separated) whose holders must have a second factor, by implication too; empty: nobody must',
+  }),
+  WEBAUTHN_RP_ID: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9.-]{1,253}$',
+      description: "Passkeys' relying party id: the domain they are bound to; unset: the host of WEBAUTHN_ORIGIN's first origin",
+    }),
+  ),
+  WEBAUTHN_ORIGIN: Type.Optional(
+    Type.String({
+      pattern: ORIGIN_LIST_PATTERN,
+      description: 'Comma-separated origins passkeys may be used from; unset: PUBLIC_ORIGIN, else http://localhost:<PORT>',
+    }),
+  ),
 });
+
+/** Variables where an empty value is a value (nothing), not "unset, take the default". */
+const EMPTY_IS_A_VALUE: ReadonlySet<string> = new Set(['MFA_REQUIRED_SCOPES']);
 
 export type Config = Static<typeof ConfigSchema>;
 /** A config whose secret has been settled (given, or generated and kept). */
@@ -99,13 +123,13 @@ export class ConfigError extends Error {
 
 /**
  * Validates `source` (an environment-like map) and returns the typed config with defaults filled.
- * An empty value counts as unset. Throws ConfigError naming the variable and what it expected.
+ * An empty value counts as unset (but for EMPTY_IS_A_VALUE). Throws ConfigError naming the variable and what it expected.
  */
 export function loadConfig(source: Record<string, string | undefined>): Config {
   const data: Record<string, string> = {};
   for (const key of Object.keys(ConfigSchema.properties)) {
     const value = source[key];
-    if (value !== undefined && value !== '') data[key] = value;
+    if (value !== undefined && (value !== '' || EMPTY_IS_A_VALUE.has(key))) data[key] = value;
   }
   let config: Config;
   try {
@@ -120,7 +144,55 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     const missing = config.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE';
     throw new ConfigError(`Invalid configuration: ${missing} must be set too: HTTPS needs TLS_CERT_FILE and TLS_KEY_FILE together`);
   }
+  relyingPartyOf(config);
   return config;
+}
+
+/** Where passkeys work: the WebAuthn relying party id and the origins a browser may use them from. */
+export interface RelyingPartyConfig {
+  rpId: string;
+  origins: string[];
+}
+
+const DOMAIN_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A domain name WebAuthn accepts as RP id: labels of letters, digits and hyphens, and not an IPv4 address. */
+function isDomainName(host: string): boolean {
+  const labels = host.split('.');
+  return labels.every((label) => DOMAIN_LABEL.test(label)) && !/^\d+$/.test(labels[labels.length - 1]!);
+}
+
+/**
+ * The passkeys' relying party, from configuration only: never from a request's Host header, which a
+ * client chooses (WebAuthn binds a credential to its RP id; the server checks the origin the browser
+ * signed against this list). Unset, the origin is PUBLIC_ORIGIN, else the default local address
+ * (`localhost`, since WebAuthn takes no IP address as RP id, and browsers treat http://localhost as
+ * secure), and the RP id is that origin's host. Returns a reason instead when a derived value cannot
+ * serve (PUBLIC_ORIGIN names an IP address): passkeys are then unavailable, and the start says so.
+ * Throws ConfigError for values that were set and cannot work.
+ */
+export function relyingPartyOf(config: Config): RelyingPartyConfig | { unavailable: string } {
+  const explicit = config.WEBAUTHN_ORIGIN !== undefined || config.WEBAUTHN_RP_ID !== undefined;
+  const scheme = config.TLS_CERT_FILE === undefined ? 'http' : 'https';
+  const origins = (config.WEBAUTHN_ORIGIN ?? config.PUBLIC_ORIGIN ?? `${scheme}://localhost:${config.PORT}`)
+    .split(',')
+    .map((origin) => new URL(origin.trim()).origin);
+  const rpId = (config.WEBAUTHN_RP_ID ?? new URL(origins[0]!).hostname).toLowerCase();
+  const problem = relyingPartyProblem(rpId, origins);
+  if (problem === undefined) return { rpId, origins };
+  if (explicit) throw new ConfigError(`Invalid configuration: WEBAUTHN_RP_ID and WEBAUTHN_ORIGIN: ${problem}`);
+  return { unavailable: `passkeys are off: ${problem}; set WEBAUTHN_RP_ID and WEBAUTHN_ORIGIN` };
+}
+
+function relyingPartyProblem(rpId: string, origins: string[]): string | undefined {
+  if (!isDomainName(rpId)) return `the RP id must be a domain name (WebAuthn takes no IP address or port), got ${rpId}`;
+  for (const origin of origins) {
+    const { protocol, hostname } = new URL(origin);
+    if (hostname !== rpId && !hostname.endsWith(`.${rpId}`)) return `the origin ${origin} is not on the RP id ${rpId} nor below it`;
+    const local = hostname === 'localhost' || hostname.endsWith('.localhost');
+    if (protocol !== 'https:' && !local) return `the origin ${origin} must be https (browsers allow passkeys over http on localhost only)`;
+  }
+  return undefined;
 }
 
 interface SchemaError {

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -9,3 +11,15 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../src/pages/templates/', import.meta.url));
 export const STATIC_DIR = fileURLToPath(new URL('../src/pages/static/', import.meta.url));
+
+/**
+ * @simplewebauthn/browser's one-file bundle, served from our own origin (CSP script-src 'self', no
+ * CDN): found through Node's own resolution, so wherever npm installed the package.
+ */
+export const WEBAUTHN_BROWSER_DIR = join(
+  dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')),
+  '..',
+  'dist',
+  'bundle',
+);
+export const WEBAUTHN_BROWSER_FILE = 'index.umd.min.js';

@@ -26,6 +26,7 @@ describe('configuration', () => {
       LOGIN_MAX_FAILURES_PER_CLIENT: 100,
       LOGIN_THROTTLE_WINDOW_SECONDS: 900,
       AUDIT_RETENTION_DAYS: 365,
+      MFA_REQUIRED_SCOPES: 'admin:write super:*',
     });
   });
 
@@ -33,6 +34,16 @@ describe('configuration', () => {
     assert.equal(loadConfig({ AUDIT_RETENTION_DAYS: '0' }).AUDIT_RETENTION_DAYS, 0);
     assert.throws(() => loadConfig({ AUDIT_RETENTION_DAYS: '-1' }), /AUDIT_RETENTION_DAYS must be >= 0/);
     assert.throws(() => loadConfig({ AUDIT_RETENTION_DAYS: 'a year' }), /AUDIT_RETENTION_DAYS must be integer/);
+  });
+
+  it('reads MFA_REQUIRED_SCOPES empty as nobody, and refuses a name that is not a scope', () => {
+    assert.equal(loadConfig({ MFA_REQUIRED_SCOPES: '' }).MFA_REQUIRED_SCOPES, '');
+    assert.equal(loadConfig({ MFA_REQUIRED_SCOPES: 'admin:read, super:*' }).MFA_REQUIRED_SCOPES, 'admin:read, super:*');
+    assert.throws(
+      () => loadConfig({ MFA_REQUIRED_SCOPES: 'admin:write root' }),
+      (error: Error) =>
+        error.name === 'ConfigError' && error.message.startsWith('Invalid configuration: MFA_REQUIRED_SCOPES must match pattern'),
+    );
   });
 
   it('treats an empty value as unset', () => {

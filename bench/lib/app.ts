@@ -79,6 +79,9 @@ function appEnv(options: AppOptions, port: number, workers: number): NodeJS.Proc
     LOG_LEVEL: options.logLevel,
     DATA_DIR: options.dataDir,
     REDIS_URL: options.redisUrl,
+    // It measures password logins (administrators' too), as the peers it is compared with have
+    // them: nobody is asked for a second factor (production requires one of admin:write and super:*).
+    MFA_REQUIRED_SCOPES: '',
     SECRET_KEY: options.secretKey,
     ...options.extraEnv,
   };

@@ -74,6 +74,9 @@ export async function startAppUnderFault(cleanup: Cleanup, settings: AppSettings
     DATA_DIR: dataDir,
     SEED_SAMPLE_DATA: 'true',
     REDIS_URL: settings.redisUrl,
+    // Its clients log in with a password alone, in one request, administrators too: nobody is
+    // asked for a second factor here (production requires one of admin:write and super:*).
+    MFA_REQUIRED_SCOPES: '',
     SECRET_KEY: randomBytes(32).toString('hex'),
     ...(settings.databaseUrl ? { DATABASE_URL: settings.databaseUrl } : {}),
   };

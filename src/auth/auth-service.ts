@@ -30,6 +30,7 @@ import {
 import { disableLogin, enableLogin, replacePassword } from '../identity/account-actions.js';
 import { employeeActor, recordAuditEvent, type AuditContext, type AuditEventInput } from '../audit/events.js';
 import { recordFailedLogin } from '../audit/failed-logins.js';
+import { recordLoginOrUndo } from './login-events.js';
 import { accountRecords } from '../employees/account-records.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
 import { narrowScopes } from '../identity/scopes.js';
@@ -38,29 +39,41 @@ import type { CountedAttempt, LoginThrottle } from './throttle.js';
 import { isDatabaseOutage } from '../database/errors.js';
 import { SessionStoreUnavailableError } from '../sessions/store.js';
 import { validateNewPassword } from '../employees/validation.js';
+import type { LoginClient, PendingPrincipal, Principal } from './principal.js';
+import type { PendingStep } from '../sessions/store.js';
+import { enrolmentMissing, secondFactorMissing, type SecondFactorService } from './second-factor-service.js';
 
-export interface Principal {
-  empNo: number;
-  /** The scopes granted at login (narrowed to what the client asked for). */
-  scopes: string[];
-  /** The public id of the session behind this request (a bearer token names one too). */
-  sessionId: string;
-  via: 'session' | 'bearer';
-}
+export type { LoginClient, PendingPrincipal, Principal };
 
-export interface LoginResult {
+/** A login that is complete: a full session and its bearer token. */
+export interface FullLogin {
   empNo: number;
   scopes: string[];
   /** The new `session` cookie value. */
   sessionToken: string;
   accessToken: string;
   expiresIn: number;
+  pending?: undefined;
 }
 
-/** Where a request comes from: the address for throttling and the audit trail, a label for "My sessions" and the trail. */
-export interface LoginClient {
-  address: string;
-  label?: string;
+/** A login whose password was right and which still owes `pending`: a pending session, no scopes, no token. */
+export interface PendingLogin {
+  empNo: number;
+  /** The pending session's `session` cookie value. */
+  sessionToken: string;
+  pending: PendingStep;
+}
+
+export type LoginResult = FullLogin | PendingLogin;
+
+/**
+ * How the login's second factor is to be met: `code` is a program's `totp` field; `pendingAllowed`
+ * says the client can be led through a second step (a browser), so a pending session is opened
+ * instead of refusing the login.
+ */
+export interface SecondFactorInput {
+  code?: string | undefined;
+  pendingAllowed: boolean;
 }
 
 /**
@@ -107,6 +120,7 @@ export class AuthService {
     private readonly tokens: AccessTokens,
     private readonly throttle: LoginThrottle,
     private readonly log: FastifyBaseLogger,
+    private readonly secondFactor: SecondFactorService,
   ) {}
 
   /**
@@ -121,11 +135,17 @@ export class AuthService {
    * ends (or undoes) the new session. The generation ticket is read before the check for that
    * reason (SessionManager.beginCreate explains the order).
    */
-  async login(username: string, password: string, client: LoginClient, requestedScope?: string): Promise<LoginResult> {
+  async login(
+    username: string,
+    password: string,
+    client: LoginClient,
+    requestedScope?: string,
+    secondFactor: SecondFactorInput = { pendingAllowed: false },
+  ): Promise<LoginResult> {
     const tooLong = passwordTooLong(password);
     if (tooLong) throw tooLong;
     const counted: CountedAttempt = { username, clientAddress: client.address };
-    return this.givenBackOnOutage(counted, () => this.loginCounted(counted, password, client, requestedScope));
+    return this.givenBackOnOutage(counted, client, () => this.loginCounted(counted, password, client, requestedScope, secondFactor));
   }
 
   /**
@@ -133,7 +153,7 @@ export class AuthService {
    * counted is given back, so that a database or session-store outage does not lock people out for
    * the throttle's window.
    */
-  private async givenBackOnOutage<T>(counted: CountedAttempt, attempt: () => Promise<T>): Promise<T> {
+  private async givenBackOnOutage<T>(counted: CountedAttempt, client: LoginClient, attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (error) {
@@ -180,7 +200,8 @@ export class AuthService {
     counted: CountedAttempt,
     password: string,
     client: LoginClient,
-    requestedScope?: string,
+    requestedScope: string | undefined,
+    secondFactor: SecondFactorInput,
   ): Promise<LoginResult> {
     const { username } = counted;
     await this.throttle.admit(username, client.address);
@@ -208,23 +229,22 @@ export class AuthService {
     await this.throttle.succeeded(username, client.address, employee.emp_no);
     if (needsRehash(currentHash)) await this.upgradeHash(employee.emp_no, currentHash, password);
 
-    const scopes = narrowScopes(await findScopes(this.db, employee.emp_no), requestedScope);
+    const granted = await findScopes(this.db, employee.emp_no);
+    const owed = await this.secondFactor.stepAfterPassword(employee.emp_no, granted);
+    const pending = owed && (await this.meetSecondFactor(owed, employee.emp_no, client, secondFactor));
+    const scopes = pending ? [] : narrowScopes(granted, requestedScope);
     let created;
     try {
-      created = await this.sessions.create(employee.emp_no, scopes, client.label, ticket);
+      created = pending
+        ? await this.sessions.createPending(employee.emp_no, pending, client.label, ticket)
+        : await this.sessions.create(employee.emp_no, scopes, client.label, ticket);
     } catch (error) {
       if (!(error instanceof SessionsEndedError)) throw error;
       // The right answer for why: the account changed (as a wrong password would be told), or only the sessions were ended.
       throw (await this.currentHashAccepting(employee, password)) === undefined ? invalidCredentials() : loginInterrupted();
     }
-    // A login the trail cannot record does not happen: its session is undone (and the outage answered 503).
-    const context = contextOf({ empNo: employee.emp_no, sessionId: created.id }, client);
-    try {
-      await recordAuditEvent(this.db, { action: 'login', outcome: 'success', ...context, targetEmpNo: employee.emp_no });
-    } catch (error) {
-      await this.sessions.destroy(created.id).catch(() => undefined);
-      throw error;
-    }
+    if (pending) return { empNo: employee.emp_no, sessionToken: created.token, pending };
+    await recordLoginOrUndo(this.db, this.sessions, { empNo: employee.emp_no, sessionId: created.id, client });
     const { token: accessToken, expiresIn } = await this.tokens.sign({
       sub: employee.email,
       emp_no: employee.emp_no,
@@ -232,6 +252,25 @@ export class AuthService {
       sid: created.id,
     });
     return { empNo: employee.emp_no, scopes, sessionToken: created.token, accessToken, expiresIn };
+  }
+
+  /**
+   * What a login that owes a step (`owed`) does after the password: a program's `totp` code is
+   * checked now (undefined: the login completes); a browser is given a pending session for the
+   * step (its name is returned); otherwise the login is refused, saying what is missing.
+   */
+  private async meetSecondFactor(
+    owed: PendingStep,
+    empNo: number,
+    client: LoginClient,
+    secondFactor: SecondFactorInput,
+  ): Promise<PendingStep | undefined> {
+    if (owed === 'verify' && secondFactor.code !== undefined) {
+      await this.secondFactor.verifyWithLogin(empNo, secondFactor.code, client);
+      return undefined;
+    }
+    if (secondFactor.pendingAllowed) return owed;
+    throw owed === 'verify' ? secondFactorMissing() : enrolmentMissing();
   }
 
   /**
@@ -251,11 +290,16 @@ export class AuthService {
     return (await findEmployeeByEmail(this.db, username))?.emp_no === principal.empNo;
   }
 
-  /** The principal behind a `session` cookie value, or null when it is not a live session. */
-  async fromSessionToken(token: string | undefined): Promise<Principal | null> {
+  /**
+   * Who a `session` cookie value names: a logged-in principal, someone halfway through a login (a
+   * pending session), or null when it is not a live session.
+   */
+  async fromSessionToken(token: string | undefined): Promise<Principal | PendingPrincipal | null> {
     if (!token) return null;
     const session = await this.sessions.validateToken(token);
-    return session && { empNo: session.empNo, scopes: session.scopes, sessionId: session.id, via: 'session' };
+    if (!session) return null;
+    if (session.pending) return { empNo: session.empNo, sessionId: session.id, step: session.pending };
+    return { empNo: session.empNo, scopes: session.scopes, sessionId: session.id, via: 'session' };
   }
 
   /**
@@ -334,7 +378,7 @@ export class AuthService {
     const tooLong = passwordTooLong(currentPassword);
     if (tooLong) throw tooLong;
     const counted: CountedAttempt = { username: employee.email, clientAddress: client.address };
-    await this.givenBackOnOutage(counted, async () => {
+    await this.givenBackOnOutage(counted, client, async () => {
       await this.throttle.admit(employee.email, client.address);
       counted.admitted = true;
       const hash = await findPasswordHash(this.db, empNo);

@@ -37,6 +37,14 @@ function accountKey(username: string): string {
   return `login:account:${createHash('sha256').update(normaliseEmail(username)).digest('base64url').slice(0, 22)}`;
 }
 
+/**
+ * The counter of second-factor codes tried for one employee. Its own, not the password's: a right
+ * password resets the password counters, and must not also hand out a fresh set of code guesses.
+ */
+function secondFactorKey(empNo: number): string {
+  return `mfa:employee:${empNo}`;
+}
+
 /** The counter of the employee a username resolved to. */
 function employeeKey(empNo: number): string {
   return `login:employee:${empNo}`;
@@ -84,6 +92,26 @@ export class LoginThrottle {
   async admitEmployee(empNo: number): Promise<void> {
     const employee = await this.store.increment(employeeKey(empNo), this.options.windowSeconds);
     this.refuseIfOver(employee.count > this.options.maxFailuresPerAccount ? employee.resetInSeconds : 0);
+  }
+
+  /**
+   * Counts a second-factor code (TOTP or recovery code) tried for the employee, before it is
+   * checked, with the same limit and window as passwords; throws 429 when over it (ASVS 4.0.3
+   * 2.2.1: anti-automation for every authenticator, not only the password).
+   */
+  async admitSecondFactor(empNo: number): Promise<void> {
+    const codes = await this.store.increment(secondFactorKey(empNo), this.options.windowSeconds);
+    this.refuseIfOver(codes.count > this.options.maxFailuresPerAccount ? codes.resetInSeconds : 0);
+  }
+
+  /** A right code: the employee's code counter starts afresh. */
+  async secondFactorSucceeded(empNo: number): Promise<void> {
+    await this.store.resetCounter(secondFactorKey(empNo));
+  }
+
+  /** Gives back a code attempt that met an outage (nothing was learnt about the code). */
+  async withdrawSecondFactor(empNo: number): Promise<void> {
+    await this.store.decrement(secondFactorKey(empNo));
   }
 
   private refuseIfOver(...retryAfters: number[]): void {

@@ -110,6 +110,15 @@ export const COMMANDS = {
     ],
     options: ['id'],
   },
+  'mfa reset': {
+    arguments: '<emp-no|email>',
+    summary: "Removes the person's second factor (authenticator app, recovery codes); ends their sessions and tokens.",
+    notes: [
+      'For someone who lost both their phone and their recovery codes: check who is asking first, out of band. Their next login sets up a new one where their permissions require it.',
+      'Recorded in the audit trail as done by the operator (the operating-system user running the command).',
+    ],
+    options: [],
+  },
   'scopes list': { arguments: '<email>', summary: "Prints the employee's scopes, one per line.", notes: [SCOPES_NOTE], options: [] },
   'scopes grant': {
     arguments: '<email> <scope...>',
@@ -192,9 +201,9 @@ export const GENERAL_HELP = [
   `  ${'help [command]'.padEnd(LIST_WIDTH)}Shows the help of a command (also: <command> --help).`,
   '',
   SCOPES_NOTE,
-  'The employee is named by email, in any case. A password is typed at a prompt or piped on stdin,',
-  'never given as an argument. DATABASE_URL, REDIS_URL, DATA_DIR and the other variables are read',
-  'from the environment or .env, as the server reads them.',
+  'The employee is named by email, in any case (`mfa reset` also by number). A password is typed at',
+  'a prompt or piped on stdin, never given as an argument. DATABASE_URL, REDIS_URL, DATA_DIR and the',
+  'other variables are read from the environment or .env, as the server reads them.',
   '',
   'Exit status: 0 done, 1 no such employee or session, 2 invalid value (scope, field, password),',
   '64 usage error, 69 database or session store unreachable, 70 other failure, 78 bad configuration.',

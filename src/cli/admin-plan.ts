@@ -31,9 +31,10 @@ import { AUDIT_TIME_HELP, parseAuditBound, type AuditCommand } from './audit-com
 import { EXIT, type Needs } from './io.js';
 import type { ScopesCommand } from './scope-commands.js';
 import type { SessionsCommand } from './session-commands.js';
+import type { MfaCommand } from './mfa-commands.js';
 
 export type AdminCommand =
-  ScopesCommand | EmployeesCommand | PasswordCommand | AccountCommand | SessionsCommand | ConfigCommand | AuditCommand;
+  ScopesCommand | EmployeesCommand | PasswordCommand | AccountCommand | SessionsCommand | MfaCommand | ConfigCommand | AuditCommand;
 
 /** What the command line asks for: a command to run, or an answer needing nothing opened. */
 export type AdminPlan = AdminCommand | { kind: 'answer'; code: number; stdout?: string; stderr?: string };
@@ -116,6 +117,10 @@ function planCommand(name: CommandName, rest: readonly string[], values: OptionV
   }
 
   const [email, ...more] = rest;
+  if (name === 'mfa reset') {
+    if (email === undefined || email.trim() === '') return usage('missing <emp-no|email>');
+    return more.length > 0 ? unexpected(more) : { kind: 'mfa', verb: 'reset', who: email.trim() };
+  }
   if (email === undefined || email.trim() === '') return usage('missing <email>');
 
   if (groupOf(name) === 'scopes') return planScopes(name, email.trim(), more);
@@ -200,6 +205,7 @@ export function needsOf(command: AdminCommand): Needs {
     case 'account':
       return { ...none, db: true, sessions: command.verb === 'disable' };
     case 'sessions':
+    case 'mfa':
       return { ...none, db: true, sessions: true };
     case 'config':
       return { ...none, config: true };

@@ -30,6 +30,7 @@ import { openSessions, type OpenedSessions } from './resources.js';
 import { runScopesCommand } from './scope-commands.js';
 import { stdinSecretInput } from './secret-input.js';
 import { runSessionsCommand } from './session-commands.js';
+import { runMfaCommand } from './mfa-commands.js';
 
 export { EXIT, type AdminIo, type Output } from './io.js';
 export { planAdmin, needsOf, type AdminCommand, type AdminPlan } from './admin-plan.js';
@@ -48,6 +49,8 @@ export function runCommand(command: AdminCommand, io: AdminIo): Promise<number> 
       return runAccountCommand(command, io);
     case 'sessions':
       return runSessionsCommand(command, io);
+    case 'mfa':
+      return runMfaCommand(command, io);
     case 'config':
       return runConfigCommand(command, io);
     case 'audit':

@@ -100,8 +100,50 @@ export interface AuditEventsTable {
   aggregate_key: ColumnType<string | null, string | null | undefined, never>;
 }
 
+/** At most one TOTP authenticator per employee (migration 2026_12_03_0002_second_factor). */
+export interface TotpFactorsTable {
+  emp_no: number;
+  /** The seed, sealed (identity/second-factor/secret-box.ts): never the seed itself. */
+  secret: string;
+  created_at: string;
+  /** Null until a code from the app has been accepted; only a confirmed factor counts. */
+  confirmed_at: string | null;
+  /** The TOTP time step of the last accepted code: that code and earlier ones are refused. */
+  last_step: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** One-time recovery codes, as SHA-256 hashes. */
+export interface RecoveryCodesTable {
+  emp_no: number;
+  code_hash: string;
+  used_at: string | null;
+}
+
+/**
+ * A passkey (WebAuthn credential) registered as a second factor (identity/second-factor/passkeys.ts).
+ * Binary values travel as base64url text on every engine.
+ */
+export interface PasskeysTable {
+  credential_id: string;
+  emp_no: number;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  /** The authenticator's signature counter (0 when it keeps none); BIGINT, which pg returns as a string. */
+  sign_count: ColumnType<number | string, number, number>;
+  /** Comma-separated transports the browser reported (`internal,hybrid`), or null. */
+  transports: string | null;
+  /** What the person called it. */
+  name: string;
+  /** ISO-8601 UTC with milliseconds. */
+  created_at: string;
+  last_used_at: string | null;
+}
+
 export interface Database {
   audit_events: AuditEventsTable;
+  totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  passkeys: PasskeysTable;
   employees: EmployeesTable;
   employee_names: EmployeeNamesTable;
   employee_scopes: EmployeeScopesTable;

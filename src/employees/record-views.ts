@@ -2,6 +2,7 @@
  * What the pages show of an employee, each view in one call, so that a route asks once and
  * shapes the answer. Like the rest of this room, it knows nothing about HTTP.
  */
+import { enrolledFactors } from './second-factor-repository.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../database/schema.js';
 import { notAuthenticated } from '../errors.js';
@@ -40,6 +41,8 @@ export interface MaintenanceRecord {
   history?: EmployeeHistory | undefined;
   scopes?: string[];
   disabled?: boolean | undefined;
+  /** Whether the employee has a second factor (an authenticator app). */
+  secondFactor?: boolean;
   manageRefusal?: ManageRefusal | undefined;
   editRefusal?: ManageRefusal | undefined;
   scopeDescriptions?: typeof SCOPE_DESCRIPTIONS;
@@ -66,6 +69,7 @@ export async function getMaintenanceRecord(
     history: hasScopes(actor.scopes, ['admin:read']) ? await getHistory(db, empNo) : undefined,
     scopes: await getEmployeeScopes(db, empNo),
     disabled: await isAccountDisabled(db, empNo),
+    secondFactor: (await enrolledFactors(db, empNo)).totp,
     // Scopes, login and sessions: never one's own. The record's details: one's own too.
     manageRefusal: await manageRefusal(db, actor, empNo),
     editRefusal: await manageRefusal(db, actor, empNo, { self: 'allowed' }),

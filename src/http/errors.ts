@@ -64,6 +64,11 @@ const OAUTH_ERROR_BY_CODE: Record<string, string> = {
   // The password was right, but the sessions it would join were ended meanwhile: no grant either.
   LOGIN_INTERRUPTED: 'invalid_grant',
   UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
+  // The second factor (auth/second-factor-service.ts): RFC 6749 §5.2 lets an endpoint add error
+  // codes; `mfa_required` is the name Auth0 and others use for "send the second factor".
+  MFA_REQUIRED: 'mfa_required',
+  MFA_ENROLMENT_REQUIRED: 'mfa_enrolment_required',
+  INVALID_SECOND_FACTOR: 'invalid_grant',
 };
 
 const RETRY_SOON = { 'retry-after': '5' };

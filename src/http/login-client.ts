@@ -4,7 +4,7 @@
  * (the audit trail's actor and client). The services never see the request itself.
  */
 import type { FastifyRequest } from 'fastify';
-import type { LoginClient } from '../auth/auth-service.js';
+import type { LoginClient } from '../auth/principal.js';
 import { employeeActor, type AuditContext } from '../audit/events.js';
 import { clientLabel } from './client-label.js';
 import { wantsHtml } from './negotiation.js';

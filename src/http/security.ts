@@ -118,7 +118,9 @@ export default fp<SecurityOptions>(
     const formToken = (sessionId: string) => createHmac('sha256', options.secretKey).update(`csrf:${sessionId}`).digest('base64url');
 
     app.decorateRequest('csrfToken', function (this: FastifyRequest) {
-      return this.user ? formToken(this.user.sessionId) : '';
+      // A login halfway through has forms too (the second step): bound to its pending session.
+      const session = this.user ?? this.pending;
+      return session ? formToken(session.sessionId) : '';
     });
 
     app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -141,7 +143,7 @@ export default fp<SecurityOptions>(
 
       const submitted = (request.body as Record<string, unknown> | undefined)?._csrf;
       if (typeof submitted === 'string' && usesCookie) {
-        const principal = await request.identify(reply);
+        const principal = (await request.identify(reply)) ?? (await request.identifyPending(reply));
         const expected = principal ? Buffer.from(formToken(principal.sessionId)) : Buffer.alloc(0);
         const actual = Buffer.from(submitted);
         if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw crossSiteRefused();

@@ -1,6 +1,6 @@
 /** A session as the API shows it (the `Session` schema of http/schemas.ts): never its secret. */
 import type { Session } from '../sessions/session-manager.js';
-import type { Principal } from '../auth/auth-service.js';
+import type { Principal } from '../auth/principal.js';
 
 export function sessionJson(session: Session, current: Principal | undefined) {
   return {

@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Failure } from '../http/errors.js';
 import { redirectToLogin, type LoginNotice } from './notices.js';
+import { secondStepUrl, STEP_BY_CODE } from './second-factor.js';
 
 export interface ErrorPage {
   heading: string;
@@ -67,7 +68,11 @@ export async function answerWithErrorPage(request: FastifyRequest, reply: Fastif
   const { status, code, body, headers } = failure;
   const notice = code === undefined ? undefined : LOGIN_NOTICE_BY_CODE[code];
   // A page asked for before login is where the person goes after it (same-origin paths only).
-  if (notice) return redirectToLogin(reply, notice, request.method === 'GET' ? request.url : undefined);
+  const asked = request.method === 'GET' ? request.url : undefined;
+  if (notice) return redirectToLogin(reply, notice, asked);
+  // Halfway through a login: on to the step it owes, and after it to the page asked for.
+  const step = code === undefined ? undefined : STEP_BY_CODE[code];
+  if (step) return reply.redirect(secondStepUrl(step, asked), 303);
   reply.code(status).headers(headers);
   if (!request.user && status < 500) {
     const principal = await request.identify(reply).catch(() => null);

@@ -8,7 +8,7 @@ import view from '@fastify/view';
 import fastifyStatic from '@fastify/static';
 import nunjucks from 'nunjucks';
 import type { FastifyReply } from 'fastify';
-import { STATIC_DIR, TEMPLATES_DIR } from '../paths.js';
+import { STATIC_DIR, TEMPLATES_DIR, WEBAUTHN_BROWSER_DIR, WEBAUTHN_BROWSER_FILE } from '../paths.js';
 import { hasScopes, SCOPE_NAMES, type ScopeName } from '../identity/scopes.js';
 import { answerWithErrorPage } from './error-page.js';
 
@@ -83,6 +83,15 @@ export default fp(
       prefix: '/static/',
       index: false,
       maxAge: '1h',
+    });
+    // The passkey pages' WebAuthn library: that one file of the package, nothing else of node_modules.
+    await app.register(fastifyStatic, {
+      root: WEBAUTHN_BROWSER_DIR,
+      prefix: '/static/vendor/simplewebauthn/',
+      decorateReply: false,
+      index: false,
+      maxAge: '1h',
+      allowedPath: (path) => path === `/${WEBAUTHN_BROWSER_FILE}`,
     });
 
     app.decorateReply('page', function (this: FastifyReply, template: string, data: Record<string, unknown> = {}) {

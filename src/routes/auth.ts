@@ -12,6 +12,7 @@ import { AppError } from '../errors.js';
 import { bearerToken } from '../auth/plugin.js';
 import { getSignedInEmployee } from '../employees/record-views.js';
 import { LOGIN_NOTICES, redirectToLogin, safeNextPath } from '../pages/notices.js';
+import { secondStepUrl } from '../pages/second-factor.js';
 import { LoginPageSchema, LoginSchema, LogoutSchema } from './schemas/auth.js';
 
 /**
@@ -36,7 +37,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const browser = wantsHtml(request);
-      const { username, password, scope, grant_type: grantType, next } = request.body;
+      const { username, password, scope, grant_type: grantType, next, totp } = request.body;
       const landing = safeNextPath(next) ?? '/auth/home';
       if (grantType !== undefined && grantType !== 'password') {
         throw new AppError(400, 'UNSUPPORTED_GRANT_TYPE', 'unsupported_grant_type: only the password grant is offered here');
@@ -52,7 +53,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       let result;
       const client = loginClient(request);
       try {
-        result = await app.auth.login(username, password, client, scope);
+        // A browser can be led through a second step (a pending session); a program sends `totp`.
+        result = await app.auth.login(username, password, client, scope, { code: totp, pendingAllowed: browser });
       } catch (error) {
         if (browser && isAppError(error) && error.code === 'INVALID_CREDENTIALS') {
           // The form again, with the email as typed: only the password has to be typed again.
@@ -62,8 +64,12 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw error;
       }
       if (previous) await app.auth.logout(previous, client);
-      request.log.info({ empNo: result.empNo }, 'logged in');
       reply.setSessionCookie(result.sessionToken);
+      if (result.pending) {
+        request.log.info({ empNo: result.empNo, owes: result.pending }, 'password accepted; second factor owed');
+        return reply.redirect(secondStepUrl(result.pending, next), 303);
+      }
+      request.log.info({ empNo: result.empNo }, 'logged in');
       if (browser) return reply.redirect(landing, 303);
       // RFC 6749 §5.1: a token response is never cached, by HTTP/1.0 caches either.
       reply.header('pragma', 'no-cache');

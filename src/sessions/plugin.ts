@@ -12,6 +12,7 @@
 import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import type { CounterStore } from './counter-store.js';
+import type { OneTimeStore } from './one-time-store.js';
 import type { SessionStore, SessionStoreBackend } from './store.js';
 import { SessionManager } from './session-manager.js';
 
@@ -31,6 +32,8 @@ declare module 'fastify' {
     sessionStore: SessionStore;
     /** The login throttle's counters: the same store and connection as `sessionStore`. */
     counterStore: CounterStore;
+    /** Short-lived values taken once (WebAuthn challenges): the same store and connection again. */
+    oneTimeStore: OneTimeStore;
   }
   interface FastifyRequest {
     /** The raw `session` cookie as the client sent it, or undefined. Not validated. */
@@ -59,6 +62,7 @@ export default fp<SessionPluginOptions>(
 
     app.decorate('sessionStore', options.store);
     app.decorate('counterStore', options.store);
+    app.decorate('oneTimeStore', options.store);
     app.decorate(
       'sessions',
       new SessionManager(options.store, {

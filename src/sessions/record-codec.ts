@@ -12,6 +12,8 @@
  *   c → createdAt    (epoch ms)
  *   g → scopes       (granted at login; omitted when empty)
  *   u → client       (a short user-agent label; omitted when unknown)
+ *   p → pending      ('verify' | 'enrol' while a login still owes a step; omitted otherwise)
+ *   t → generation   (a pending session's owner generation at login; omitted otherwise)
  *
  * `s` comes first, always: recording activity (`SessionStore.touch`, a Lua script on Redis) then
  * rewrites the digits after `{"s":` and copies every other byte as it is (`withLastSeenAt`), so it
@@ -23,7 +25,7 @@
  * a different version) is treated as no session, which answers 401 rather than 500.
  */
 import { randomBytes } from 'node:crypto';
-import type { SessionRecord } from './store.js';
+import type { PendingStep, SessionRecord } from './store.js';
 
 /** Every store keys a session as `<keyPrefix><id>`; this prefix is the default. */
 export const DEFAULT_SESSION_KEY_PREFIX = 'starsessions.';
@@ -35,7 +37,11 @@ interface EncodedRecord {
   c: number;
   g?: string[];
   u?: string;
+  p?: PendingStep;
+  t?: string;
 }
+
+const PENDING_STEPS: readonly unknown[] = ['verify', 'enrol'] satisfies PendingStep[];
 
 export function encodeSessionRecord(record: SessionRecord): string {
   const encoded: EncodedRecord = {
@@ -46,6 +52,8 @@ export function encodeSessionRecord(record: SessionRecord): string {
   };
   if (record.scopes.length) encoded.g = record.scopes;
   if (record.client) encoded.u = record.client;
+  if (record.pending) encoded.p = record.pending;
+  if (record.generation !== undefined) encoded.t = record.generation;
   return JSON.stringify(encoded);
 }
 
@@ -58,9 +66,12 @@ export function decodeSessionRecord(value: string | null | undefined): SessionRe
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { h, e, c, s, g = [], u } = parsed as Partial<Record<keyof EncodedRecord, unknown>>;
+  const { h, e, c, s, g = [], u, p, t } = parsed as Partial<Record<keyof EncodedRecord, unknown>>;
   if (
     typeof h !== 'string' ||
+    // A pending record never carries scopes: one that does is not a record this code wrote.
+    (p !== undefined && (!PENDING_STEPS.includes(p) || (Array.isArray(g) && g.length > 0))) ||
+    (t !== undefined && typeof t !== 'string') ||
     !Array.isArray(g) ||
     !g.every((scope) => typeof scope === 'string') ||
     !Number.isSafeInteger(e) ||
@@ -71,6 +82,8 @@ export function decodeSessionRecord(value: string | null | undefined): SessionRe
   }
   const record: SessionRecord = { secretHash: h, empNo: e as number, scopes: g, createdAt: c as number, lastSeenAt: s as number };
   if (typeof u === 'string') record.client = u;
+  if (p !== undefined) record.pending = p as PendingStep;
+  if (typeof t === 'string') record.generation = t;
   return record;
 }
 

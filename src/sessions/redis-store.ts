@@ -19,6 +19,7 @@ import {
   newGeneration,
 } from './record-codec.js';
 import type { CounterState, CounterStore } from './counter-store.js';
+import type { OneTimeStore } from './one-time-store.js';
 import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from './store.js';
 import type { TouchRule } from './activity.js';
 
@@ -112,7 +113,7 @@ export interface RedisSessionStoreOptions {
   onError?: (err: Error) => void;
 }
 
-export class RedisSessionStore implements SessionStore, CounterStore {
+export class RedisSessionStore implements SessionStore, CounterStore, OneTimeStore {
   readonly kind = 'redis';
   readonly keyPrefix: string;
   /** The underlying connection, owned by this store (exposed for tests and health checks). */
@@ -204,6 +205,10 @@ export class RedisSessionStore implements SessionStore, CounterStore {
 
   private counterKey(name: string): string {
     return `${this.keyPrefix}count:${name}`;
+  }
+
+  private onceKey(name: string): string {
+    return `${this.keyPrefix}once:${name}`;
   }
 
   /** Runs one command, turning every failure (refused, timed out, closed) into the 503 error. */
@@ -338,6 +343,16 @@ export class RedisSessionStore implements SessionStore, CounterStore {
 
   async resetCounter(name: string): Promise<void> {
     await this.command((redis) => redis.del(this.counterKey(name)));
+  }
+
+  async putOnce(name: string, value: string, ttlSeconds: number): Promise<void> {
+    assertTtlSeconds(ttlSeconds);
+    await this.command((redis) => redis.set(this.onceKey(name), value, 'EX', ttlSeconds));
+  }
+
+  async takeOnce(name: string): Promise<string | undefined> {
+    // GETDEL: the read and the delete are one command, so two takes can never both see the value.
+    return (await this.command((redis) => redis.getdel(this.onceKey(name)))) ?? undefined;
   }
 
   async ping(): Promise<void> {

@@ -16,8 +16,8 @@
  * This module knows nothing about HTTP or employees beyond the employee number it is given.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { SessionRecord, SessionStore } from './store.js';
-import { sessionDeadline, storeTtlSeconds, type TouchRule } from './activity.js';
+import type { PendingStep, SessionRecord, SessionStore } from './store.js';
+import { storeTtlSeconds, type TouchRule } from './activity.js';
 
 /** 16 random bytes → 22 base64url characters: 128 bits, above ASVS 3.2.2's 64-bit minimum. */
 const SESSION_ID_BYTES = 16;
@@ -38,6 +38,13 @@ const CREATE_MAX_ATTEMPTS = 3;
 const GENERATION_TTL_SECONDS = 86_400;
 /** A create confirmed this long after its ticket was read is refused: the generation may have been forgotten meanwhile. */
 const CREATE_TICKET_MAX_AGE_MS = 10 * 60_000;
+/**
+ * A login halfway through (a pending session) ends this long after the password was checked,
+ * however it is used: long enough to open an authenticator app or find a recovery code, short
+ * enough that a password alone holds nothing for long. Under CREATE_TICKET_MAX_AGE_MS, because
+ * completing it reuses the login's ticket.
+ */
+export const PENDING_SESSION_TIMEOUT_SECONDS = 300;
 
 /**
  * The owner's generation as it was before the caller checked that the owner may have a session
@@ -68,6 +75,8 @@ export interface Session {
   lastSeenAt: Date;
   /** The earlier of the idle deadline (lastSeenAt + idle) and the absolute one (createdAt + absolute). */
   expiresAt: Date;
+  /** Set on a login halfway through (no scopes; see PendingStep). */
+  pending?: PendingStep;
 }
 
 export interface SessionManagerOptions {
@@ -162,6 +171,52 @@ export class SessionManager {
     client?: string,
     ticket?: CreateTicket,
   ): Promise<{ token: string; id: string; session: Session }> {
+    return this.insert(empNo, scopes, client, ticket);
+  }
+
+  /**
+   * Starts a login's pending session (no scopes, PENDING_SESSION_TIMEOUT_SECONDS at most), which
+   * keeps the ticket's generation: `completePending` creates the full session with it, so ending
+   * the owner's sessions at any moment after the ticket was read ends this login too.
+   */
+  async createPending(
+    empNo: number,
+    step: PendingStep,
+    client: string | undefined,
+    ticket: CreateTicket,
+  ): Promise<{ token: string; id: string; session: Session }> {
+    return this.insert(empNo, [], client, ticket, step);
+  }
+
+  /**
+   * Ends the pending session `id` and creates its full session (a new id and secret: ASVS 3.2.1,
+   * as at any sign-in) with `scopes`. Null when `id` names no live pending session of `owner`;
+   * of two calls racing for one pending session, exactly one gets its full session (the one whose
+   * delete removed the record). Throws SessionsEndedError when the owner's sessions were ended
+   * since the login read its ticket.
+   */
+  async completePending(
+    id: string,
+    owner: number,
+    scopes: readonly string[],
+  ): Promise<{ token: string; id: string; session: Session } | null> {
+    if (!isSessionId(id)) return null;
+    const record = await this.store.get(id);
+    if (!record?.pending || record.generation === undefined || record.empNo !== owner || this.now() >= this.expiresAt(record)) {
+      return null;
+    }
+    if (!(await this.store.destroy(id))) return null;
+    const ticket: CreateTicket = { empNo: owner, generation: record.generation, readAt: record.createdAt };
+    return this.insert(owner, scopes, record.client, ticket);
+  }
+
+  private async insert(
+    empNo: number,
+    scopes: readonly string[],
+    client: string | undefined,
+    ticket: CreateTicket | undefined,
+    pending?: PendingStep,
+  ): Promise<{ token: string; id: string; session: Session }> {
     // The codec reads back only safe integers; refuse here rather than write a record that reads as absent.
     if (!Number.isSafeInteger(empNo)) throw new TypeError(`empNo must be an integer, got ${String(empNo)}`);
     if (ticket && ticket.empNo !== empNo) throw new TypeError(`The ticket is for ${ticket.empNo}, not ${empNo}`);
@@ -174,8 +229,9 @@ export class SessionManager {
       ...(client ? { client: client.slice(0, MAX_CLIENT_LABEL_LENGTH) } : {}),
       createdAt: now,
       lastSeenAt: now,
+      ...(pending && ticket ? { pending, generation: ticket.generation } : {}),
     };
-    const deadlineMs = record.createdAt + this.absoluteTimeoutSeconds * 1000;
+    const deadlineMs = this.absoluteDeadline(record);
     for (let attempt = 1; attempt <= CREATE_MAX_ATTEMPTS; attempt++) {
       const id = randomToken(SESSION_ID_BYTES);
       if (await this.store.create(id, record, this.ttlSeconds(record, now), deadlineMs)) {
@@ -229,15 +285,19 @@ export class SessionManager {
     if (!isSessionId(id)) return null;
     const now = this.now();
     const record = await this.store.touch(id, this.touchRule({ owner }, now));
-    if (!record || record.empNo !== owner) return null;
+    // No token is ever issued for a pending session; should one name it, it is not honoured.
+    if (!record || record.empNo !== owner || record.pending) return null;
     return this.keepAlive(id, record, now);
   }
 
-  /** Every live session of one employee, oldest first. */
+  /**
+   * Every live session of one employee, oldest first. A login halfway through is not listed: it is
+   * not a session anyone can use yet, it ends within minutes, and an end-all ends it all the same.
+   */
   async listForEmployee(empNo: number): Promise<Session[]> {
     const now = this.now();
     return (await this.store.listByOwner(empNo))
-      .filter(({ record }) => now < this.expiresAt(record))
+      .filter(({ record }) => !record.pending && now < this.expiresAt(record))
       .map(({ id, record }) => this.toSession(id, record));
   }
 
@@ -306,7 +366,13 @@ export class SessionManager {
   }
 
   private expiresAt(record: SessionRecord): number {
-    return sessionDeadline(record, this.idleTimeoutSeconds * 1000, this.absoluteTimeoutSeconds * 1000);
+    return Math.min(record.lastSeenAt + this.idleTimeoutSeconds * 1000, this.absoluteDeadline(record));
+  }
+
+  /** createdAt + the absolute timeout, or + PENDING_SESSION_TIMEOUT_SECONDS for a pending session when that is sooner. */
+  private absoluteDeadline(record: SessionRecord): number {
+    const seconds = record.pending ? Math.min(PENDING_SESSION_TIMEOUT_SECONDS, this.absoluteTimeoutSeconds) : this.absoluteTimeoutSeconds;
+    return record.createdAt + seconds * 1000;
   }
 
   /** The store forgets the record by the session's own deadline (activity.ts `storeTtlSeconds`). */
@@ -323,6 +389,7 @@ export class SessionManager {
       createdAt: new Date(record.createdAt),
       lastSeenAt: new Date(record.lastSeenAt),
       expiresAt: new Date(this.expiresAt(record)),
+      ...(record.pending ? { pending: record.pending } : {}),
     };
   }
 }

@@ -23,6 +23,7 @@ import {
 } from './record-codec.js';
 import { activityWrite, type TouchRule } from './activity.js';
 import type { CounterState, CounterStore } from './counter-store.js';
+import type { OneTimeStore } from './one-time-store.js';
 import { SessionStoreUnavailableError, type SessionRecord, type SessionStore } from './store.js';
 
 const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60_000;
@@ -38,7 +39,7 @@ export interface SqliteSessionStoreOptions {
   onError?: (err: Error) => void;
 }
 
-export class SqliteSessionStore implements SessionStore, CounterStore {
+export class SqliteSessionStore implements SessionStore, CounterStore, OneTimeStore {
   readonly kind = 'sqlite';
   readonly keyPrefix: string;
   private readonly db: Database.Database;
@@ -57,6 +58,9 @@ export class SqliteSessionStore implements SessionStore, CounterStore {
     generation: Database.Statement<[owner: number, now: number], { generation: string }>;
     bumpGeneration: Database.Statement<[owner: number, generation: string, expiresAt: number]>;
     sweepGenerations: Database.Statement<[now: number]>;
+    putOnce: Database.Statement<[name: string, value: string, expiresAt: number]>;
+    takeOnce: Database.Statement<[name: string], { value: string; expires_at: number }>;
+    sweepOnce: Database.Statement<[now: number]>;
   };
   private readonly sweepTimer: NodeJS.Timeout;
 
@@ -81,6 +85,11 @@ export class SqliteSessionStore implements SessionStore, CounterStore {
         CREATE TABLE IF NOT EXISTS owner_generations (
           owner INTEGER PRIMARY KEY,
           generation TEXT NOT NULL,
+          expires_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS one_time_values (
+          name TEXT PRIMARY KEY,
+          value TEXT NOT NULL,
           expires_at INTEGER NOT NULL
         );
       `);
@@ -119,6 +128,13 @@ export class SqliteSessionStore implements SessionStore, CounterStore {
           ON CONFLICT (owner) DO UPDATE SET generation = excluded.generation, expires_at = excluded.expires_at
         `),
         sweepGenerations: this.db.prepare('DELETE FROM owner_generations WHERE expires_at <= ?'),
+        putOnce: this.db.prepare(`
+          INSERT INTO one_time_values (name, value, expires_at) VALUES (?, ?, ?)
+          ON CONFLICT (name) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+        `),
+        // One statement reads and deletes: two takes of the same name can never both get the value.
+        takeOnce: this.db.prepare('DELETE FROM one_time_values WHERE name = ? RETURNING value, expires_at'),
+        sweepOnce: this.db.prepare('DELETE FROM one_time_values WHERE expires_at <= ?'),
       };
       this.statements.sweep.run(Date.now());
     } catch (err) {
@@ -155,6 +171,7 @@ export class SqliteSessionStore implements SessionStore, CounterStore {
       const now = Date.now();
       this.statements.sweepCounters.run(now);
       this.statements.sweepGenerations.run(now);
+      this.statements.sweepOnce.run(now);
       return this.statements.sweep.run(now).changes;
     });
   }
@@ -241,6 +258,17 @@ export class SqliteSessionStore implements SessionStore, CounterStore {
 
   async resetCounter(name: string): Promise<void> {
     this.run(() => this.statements.resetCounter.run(name));
+  }
+
+  async putOnce(name: string, value: string, ttlSeconds: number): Promise<void> {
+    assertTtlSeconds(ttlSeconds);
+    this.run(() => this.statements.putOnce.run(name, value, Date.now() + ttlSeconds * 1000));
+  }
+
+  async takeOnce(name: string): Promise<string | undefined> {
+    const row = this.run(() => this.statements.takeOnce.get(name));
+    // An expired row is absent to readers; taking it only removes it early.
+    return row !== undefined && row.expires_at > Date.now() ? row.value : undefined;
   }
 
   /** Live sessions now (the metrics gauge): one count over the expiry index. */

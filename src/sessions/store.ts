@@ -12,6 +12,15 @@
  */
 import type { CounterStore } from './counter-store.js';
 import type { TouchRule } from './activity.js';
+import type { OneTimeStore } from './one-time-store.js';
+
+/**
+ * A session halfway through a login: the password was right, a further step is still owed
+ * (`verify`: a second factor; `enrol`: set one up first). What the steps mean is the auth room's;
+ * to this room a pending session is one that carries no scopes, lives briefly, and is only ever
+ * turned into a full session by `SessionManager.completePending`.
+ */
+export type PendingStep = 'verify' | 'enrol';
 
 export interface SessionRecord {
   /** SHA-256 of the session secret (base64url). Only the hash is stored: a leaked store cannot be replayed as cookies. */
@@ -26,6 +35,14 @@ export interface SessionRecord {
   createdAt: number;
   /** Epoch milliseconds of the last recorded activity (the idle timeout counts from here). */
   lastSeenAt: number;
+  /** Set while the login still owes a step (see PendingStep); such a record has no scopes. */
+  pending?: PendingStep;
+  /**
+   * A pending session's owner generation as its login read it (SessionManager.beginCreate): the
+   * full session is created with it, so an end-all at any time since the password was checked ends
+   * the login too.
+   */
+  generation?: string;
 }
 
 export interface SessionStore {
@@ -76,8 +93,8 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
-/** What `openSessionStore` gives: one connection serving the sessions and the throttle's counters. */
-export type SessionStoreBackend = SessionStore & CounterStore;
+/** What `openSessionStore` gives: one connection serving the sessions, the throttle's counters and the one-time values. */
+export type SessionStoreBackend = SessionStore & CounterStore & OneTimeStore;
 
 export class SessionStoreUnavailableError extends Error {
   readonly code = 'SESSION_STORE_UNAVAILABLE';

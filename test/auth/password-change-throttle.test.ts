@@ -15,6 +15,7 @@ import pino from 'pino';
 import { openDatabase, type OpenedDatabase } from '../../src/database/open.js';
 import { seedIfEmpty } from '../../src/sample-data/seed.js';
 import { AuthService } from '../../src/auth/auth-service.js';
+import { SecondFactorService } from '../../src/auth/second-factor-service.js';
 import { AccessTokens } from '../../src/auth/tokens.js';
 import { LoginThrottle } from '../../src/auth/throttle.js';
 import { SessionManager } from '../../src/sessions/session-manager.js';
@@ -61,7 +62,10 @@ describe('a password change that meets an outage', () => {
     const throttle = new LoginThrottle(counters, { maxFailuresPerAccount: LIMIT, maxFailuresPerClient: 100, windowSeconds: 60 });
     const sessions = new SessionManager(store, { idleTimeoutSeconds: 600, absoluteTimeoutSeconds: 3600 });
     const tokens = new AccessTokens('k'.repeat(43), 600);
-    auth = new AuthService(database.db.withPlugin(databaseOutage), sessions, tokens, throttle, pino({ level: 'silent' }));
+    const db = database.db.withPlugin(databaseOutage);
+    const log = pino({ level: 'silent' });
+    const secondFactor = new SecondFactorService(db, sessions, throttle, { secretKey: 'k'.repeat(43), requiredScopes: [] }, log);
+    auth = new AuthService(db, sessions, tokens, throttle, log, secondFactor);
   });
   beforeEach(() => {
     outage = undefined;
@@ -73,7 +77,13 @@ describe('a password change that meets an outage', () => {
   });
 
   /** Each test changes the password of its own person, so that none inherits another's counts. */
-  const change = (person: Person, current: string) => auth.changePassword(person.empNo, current, 'a new long password', CLIENT);
+  const change = (person: Person, current: string) =>
+    auth.changePassword(
+      { empNo: person.empNo, scopes: [], sessionId: 'a'.repeat(22), via: 'session' },
+      current,
+      'a new long password',
+      CLIENT,
+    );
 
   for (const [kind, person] of [
     ['database', U2],

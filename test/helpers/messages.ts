@@ -15,3 +15,16 @@ export const NOT_ENOUGH_PERMISSIONS = { detail: 'Not enough permissions' };
 export const CROSS_SITE_REFUSED = { detail: 'Cross-site request refused: this action must come from the application itself' };
 export const STORE_UNAVAILABLE = { detail: 'The session store is unavailable; try again shortly' };
 export const DATABASE_UNAVAILABLE = { detail: 'The database is unavailable; try again shortly' };
+
+/** The second factor (src/auth/second-factor-service.ts, src/auth/plugin.ts). */
+const oauth = (error: string, detail: string) => ({ detail, error, error_description: detail });
+export const MFA_REQUIRED = oauth(
+  'mfa_required',
+  'This account has a second factor: send the current code of its authenticator app in the totp field',
+);
+export const MFA_ENROLMENT_REQUIRED = oauth(
+  'mfa_enrolment_required',
+  'This account must set up a second factor before it can log in here: log in once in a browser, which leads through it',
+);
+export const WRONG_SECOND_FACTOR = oauth('invalid_grant', 'Incorrect or already used second-factor code');
+export const SECOND_FACTOR_OWED = { detail: 'Not authenticated: this login still owes its second factor' };

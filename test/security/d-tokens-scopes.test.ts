@@ -226,6 +226,14 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
   });
 
   describe('D-07', () => {
+    /** Well-formed, and no registration was started: refused (400) for whoever may register. */
+    const PASSKEY_ANSWER = {
+      id: 'AAAA',
+      rawId: 'AAAA',
+      type: 'public-key',
+      clientExtensionResults: {},
+      response: { clientDataJSON: 'AAAA', attestationObject: 'AAAA' },
+    };
     const people: Array<[string, Person, string | undefined]> = [
       ['no scopes', NO_SCOPES, undefined],
       ['user:read', USER_READ, undefined],
@@ -251,16 +259,28 @@ describe('D. JWT, bearer fallback and scopes', await serviceGate('redis'), () =>
     /** A request to `path` with parameters and a body that cannot change anything even when allowed. */
     function requestFor(method: string, path: string, person: Person) {
       const url = path
-        .replace('{emp_no}', path.includes('own-get-update') ? String(person.empNo) : /account|end-all/.test(path) ? '2000000000' : '10001')
+        .replace(
+          '{emp_no}',
+          path.includes('own-get-update') ? String(person.empNo) : /account|end-all|reset/.test(path) ? '2000000000' : '10001',
+        )
         .replace('{last_name}', '%25ab%25')
         .replace('{first_name}', '%25')
-        .replace('{session_id}', 'A'.repeat(22));
+        .replace('{session_id}', 'A'.repeat(22))
+        .replace('{credential_id}', 'A'.repeat(22));
       const bodies: Record<string, { headers: Record<string, string>; payload: string }> = {
         'admin-save': { headers: FORM, payload: form({ firstName: '' }) },
         'user-save': { headers: FORM, payload: form({ empNo: String(person.empNo), firstName: '' }) },
         password: { headers: FORM, payload: form({ current_password: 'not it', new_password: 'x' }) },
         scopes: { headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ scopes: ['no:such-scope'] }) },
         account: { headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ disabled: false }) },
+        // A code that is never right: confirming or removing an authenticator app changes nothing.
+        'mfa/totp': { headers: FORM, payload: form({ code: 'not-a-code' }) },
+        // A passkey answer to no challenge, and a passkey nobody has: nothing is stored or renamed.
+        'passkeys/registration': {
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify({ name: 'x', response: PASSKEY_ANSWER }),
+        },
+        rename: { headers: FORM, payload: form({ name: 'x' }) },
       };
       const body = method === 'POST' ? Object.entries(bodies).find(([name]) => path.includes(name))?.[1] : undefined;
       return { method: method as 'GET' | 'POST', url, headers: { ...API, ...body?.headers }, ...(body ? { payload: body.payload } : {}) };

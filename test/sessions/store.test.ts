@@ -327,6 +327,27 @@ for (const kind of STORE_KINDS) {
       assert.equal((await h.store.increment(name, 60)).count, 1);
     });
 
+    it('gives a one-time value to exactly one of many racing takes, and never again', async () => {
+      const name = `test:${randomId()}`;
+      await h.store.putOnce(name, 'first', 60);
+      await h.store.putOnce(name, 'second', 60);
+      const taken = await Promise.all(Array.from({ length: 20 }, () => h.store.takeOnce(name)));
+      assert.deepEqual(
+        taken.filter((value) => value !== undefined),
+        ['second'],
+      );
+      assert.equal(await h.store.takeOnce(name), undefined);
+      assert.equal(await h.store.takeOnce(`test:${randomId()}`), undefined);
+    });
+
+    it('forgets a one-time value once its ttl has passed', async () => {
+      const name = `test:${randomId()}`;
+      await h.store.putOnce(name, 'value', 1);
+      await sleep(1100);
+      assert.equal(await h.store.takeOnce(name), undefined);
+      await assert.rejects(h.store.putOnce(name, 'value', 0), RangeError);
+    });
+
     it('throws SessionStoreUnavailableError once closed', async () => {
       const id = randomId();
       await h.store.create(id, sampleRecord(), 60);

@@ -12,6 +12,8 @@ import { accountStatusMigration } from './2026_11_27_0003_account_status.js';
 import { exactEmailComparisonMigration } from './2026_12_02_0001_exact_email_comparison.js';
 import { employeeNameIndexMigration } from './2026_12_02_0002_employee_name_index.js';
 import { auditEventsMigration } from './2026_12_03_0001_audit_events.js';
+import { secondFactorMigration } from './2026_12_03_0002_second_factor.js';
+import { passkeysMigration } from './2026_12_03_0003_passkeys.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_27_0001_employees': employeesMigration,
@@ -22,4 +24,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_02_0001_exact_email_comparison': exactEmailComparisonMigration,
   '2026_12_02_0002_employee_name_index': employeeNameIndexMigration,
   '2026_12_03_0001_audit_events': auditEventsMigration,
+  '2026_12_03_0002_second_factor': secondFactorMigration,
+  '2026_12_03_0003_passkeys': passkeysMigration,
 };

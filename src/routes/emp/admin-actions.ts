@@ -13,6 +13,8 @@ import { wantsHtml } from '../../http/negotiation.js';
 import { sessionJson } from '../../http/session-json.js';
 import { auditContextOf, requestClient } from '../../http/login-client.js';
 import { askToConfirm, needsConfirmation } from '../../pages/confirm.js';
+import { loginClient } from '../../http/login-client.js';
+import { ResetSecondFactorSchema } from '../schemas/mfa.js';
 import {
   AccountStateSchema,
   ChangeScopesSchema,
@@ -91,6 +93,28 @@ const adminActionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (wantsHtml(request)) return reply.redirect(backToRecord(empNo, 'account'), 303);
     return { emp_no: empNo, disabled, sessions_ended: ended };
   });
+
+  app.post(
+    '/mfa/:emp_no/reset',
+    { config, preHandler: app.requireScopes('super:*'), schema: ResetSecondFactorSchema },
+    async (request, reply) => {
+      const empNo = targetOf(request.params);
+      if (needsConfirmation(request)) {
+        const employee = await getEmployee(app.db, empNo);
+        return askToConfirm(request, reply, {
+          question: `Reset the second factor of ${employee.first_name} ${employee.last_name}?`,
+          consequence:
+            'Their authenticator app and recovery codes stop working, and every session and token of theirs ends now. ' +
+            'Do this only once you are sure who asked: their next login sets up a new one.',
+          confirmLabel: 'Reset second factor',
+          cancelUrl: `/emp/admin-get-update/${employee.emp_no}`,
+        });
+      }
+      const done = await app.secondFactor.reset(request.user, empNo, loginClient(request));
+      if (wantsHtml(request)) return reply.redirect(backToRecord(empNo, 'mfa'), 303);
+      return { emp_no: empNo, had_second_factor: done.hadFactor, sessions_ended: done.sessionsEnded };
+    },
+  );
 };
 
 export default adminActionRoutes;

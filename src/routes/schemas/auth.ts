@@ -11,6 +11,14 @@ export const LoginForm = Type.Object(
     client_id: Type.Optional(Type.String({ maxLength: 255 })),
     client_secret: Type.Optional(Type.String({ maxLength: 255 })),
     next: Type.Optional(Type.String({ maxLength: 2048, description: 'Browser: a path on this site to open after login' })),
+    totp: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description:
+          "The current 6-digit code of the account's authenticator app, when it has one (each code is accepted once). " +
+          'Without it such an account gets 400 `mfa_required`. A recovery code is not accepted here: use the login page.',
+      }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -55,8 +63,14 @@ export const LoginSchema = {
     200: Type.Union([TokenResponse, Type.Ref('MessageResponse')], {
       description: 'A bearer token, or `Already logged in` when the session already is',
     }),
-    303: Type.Null({ description: 'Browser: to the home page, or back to the login page on failure' }),
-    400: errorRef('Incorrect username or password, or a grant type other than password'),
+    303: Type.Null({
+      description:
+        'Browser: to the home page (or `next`), to the second step when a second factor is owed, or back to the login page on failure',
+    }),
+    400: errorRef(
+      'Incorrect username or password (`invalid_grant`), a grant type other than password, a second factor owed: ' +
+        '`mfa_required` (send `totp`), `mfa_enrolment_required` (set one up in a browser first), or a wrong or used `totp` (`invalid_grant`)',
+    ),
     415: errorRef('Not a form body'),
     403: errorRef('Cross-site request refused'),
     409: errorRef("The account's sessions were all ended while this login was under way: log in again"),

@@ -34,7 +34,7 @@ const SearchFormQuery = Type.Object({
   edit: Type.Optional(Type.String({ maxLength: 8, description: 'Browser: show the form filled in instead of searching' })),
 });
 
-const EmployeeParams = Type.Object({ emp_no: EmpNoText });
+export const EmployeeParams = Type.Object({ emp_no: EmpNoText });
 
 /** The number in a path, read by the one strict rule (the schema's `emp-no` format has checked it already). */
 export function targetOf(params: Static<typeof EmployeeParams>): number {
@@ -58,7 +58,7 @@ const EmployeeForm = Type.Object(
 export type EmployeeFormBody = Static<typeof EmployeeForm>;
 
 /** A route naming an employee in its path: an unknown one, or a path that names none. */
-const TARGET_ERRORS = {
+export const TARGET_ERRORS = {
   404: errorRef('No such employee'),
   422: errorRef('emp_no is not an employee number (digits only, 1 to 2147483647)'),
 };

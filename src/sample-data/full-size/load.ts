@@ -60,12 +60,14 @@ export async function loadSampleDatabase(databaseUrl: string | undefined, option
     await migrateToLatest(handle.db);
     const filled = await tablesWithRows(handle.db);
     if (filled.length > 0 && !options.replace) throw new DatabaseNotEmptyError(filled);
-    // Children first, so that no foreign key is ever left pointing at a deleted row.
-    const empty = filled.length > 0 ? [...SAMPLE_TABLES].reverse() : [];
+    // Children first, so that no foreign key is ever left pointing at a deleted row. The passkeys
+    // point at employees too, and go every time: a new employee 10001 must not inherit the old one's
+    // passkeys (and PostgreSQL truncates no table another one references, empty or not).
+    const empty = [...PERSONAL_TABLES, ...(filled.length > 0 ? [...SAMPLE_TABLES].reverse() : [])];
 
     let rows: Record<SampleTable, number>;
     if (options.size === 'small') {
-      if (empty.length > 0) await bulkLoad(target, { empty, tables: [] }, progress);
+      await bulkLoad(target, { empty, tables: [] }, progress);
       await seedIfEmpty(handle.db);
       rows = await countRows(handle.db);
     } else {
@@ -88,6 +90,9 @@ export async function loadSampleDatabase(databaseUrl: string | undefined, option
     await handle.db.destroy();
   }
 }
+
+/** Tables of a person's own that reference `employees`: emptied whenever the employees are loaded. */
+const PERSONAL_TABLES = ['passkeys'] as const;
 
 async function tablesWithRows(db: Kysely<Database>): Promise<SampleTable[]> {
   const filled: SampleTable[] = [];
