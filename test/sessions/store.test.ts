@@ -238,8 +238,8 @@ for (const kind of STORE_KINDS) {
 
       it('records activity when due: lastSeenAt and the expiry move, every other byte is kept, fields it does not know included', async () => {
         const { id, record, now, entry } = await stored(120_000);
-        // A field of a later version (the pending marker of a second factor), nested keys that look like ours, an empty array.
-        const extended = `${entry.value.slice(0, -1)},"p":"verify","x":{"s":1,"e":[]},"y":[]}`;
+        // A field of a later version, nested keys that look like ours, an empty array.
+        const extended = `${entry.value.slice(0, -1)},"z":"later","x":{"s":1,"e":[]},"y":[]}`;
         await h.plant(id, extended, 60_000);
         const touched = await h.store.touch(id, rule({ secretHash: record.secretHash }, now));
         assert.deepEqual(touched, { ...record, lastSeenAt: now });
