@@ -145,7 +145,12 @@ export class AuthService {
     const tooLong = passwordTooLong(password);
     if (tooLong) throw tooLong;
     const counted: CountedAttempt = { username, clientAddress: client.address };
-    return this.givenBackOnOutage(counted, client, () => this.loginCounted(counted, password, client, requestedScope, secondFactor));
+    try {
+      return await this.givenBackOnOutage(counted, () => this.loginCounted(counted, password, client, requestedScope, secondFactor));
+    } catch (error) {
+      await this.recordFailedLogin(error, counted, client);
+      throw error;
+    }
   }
 
   /**
@@ -153,12 +158,11 @@ export class AuthService {
    * counted is given back, so that a database or session-store outage does not lock people out for
    * the throttle's window.
    */
-  private async givenBackOnOutage<T>(counted: CountedAttempt, client: LoginClient, attempt: () => Promise<T>): Promise<T> {
+  private async givenBackOnOutage<T>(counted: CountedAttempt, attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (error) {
       if (isOutage(error)) await this.throttle.withdraw(counted).catch(() => undefined);
-      await this.recordFailedLogin(error, counted, client);
       throw error;
     }
   }
@@ -378,7 +382,7 @@ export class AuthService {
     const tooLong = passwordTooLong(currentPassword);
     if (tooLong) throw tooLong;
     const counted: CountedAttempt = { username: employee.email, clientAddress: client.address };
-    await this.givenBackOnOutage(counted, client, async () => {
+    await this.givenBackOnOutage(counted, async () => {
       await this.throttle.admit(employee.email, client.address);
       counted.admitted = true;
       const hash = await findPasswordHash(this.db, empNo);
