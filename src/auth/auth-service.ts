@@ -125,7 +125,12 @@ export class AuthService {
     const tooLong = passwordTooLong(password);
     if (tooLong) throw tooLong;
     const counted: CountedAttempt = { username, clientAddress: client.address };
-    return this.givenBackOnOutage(counted, () => this.loginCounted(counted, password, client, requestedScope));
+    try {
+      return await this.givenBackOnOutage(counted, () => this.loginCounted(counted, password, client, requestedScope));
+    } catch (error) {
+      await this.recordFailedLogin(error, counted, client);
+      throw error;
+    }
   }
 
   /**
@@ -138,7 +143,6 @@ export class AuthService {
       return await attempt();
     } catch (error) {
       if (isOutage(error)) await this.throttle.withdraw(counted).catch(() => undefined);
-      await this.recordFailedLogin(error, counted, client);
       throw error;
     }
   }

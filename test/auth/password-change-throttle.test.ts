@@ -73,7 +73,13 @@ describe('a password change that meets an outage', () => {
   });
 
   /** Each test changes the password of its own person, so that none inherits another's counts. */
-  const change = (person: Person, current: string) => auth.changePassword(person.empNo, current, 'a new long password', CLIENT);
+  const change = (person: Person, current: string) =>
+    auth.changePassword(
+      { empNo: person.empNo, scopes: ['user:read'], sessionId: 'a'.repeat(22), via: 'session' },
+      current,
+      'a new long password',
+      CLIENT,
+    );
 
   for (const [kind, person] of [
     ['database', U2],
