@@ -16,7 +16,7 @@ import { ConfigError, loadConfig, type ResolvedConfig } from './config.js';
 import { resolveSecretKey } from './secret-key.js';
 import { buildApp } from './app.js';
 import { prettyLogStream } from './observability/logging.js';
-import { scheduleAuditPruning } from './audit/retention.js';
+import { scheduleAuditPruning, type WithDatabase } from './audit/retention.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -57,8 +57,9 @@ async function main(): Promise<void> {
  * The cluster's primary migrates and seeds once, so that workers never race to do it, and then
  * looks after the workers. A database that is away does not hold the workers back (they serve
  * 503 until the schema is current): the primary forks them and migrates once the database answers.
- * It keeps its connection for one more job no two processes should do at once: pruning the audit
- * trail (audit/retention.ts), from when the schema is current.
+ * It also does the one job no two processes should do at once: pruning the audit trail
+ * (audit/retention.ts), hourly once the schema is current, on a connection opened for each turn
+ * (held open, an SQLite connection keeps the whole seed in its write-ahead log while the workers start).
  */
 async function startPrimary(config: ResolvedConfig, workers: number): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL, base: { role: 'primary' } });
@@ -67,9 +68,10 @@ async function startPrimary(config: ResolvedConfig, workers: number): Promise<vo
     onConnectionError: (error) => log.warn({ err: error }, 'database connection lost'),
   });
   const migrate = () => prepareDatabase(handle.db, { seed: config.SEED_SAMPLE_DATA ? seedIfEmpty : undefined });
-  const prune = () => scheduleAuditPruning(handle.db, { retentionDays: config.AUDIT_RETENTION_DAYS, log });
+  const prune = () => scheduleAuditPruning(pruningConnection(config), { retentionDays: config.AUDIT_RETENTION_DAYS, log });
   try {
     await migrate();
+    await handle.db.destroy();
     prune();
     superviseWorkers(workers, log);
     return;
@@ -81,17 +83,30 @@ async function startPrimary(config: ResolvedConfig, workers: number): Promise<vo
     log.warn({ err: error }, 'database unavailable: starting the workers (they answer 503) and migrating once it answers');
   }
   const supervision = superviseWorkers(workers, log);
-  void retryWhileUnavailable(migrate, { what: 'migrations', log }).then(
-    () => {
-      log.info({}, 'database migrated');
-      prune();
-    },
-    (error: unknown) => {
-      log.error({ err: error }, 'database migration failed: stopping');
-      supervision.stop(1);
-      void handle.db.destroy();
-    },
-  );
+  void retryWhileUnavailable(migrate, { what: 'migrations', log })
+    .then(
+      () => {
+        log.info({}, 'database migrated');
+        prune();
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'database migration failed: stopping');
+        supervision.stop(1);
+      },
+    )
+    .finally(() => handle.db.destroy());
+}
+
+/** A connection for one pruning turn of the primary, closed after it. */
+function pruningConnection(config: ResolvedConfig): WithDatabase {
+  return async (work) => {
+    const { db } = createDatabase(config.DATABASE_URL, { dataDir: config.DATA_DIR });
+    try {
+      await work(db);
+    } finally {
+      await db.destroy();
+    }
+  };
 }
 
 await main();

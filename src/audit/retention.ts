@@ -52,24 +52,28 @@ export interface PruneSchedule {
   stop(): Promise<void>;
 }
 
+/** Runs `work` on a database: the app's own handle, or one the cluster primary opens for the turn and closes. */
+export type WithDatabase = (work: (db: Kysely<Database>) => Promise<void>) => Promise<void>;
+
 /**
  * Prunes now and then (first after `firstDelayMs`, then every `intervalMs`) until stopped. A
  * failure (the database away) is logged and tried again at the next turn. The timer does not keep
- * the process alive.
+ * the process alive. `database` is a handle, or a function that lends one for each turn.
  */
 export function scheduleAuditPruning(
-  db: Kysely<Database>,
+  database: Kysely<Database> | WithDatabase,
   options: { retentionDays: number; log: PruneLog; intervalMs?: number; firstDelayMs?: number },
 ): PruneSchedule {
+  const withDatabase: WithDatabase = typeof database === 'function' ? database : (work) => work(database);
   const { retentionDays, log, intervalMs = AUDIT_PRUNE_INTERVAL_MS, firstDelayMs = AUDIT_PRUNE_FIRST_DELAY_MS } = options;
   let stopped = retentionDays === 0;
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const turn = () => {
-    running = pruneAuditTrail(db, retentionDays, RETENTION_ACTOR)
-      .then(({ deleted, cutoff }) => {
-        if (deleted > 0) log.info({ deleted, before: cutoff?.toISOString() }, 'pruned old audit events');
-      })
+    running = withDatabase(async (db) => {
+      const { deleted, cutoff } = await pruneAuditTrail(db, retentionDays, RETENTION_ACTOR);
+      if (deleted > 0) log.info({ deleted, before: cutoff?.toISOString() }, 'pruned old audit events');
+    })
       .catch((error: unknown) => log.warn({ err: error }, 'could not prune the audit trail; trying again later'))
       .finally(() => {
         running = undefined;

@@ -33,7 +33,8 @@ const IMPLIES: Record<string, string[]> = {
   'user:write': ['user:write', 'user:read'],
   'admin:read': ['admin:read', 'user:read'],
   'admin:write': ['admin:write', 'admin:read', 'user:write', 'user:read'],
-  'super:*': ['super:*', 'admin:write', 'admin:read', 'user:write', 'user:read'],
+  'audit:read': ['audit:read'],
+  'super:*': ['super:*', 'admin:write', 'admin:read', 'user:write', 'user:read', 'audit:read'],
 };
 const holds = (granted: string[], required: string[]) => {
   const closure = new Set(granted.flatMap((scope) => IMPLIES[scope] ?? []));
