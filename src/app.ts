@@ -6,7 +6,6 @@
  * then the app's own services (auth), then pages, the API document and the routes.
  */
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import accepts from '@fastify/accepts';
@@ -38,7 +37,7 @@ import auditRoutes from './routes/audit.js';
 import { scheduleAuditPruning } from './audit/retention.js';
 import { escapeStrayPercents } from './http/lenient-url.js';
 import { factoryOptions, http2Server, plainHttpWarning, transportOf } from './http/transport.js';
-import { loggerOptions, requestIdHeader, requestIdOf, RequestLogController } from './observability/logging.js';
+import { loggerOptions, type LogStream, requestIdHeader, requestIdOf, RequestLogController } from './observability/logging.js';
 import metrics from './observability/metrics.js';
 import { looseDirectoryWarning } from './private-files.js';
 
@@ -48,7 +47,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface BuildOptions {
   /** Where log lines go instead of stdout (tests capture them; server.ts may prettify them). */
-  logStream?: Writable | undefined;
+  logStream?: LogStream | undefined;
   /**
    * Migrate (and seed) the database at start; the default. A cluster worker passes false: its
    * primary migrates once, and the worker serves 503 until the schema is current.

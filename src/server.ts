@@ -15,7 +15,7 @@ import { retryWhileUnavailable } from './database/readiness.js';
 import { ConfigError, loadConfig, type ResolvedConfig } from './config.js';
 import { resolveSecretKey } from './secret-key.js';
 import { buildApp } from './app.js';
-import { prettyLogStream } from './observability/logging.js';
+import { batchedStdout, prettyLogStream } from './observability/logging.js';
 import { scheduleAuditPruning, type WithDatabase } from './audit/retention.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
@@ -32,8 +32,8 @@ async function main(): Promise<void> {
       await startPrimary(config, workers);
       return;
     }
-    // A person watching a development server in a terminal reads pretty lines; anything else gets JSON.
-    const logStream = config.NODE_ENV === 'development' && process.stdout.isTTY ? await prettyLogStream() : undefined;
+    // A person watching a development server in a terminal reads pretty lines; anything else gets JSON, in batches.
+    const logStream = (config.NODE_ENV === 'development' && process.stdout.isTTY ? await prettyLogStream() : undefined) ?? batchedStdout();
     // A worker leaves migrating and pruning the audit trail to its primary; one process alone does both itself.
     app = await buildApp(config, { logStream, prepareDatabase: isPrimary(), pruneAuditTrail: isPrimary() }); // may stop on the TLS files or TRUST_PROXY
   } catch (error) {
