@@ -123,8 +123,13 @@ export default fp<SecurityOptions>(
       return session ? formToken(session.sessionId) : '';
     });
 
-    app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!UNSAFE_METHODS.has(request.method)) return;
+    // A callback hook that answers a safe method at once: an async hook would cost every GET a promise.
+    app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+      if (!UNSAFE_METHODS.has(request.method)) return done();
+      guardAgainstCrossSite(request, reply).then(() => done(), done);
+    });
+
+    async function guardAgainstCrossSite(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       const usesCookie = request.sessionCookie() !== undefined;
       // A route that sets the session cookie (`config.setsSession`, http/route-config.ts) is guarded
       // even without one: login CSRF is an attack too (CS-CSRF "Login Forms").
@@ -148,7 +153,7 @@ export default fp<SecurityOptions>(
         const actual = Buffer.from(submitted);
         if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw crossSiteRefused();
       }
-    });
+    }
   },
   { name: 'security', dependencies: ['sessions', 'auth'], fastify: '5.x' },
 );

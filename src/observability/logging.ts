@@ -127,8 +127,10 @@ export class RequestLogController extends LogController {
 /** Echoes the request id, so that a person reporting a problem can quote it. */
 export const requestIdHeader = fp(
   async (app) => {
-    app.addHook('onRequest', async (request, reply) => {
+    // A callback hook: nothing to wait for, so no promise per request.
+    app.addHook('onRequest', (request, reply, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
+      done();
     });
   },
   { name: 'request-id-header', fastify: '5.x' },
