@@ -95,6 +95,26 @@ describe('logs', () => {
     assert.equal(careless.access_token, '[redacted]');
   });
 
+  it('writes `req` and `res` only as their fixed summaries, never a header or body (why no redaction path is under them)', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/auth/token',
+      headers: { ...FORM, ...API, 'x-request-id': 'shape-1', authorization: 'Bearer shape-secret-1', cookie: 'session=shape-secret-2' },
+      payload: form({ username: U1.username, password: 'shape-secret-3' }),
+    });
+    assert.equal(response.statusCode, 400); // a wrong password
+    const completed = linesOf('shape-1').find((line) => line.msg === 'request completed')!;
+    assert.deepEqual(Object.keys(completed.req as object).sort(), ['host', 'method', 'remoteAddress', 'url']);
+    assert.deepEqual(completed.res, { statusCode: 400 });
+    // Whatever a log call hands over as `req` or `res`, the serializers keep only those fields.
+    const request = { method: 'GET', url: '/x', headers: { authorization: 'Bearer shape-secret-4', cookie: 'a=b' }, body: { password: 'p' } };
+    app.log.info({ req: request, res: { statusCode: 200, headers: { 'set-cookie': 'session=shape-secret-5' } } }, 'careless shapes');
+    const careless = logs.lines().find((line) => line.msg === 'careless shapes')!;
+    assert.deepEqual(careless.req, { method: 'GET', url: '/x' });
+    assert.deepEqual(careless.res, { statusCode: 200 });
+    assert.ok(!logs.text().includes('shape-secret'), 'a header or body value reached the logs');
+  });
+
   it('redacts credentials a client wrongly puts in the query string, and keeps the rest of the URL', async () => {
     const url = '/api/me?access_token=eyJhbGciOi.secret-part&page=2&Session=abc.def&api%5Fkey=k-123';
     await app.inject({ method: 'GET', url, headers: { 'x-request-id': 'query-1' } });
