@@ -157,8 +157,9 @@ export default fp<AuthPluginOptions>(
       const principal = await request.identify(reply);
       if (principal) {
         request.user = principal;
-        // Bound on the request's own (pino) logger: no second child logger per request.
-        (request.log as FastifyBaseLogger & { setBindings(bindings: Record<string, unknown>): void }).setBindings({
+        // Bound on the request's own (pino) logger: no second child logger per request. (A Fastify
+        // built with `logger: false`, as bench/ladder-server.ts's lower rungs are, has no bindings.)
+        (request.log as FastifyBaseLogger & { setBindings?(bindings: Record<string, unknown>): void }).setBindings?.({
           empNo: principal.empNo,
         });
         return;

@@ -107,7 +107,12 @@ describe('logs', () => {
     assert.deepEqual(Object.keys(completed.req as object).sort(), ['host', 'method', 'remoteAddress', 'url']);
     assert.deepEqual(completed.res, { statusCode: 400 });
     // Whatever a log call hands over as `req` or `res`, the serializers keep only those fields.
-    const request = { method: 'GET', url: '/x', headers: { authorization: 'Bearer shape-secret-4', cookie: 'a=b' }, body: { password: 'p' } };
+    const request = {
+      method: 'GET',
+      url: '/x',
+      headers: { authorization: 'Bearer shape-secret-4', cookie: 'a=b' },
+      body: { password: 'p' },
+    };
     app.log.info({ req: request, res: { statusCode: 200, headers: { 'set-cookie': 'session=shape-secret-5' } } }, 'careless shapes');
     const careless = logs.lines().find((line) => line.msg === 'careless shapes')!;
     assert.deepEqual(careless.req, { method: 'GET', url: '/x' });
