@@ -22,15 +22,24 @@ export interface TouchRule {
   refreshAfterMs: number;
   idleTimeoutMs: number;
   absoluteTimeoutMs: number;
+  /**
+   * A login halfway through (a record with `pending`) ends this long after it began, whatever its
+   * activity, when that is sooner than the absolute timeout: its refreshes never keep it in the
+   * store past that.
+   */
+  pendingTimeoutMs: number;
 }
 
-/** The earlier of the idle deadline (lastSeenAt + idle) and the absolute one (createdAt + absolute), epoch ms. */
+/**
+ * The earlier of the idle deadline (lastSeenAt + idle) and the absolute one (createdAt + absolute,
+ * or + the pending timeout for a login halfway through when that is sooner), epoch ms.
+ */
 export function sessionDeadline(
-  record: Pick<SessionRecord, 'createdAt' | 'lastSeenAt'>,
-  idleTimeoutMs: number,
-  absoluteTimeoutMs: number,
+  record: Pick<SessionRecord, 'createdAt' | 'lastSeenAt' | 'pending'>,
+  rule: Pick<TouchRule, 'idleTimeoutMs' | 'absoluteTimeoutMs' | 'pendingTimeoutMs'>,
 ): number {
-  return Math.min(record.lastSeenAt + idleTimeoutMs, record.createdAt + absoluteTimeoutMs);
+  const absoluteMs = record.pending ? Math.min(rule.pendingTimeoutMs, rule.absoluteTimeoutMs) : rule.absoluteTimeoutMs;
+  return Math.min(record.lastSeenAt + rule.idleTimeoutMs, record.createdAt + absoluteMs);
 }
 
 /**
@@ -51,6 +60,6 @@ export function activityWrite(record: SessionRecord, rule: TouchRule): number | 
   // whether the request is authenticated (and these are SHA-256 digests, not the secret).
   const proven = 'secretHash' in rule.proof ? record.secretHash === rule.proof.secretHash : record.empNo === rule.proof.owner;
   if (!proven || rule.now - record.lastSeenAt < rule.refreshAfterMs) return undefined;
-  if (rule.now >= sessionDeadline(record, rule.idleTimeoutMs, rule.absoluteTimeoutMs)) return undefined;
-  return storeTtlSeconds(sessionDeadline({ ...record, lastSeenAt: rule.now }, rule.idleTimeoutMs, rule.absoluteTimeoutMs), rule.now);
+  if (rule.now >= sessionDeadline(record, rule)) return undefined;
+  return storeTtlSeconds(sessionDeadline({ ...record, lastSeenAt: rule.now }, rule), rule.now);
 }

@@ -70,7 +70,7 @@ return 1`;
  *   field, known or not, keeps its bytes. An earlier layout is returned untouched.
  * - cjson only reads; a value it cannot read is returned untouched (the caller's decoder refuses it).
  * ARGV: now, refreshAfterMs, idleTimeoutMs, absoluteTimeoutMs, proof kind ('h' secret hash or
- * 'e' owner), proof.
+ * 'e' owner), proof, pendingTimeoutMs (the absolute bound of a record with `p`, when sooner).
  */
 const TOUCH_SCRIPT = `
 local value = redis.call('GET', KEYS[1])
@@ -81,6 +81,7 @@ if ARGV[5] == 'h' then
   if record.h ~= ARGV[6] then return value end
 elseif record.e ~= tonumber(ARGV[6]) then return value end
 local now, idle, absolute = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if record.p ~= nil then absolute = math.min(absolute, tonumber(ARGV[7])) end
 if now - record.s < tonumber(ARGV[2]) then return value end
 if now >= math.min(record.s + idle, record.c + absolute) then return value end
 local digits = string.match(value, '^{"s":(%d+),')
@@ -239,7 +240,16 @@ export class RedisSessionStore implements SessionStore, CounterStore, OneTimeSto
     if (!Number.isSafeInteger(rule.now)) throw new RangeError(`rule.now must be whole milliseconds, got ${String(rule.now)}`);
     const [kind, proof] = 'secretHash' in rule.proof ? ['h', rule.proof.secretHash] : ['e', rule.proof.owner];
     const value = await this.command((redis) =>
-      redis.touchSession(this.key(id), rule.now, rule.refreshAfterMs, rule.idleTimeoutMs, rule.absoluteTimeoutMs, kind, proof),
+      redis.touchSession(
+        this.key(id),
+        rule.now,
+        rule.refreshAfterMs,
+        rule.idleTimeoutMs,
+        rule.absoluteTimeoutMs,
+        kind,
+        proof,
+        rule.pendingTimeoutMs,
+      ),
     );
     return decodeSessionRecord(value);
   }

@@ -17,7 +17,7 @@
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PendingStep, SessionRecord, SessionStore } from './store.js';
-import { storeTtlSeconds, type TouchRule } from './activity.js';
+import { sessionDeadline, storeTtlSeconds, type TouchRule } from './activity.js';
 
 /** 16 random bytes → 22 base64url characters: 128 bits, above ASVS 3.2.2's 64-bit minimum. */
 const SESSION_ID_BYTES = 16;
@@ -335,8 +335,7 @@ export class SessionManager {
       proof,
       now,
       refreshAfterMs: this.refreshIntervalMs(),
-      idleTimeoutMs: this.idleTimeoutSeconds * 1000,
-      absoluteTimeoutMs: this.absoluteTimeoutSeconds * 1000,
+      ...this.timeouts(),
     };
   }
 
@@ -366,14 +365,22 @@ export class SessionManager {
     return Math.min(LAST_SEEN_MAX_STALENESS_SECONDS * 1000, (this.idleTimeoutSeconds * 1000) / 10);
   }
 
+  /** The same rule the stores apply when they record activity (activity.ts `sessionDeadline`). */
   private expiresAt(record: SessionRecord): number {
-    return Math.min(record.lastSeenAt + this.idleTimeoutSeconds * 1000, this.absoluteDeadline(record));
+    return sessionDeadline(record, this.timeouts());
   }
 
   /** createdAt + the absolute timeout, or + PENDING_SESSION_TIMEOUT_SECONDS for a pending session when that is sooner. */
   private absoluteDeadline(record: SessionRecord): number {
-    const seconds = record.pending ? Math.min(PENDING_SESSION_TIMEOUT_SECONDS, this.absoluteTimeoutSeconds) : this.absoluteTimeoutSeconds;
-    return record.createdAt + seconds * 1000;
+    return sessionDeadline({ ...record, lastSeenAt: Number.POSITIVE_INFINITY }, this.timeouts());
+  }
+
+  private timeouts() {
+    return {
+      idleTimeoutMs: this.idleTimeoutSeconds * 1000,
+      absoluteTimeoutMs: this.absoluteTimeoutSeconds * 1000,
+      pendingTimeoutMs: PENDING_SESSION_TIMEOUT_SECONDS * 1000,
+    };
   }
 
   /** The store forgets the record by the session's own deadline (activity.ts `storeTtlSeconds`). */

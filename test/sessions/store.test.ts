@@ -220,12 +220,14 @@ for (const kind of STORE_KINDS) {
     describe('touch: the read and the activity write in one step', () => {
       const IDLE_MS = 600_000;
       const ABSOLUTE_MS = 3_600_000;
+      const PENDING_MS = 300_000;
       const rule = (proof: TouchRule['proof'], now: number): TouchRule => ({
         proof,
         now,
         refreshAfterMs: 60_000,
         idleTimeoutMs: IDLE_MS,
         absoluteTimeoutMs: ABSOLUTE_MS,
+        pendingTimeoutMs: PENDING_MS,
       });
       /** A record last seen `agoMs` ago, stored for a minute. */
       async function stored(agoMs: number, overrides: Partial<SessionRecord> = {}) {
@@ -258,6 +260,14 @@ for (const kind of STORE_KINDS) {
         assert.ok(await h.store.touch(id, rule({ secretHash: record.secretHash }, Date.now())));
         const after = await h.peek(id);
         assert.ok(after && after.ttlMs <= 30_000 && after.ttlMs > 25_000, `ttl ${after?.ttlMs} ms`);
+      });
+
+      it('moves a login halfway through no further than its pending deadline, and keeps its marker', async () => {
+        const { id, record, now } = await stored(120_000, { pending: 'verify', generation: '7', scopes: [] });
+        assert.deepEqual(await h.store.touch(id, rule({ secretHash: record.secretHash }, now)), { ...record, lastSeenAt: now });
+        const after = await h.peek(id);
+        // Began 120 s ago, so 180 s are left of its 300; the idle timeout alone would give 600 s.
+        assert.ok(after && after.ttlMs <= PENDING_MS - 120_000 && after.ttlMs > PENDING_MS - 130_000, `ttl ${after?.ttlMs} ms`);
       });
 
       it('writes nothing for a wrong secret, another owner, a recent activity, a past deadline or an earlier layout', async () => {
