@@ -35,6 +35,9 @@ export function wantsHtml(request: FastifyRequest): boolean {
   if (forcedJson(request)) return false;
   const expected = expectedFormat(request);
   if (expected === HTML || expected === JSON_TYPE) return expected === HTML;
+  // What programs send, answered without building a negotiator (every API request asks this).
+  const accept = request.headers.accept;
+  if (accept === undefined || accept === JSON_TYPE || accept === '*/*') return false;
   return request.accepts().type([JSON_TYPE, HTML]) === HTML;
 }
 
