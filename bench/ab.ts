@@ -8,6 +8,7 @@
  *
  *   node --import tsx bench/ab.ts --a <server.js> --b <server.js> [--scenario cookie|bearer]
  *                                 [--rounds 5] [--seconds 5] [--connections 32]
+ *                                 [--a-node-args='...'] [--b-node-args='...']   (e.g. a V8 flag on one side)
  *
  * To build the last commit beside the working tree:
  *   git worktree add /tmp/ab-a HEAD && ln -s "$PWD/node_modules" /tmp/ab-a/ && (cd /tmp/ab-a && npm run build)
@@ -21,13 +22,15 @@ import { parseArgs } from 'node:util';
 import { SEED_PASSWORD } from '../src/sample-data/seed.js';
 import { login, startApp, type RunningApp } from './lib/app.js';
 import { runLoad } from './lib/load.js';
-import { treeCpuSeconds } from './lib/processes.js';
+import { treeCpuSplit } from './lib/processes.js';
 import { startPrivateRedis } from './lib/redis.js';
 
 const { values: args } = parseArgs({
   options: {
     a: { type: 'string' },
     b: { type: 'string' },
+    'a-node-args': { type: 'string', default: '' },
+    'b-node-args': { type: 'string', default: '' },
     scenario: { type: 'string', default: 'cookie' },
     rounds: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '5' },
@@ -56,9 +59,9 @@ const redis = await startPrivateRedis();
 const stops: Array<() => Promise<void>> = [() => redis.stop()];
 try {
   const sides: Side[] = [];
-  for (const [label, server] of [
-    ['A', args.a],
-    ['B', args.b],
+  for (const [label, server, nodeArgs] of [
+    ['A', args.a, args['a-node-args']],
+    ['B', args.b, args['b-node-args']],
   ] as const) {
     const dataDir = join(work, label);
     mkdirSync(dataDir);
@@ -71,6 +74,7 @@ try {
       logLevel: 'info',
       workers: 1,
       logDir: work,
+      nodeArgs: nodeArgs.split(' ').filter(Boolean),
       // Each its own keys on the one Redis.
       extraEnv: { SESSION_KEY_PREFIX: `ab-${label}:` },
     });
@@ -88,12 +92,18 @@ try {
   for (let round = 1; round <= Number(args.rounds); round++) {
     for (const side of round % 2 === 1 ? sides : [...sides].reverse()) {
       const pid = side.app.processes[0]!.child.pid!;
-      const cpuBefore = treeCpuSeconds(pid);
+      const before = treeCpuSplit(pid);
       const run = await runLoad({ url: `${side.app.urls[0]}/admin/me`, connections, seconds, headers: side.headers });
-      const cpuUs = ((treeCpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, run.requests);
+      const after = treeCpuSplit(pid);
+      const perRequest = (seconds: number) => (seconds * 1e6) / Math.max(1, run.requests);
+      const cpuUs = perRequest(after.user - before.user + after.system - before.system);
+      const systemUs = perRequest(after.system - before.system);
       if (run.ok !== run.requests) throw new Error(`${side.label}: ${run.requests - run.ok} answers were not 2xx`);
       side.rounds.push({ rps: run.rps, p99: run.p99, cpuUs });
-      log(`round ${round} ${side.label}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99.toFixed(2)} ms, ${cpuUs.toFixed(0)} µs CPU/request`);
+      log(
+        `round ${round} ${side.label}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99.toFixed(2)} ms, ` +
+          `${cpuUs.toFixed(0)} µs CPU/request (${systemUs.toFixed(0)} of it in the kernel)`,
+      );
     }
   }
   const [a, b] = sides.map((side) => ({

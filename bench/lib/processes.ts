@@ -116,16 +116,25 @@ export function treeRss(pid: number): number {
 
 /** CPU time (user + system, in seconds) used so far by a process and its live descendants. */
 export function treeCpuSeconds(pid: number): number {
+  const { user, system } = treeCpuSplit(pid);
+  return user + system;
+}
+
+/** The same, user and system (kernel) time apart. */
+export function treeCpuSplit(pid: number): { user: number; system: number } {
   const ticks = 100; // USER_HZ on Linux
-  return processTree(pid).reduce((sum, each) => {
-    try {
-      const stat = readFileSync(`/proc/${each}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return sum + (Number(fields[11]) + Number(fields[12])) / ticks;
-    } catch {
-      return sum;
-    }
-  }, 0);
+  return processTree(pid).reduce(
+    (sum, each) => {
+      try {
+        const stat = readFileSync(`/proc/${each}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return { user: sum.user + Number(fields[11]) / ticks, system: sum.system + Number(fields[12]) / ticks };
+      } catch {
+        return sum;
+      }
+    },
+    { user: 0, system: 0 },
+  );
 }
 
 /** Resolves with the exit code once the process has ended (at once if it already has). */

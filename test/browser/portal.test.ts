@@ -114,6 +114,8 @@ describe('the portal on a phone and a desktop', browserGate(), () => {
     ['new-employee', '/emp/new'],
     ['my-sessions', '/auth/sessions'],
     ['password', '/auth/password'],
+    ['second-factor', '/auth/mfa/settings'],
+    ['passkeys', '/auth/mfa/passkeys'],
     ['not-found', '/emp/admin-get-update/499999'],
     ['unknown-address', '/no/such/page'],
     ['search-invalid', `/emp/search?last_name=${'x'.repeat(17)}&first_name=`],
