@@ -35,9 +35,7 @@ import { accountRecords } from '../employees/account-records.js';
 import { InvalidTokenError, type AccessTokens } from './tokens.js';
 import { narrowScopes } from '../identity/scopes.js';
 import { assertMayManage } from '../employees/management.js';
-import type { CountedAttempt, LoginThrottle } from './throttle.js';
-import { isDatabaseOutage } from '../database/errors.js';
-import { SessionStoreUnavailableError } from '../sessions/store.js';
+import { isOutage, type CountedAttempt, type LoginThrottle } from './throttle.js';
 import { validateNewPassword } from '../employees/validation.js';
 import type { LoginClient, PendingPrincipal, Principal } from './principal.js';
 import type { PendingStep } from '../sessions/store.js';
@@ -85,11 +83,6 @@ export const invalidCredentials = () => new AppError(400, 'INVALID_CREDENTIALS',
 /** The person's sessions were all ended while this login was under way; nothing of it is left. */
 export const loginInterrupted = () =>
   new AppError(409, 'LOGIN_INTERRUPTED', 'All sessions of this account were ended while logging in; log in again');
-
-/** A dependency that did not answer (503), as opposed to an answer about the login. */
-function isOutage(error: unknown): boolean {
-  return error instanceof SessionStoreUnavailableError || isDatabaseOutage(error);
-}
 
 /** Who acts through `principal`, from `client`: for the audit trail. */
 function contextOf(principal: Pick<Principal, 'empNo' | 'sessionId'>, client: LoginClient): AuditContext {

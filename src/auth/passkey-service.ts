@@ -271,9 +271,7 @@ export class PasskeyService {
    */
   async completeLogin(pending: PendingPrincipal, response: AuthenticationResponseJSON, client: LoginClient): Promise<CompletedLogin> {
     if (pending.step !== 'verify') throw secondStepGone();
-    await this.secondFactor.throttle.admitSecondFactor(pending.empNo);
-    await this.finishAuthentication(pending, response, client);
-    await this.secondFactor.throttle.secondFactorSucceeded(pending.empNo);
+    await this.secondFactor.throttle.secondFactorAttempt(pending.empNo, () => this.finishAuthentication(pending, response, client));
     return this.secondFactor.completeSecondStep(pending, client);
   }
 

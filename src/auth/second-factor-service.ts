@@ -6,7 +6,7 @@
  * Every change here is written with its audit event in one transaction (`recordAuditEvent` on the
  * same handle): `mfa.enrol`, `mfa.remove`, `mfa.reset`, and `mfa.verify` for a code accepted (its
  * step or recovery code is spent in that transaction) or refused. Refusals are bounded by the code
- * throttle (LoginThrottle.admitSecondFactor), so they cannot fill the table; a throttled attempt
+ * throttle (LoginThrottle.secondFactorAttempt), so they cannot fill the table; a throttled attempt
  * records nothing.
  *
  * Knows the session manager and the repositories, nothing about HTTP.
@@ -200,7 +200,14 @@ export class SecondFactorService {
     client: LoginClient,
   ): Promise<{ recoveryCodes: string[]; completed?: CompletedLogin }> {
     if ('step' in who && who.step !== 'enrol') throw secondStepGone();
-    await this.throttle.admitSecondFactor(who.empNo);
+    const recoveryCodes = await this.throttle.secondFactorAttempt(who.empNo, () => this.confirmTotp(who, code, client));
+    this.log.info({ empNo: who.empNo }, 'second factor enrolled');
+    if (!('step' in who)) return { recoveryCodes };
+    return { recoveryCodes, completed: await this.completeSecondStep(who, client) };
+  }
+
+  /** The check behind confirmTotpEnrolment: the waiting seed confirmed by the code, recovery codes made; returns them. */
+  private async confirmTotp(who: Principal | PendingPrincipal, code: string, client: LoginClient): Promise<string[]> {
     const waiting = await findTotpFactor(this.db, who.empNo);
     const secret = waiting && !waiting.confirmed_at ? this.seeds.open(waiting.secret, String(who.empNo)) : undefined;
     const step = secret === undefined ? undefined : verifyTotp(secret, code, this.now());
@@ -217,10 +224,7 @@ export class SecondFactorService {
       return true;
     });
     if (!confirmed) throw invalidSecondFactor();
-    await this.throttle.secondFactorSucceeded(who.empNo);
-    this.log.info({ empNo: who.empNo }, 'second factor enrolled');
-    if (!('step' in who)) return { recoveryCodes };
-    return { recoveryCodes, completed: await this.completeSecondStep(who, client) };
+    return recoveryCodes;
   }
 
   /**
@@ -269,19 +273,19 @@ export class SecondFactorService {
     code: string,
     accept: { recoveryCodes: boolean },
   ): Promise<SecondFactorMethod> {
-    await this.throttle.admitSecondFactor(empNo);
     const base = { actor, client: auditClient(client), targetEmpNo: empNo };
-    const method = await inTransaction(this.db, async (trx) => {
-      const used = await this.spend(trx, empNo, code, accept);
-      if (used) await recordAuditEvent(trx, { ...base, action: 'mfa.verify', outcome: 'success', detail: { method: used } });
-      return used;
+    return this.throttle.secondFactorAttempt(empNo, async () => {
+      const method = await inTransaction(this.db, async (trx) => {
+        const used = await this.spend(trx, empNo, code, accept);
+        if (used) await recordAuditEvent(trx, { ...base, action: 'mfa.verify', outcome: 'success', detail: { method: used } });
+        return used;
+      });
+      if (!method) {
+        await recordAuditEvent(this.db, { ...base, action: 'mfa.verify', outcome: 'failure' });
+        throw invalidSecondFactor();
+      }
+      return method;
     });
-    if (!method) {
-      await recordAuditEvent(this.db, { ...base, action: 'mfa.verify', outcome: 'failure' });
-      throw invalidSecondFactor();
-    }
-    await this.throttle.secondFactorSucceeded(empNo);
-    return method;
   }
 
   /** Spends the code if it is a right one: the TOTP step, else (when accepted) a recovery code. */

@@ -18,6 +18,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { CounterStore } from '../sessions/counter-store.js';
+import { SessionStoreUnavailableError } from '../sessions/store.js';
+import { isDatabaseOutage } from '../database/errors.js';
 import { AppError } from '../errors.js';
 import { normaliseEmail } from '../employees/employee-repository.js';
 
@@ -64,6 +66,11 @@ export interface CountedAttempt {
   empNo?: number;
 }
 
+/** A dependency that did not answer (503), as opposed to an answer about the credential. */
+export function isOutage(error: unknown): boolean {
+  return error instanceof SessionStoreUnavailableError || isDatabaseOutage(error);
+}
+
 export class LoginThrottle {
   constructor(
     private readonly store: CounterStore,
@@ -95,23 +102,24 @@ export class LoginThrottle {
   }
 
   /**
-   * Counts a second-factor code (TOTP or recovery code) tried for the employee, before it is
-   * checked, with the same limit and window as passwords; throws 429 when over it (ASVS 4.0.3
-   * 2.2.1: anti-automation for every authenticator, not only the password).
+   * Runs one second-factor check (a TOTP or recovery code, a passkey answer) for the employee,
+   * counted before it runs, with the same limit and window as passwords; 429 when over it (ASVS
+   * 4.0.3 2.2.1: anti-automation for every authenticator, not only the password). A check that
+   * passes starts the employee's code counter afresh; one that met an outage (the database or the
+   * session store away) proved nothing about the code, so its count is given back, as a login's is.
    */
-  async admitSecondFactor(empNo: number): Promise<void> {
+  async secondFactorAttempt<T>(empNo: number, check: () => Promise<T>): Promise<T> {
     const codes = await this.store.increment(secondFactorKey(empNo), this.options.windowSeconds);
     this.refuseIfOver(codes.count > this.options.maxFailuresPerAccount ? codes.resetInSeconds : 0);
-  }
-
-  /** A right code: the employee's code counter starts afresh. */
-  async secondFactorSucceeded(empNo: number): Promise<void> {
+    let result: T;
+    try {
+      result = await check();
+    } catch (error) {
+      if (isOutage(error)) await this.store.decrement(secondFactorKey(empNo)).catch(() => undefined);
+      throw error;
+    }
     await this.store.resetCounter(secondFactorKey(empNo));
-  }
-
-  /** Gives back a code attempt that met an outage (nothing was learnt about the code). */
-  async withdrawSecondFactor(empNo: number): Promise<void> {
-    await this.store.decrement(secondFactorKey(empNo));
+    return result;
   }
 
   private refuseIfOver(...retryAfters: number[]): void {
