@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { createDatabase } from '../../src/database/connection.js';
+import type { Database } from '../../src/database/schema.js';
 import { isUniqueViolation } from '../../src/database/dialects.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
 import { searchEmployees } from '../../src/employees/employee-service.js';
@@ -188,6 +189,7 @@ describe('the search index migration on PostgreSQL without the right to create p
   const role = `ep_test_role_${suffix}`;
   const database = `ep_test_${suffix}`;
   const admin = () => createDatabase(SERVICE_URLS.postgres, { dataDir: tmpdir() }).db;
+  let trgm: 'installed' | 'not installed';
 
   before(async () => {
     const db = admin();
@@ -204,6 +206,7 @@ describe('the search index migration on PostgreSQL without the right to create p
     const onDatabase = createDatabase(url.href, { dataDir: tmpdir() }).db;
     try {
       await sql`grant create, usage on schema public to ${sql.id(role)}`.execute(onDatabase);
+      trgm = await pgTrgmInstalled(onDatabase);
     } finally {
       await onDatabase.destroy();
     }
@@ -220,7 +223,7 @@ describe('the search index migration on PostgreSQL without the right to create p
   });
 
   it('still migrates, warns that the search is not indexed, and the search works by scanning', async (t) => {
-    if ((await pgTrgmInstalledAnywhere()) === 'installed') {
+    if (trgm === 'installed') {
       t.skip('pg_trgm is already installed in the template database, so nothing is refused');
       return;
     }
@@ -260,15 +263,13 @@ describe('the search index migration on PostgreSQL without the right to create p
   });
 });
 
-/** Whether template1 already carries pg_trgm (then every new database has it, and nothing is refused). */
-async function pgTrgmInstalledAnywhere(): Promise<'installed' | 'not installed'> {
-  const url = new URL(SERVICE_URLS.postgres);
-  url.pathname = '/template1';
-  const { db } = createDatabase(url.href, { dataDir: tmpdir() });
-  try {
-    const { rows } = await sql`select 1 from pg_extension where extname = 'pg_trgm'`.execute(db);
-    return rows.length > 0 ? 'installed' : 'not installed';
-  } finally {
-    await db.destroy();
-  }
+/**
+ * Whether a new database already carries pg_trgm: it does when template1 does, and then every new
+ * database has it and nothing is refused. Asked of the new database itself, not of template1: a
+ * connection to template1 makes every CREATE DATABASE on the server fail meanwhile ("source
+ * database is being accessed by other users"), and test files run side by side create theirs.
+ */
+async function pgTrgmInstalled(db: Kysely<Database>): Promise<'installed' | 'not installed'> {
+  const { rows } = await sql`select 1 from pg_extension where extname = 'pg_trgm'`.execute(db);
+  return rows.length > 0 ? 'installed' : 'not installed';
 }
