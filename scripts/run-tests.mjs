@@ -37,14 +37,17 @@ const ALONE = [
   'test/security/load.test.ts',
   'test/security/fuzz.test.ts',
   // Outages answered within a bound (2 s, 2.5 s, 6 s, a baseline + 500 ms), a 10 s shutdown
-  // deadline hit within 9 to 12.5 s, and idle/absolute session timeouts of 2 s and 4 s.
+  // deadline hit within 9 to 12.5 s, idle/absolute session timeouts of 2 s and 4 s, and a quiet
+  // server's log line flushed within 2.5 s.
   'test/security/g-faults/database.test.ts',
   'test/security/g-faults/input.test.ts',
   'test/security/g-faults/redis.test.ts',
+  'test/security/g-faults/second-step.test.ts',
   'test/security/g-faults/shutdown.test.ts',
   'test/security/g-faults/socket.test.ts',
   'test/security/b-lifecycle.test.ts',
   'test/sessions/redis-outage.test.ts',
+  'test/observability/stdout.test.ts',
   // The chaos and benchmark tools, run short: they time outages and count answers per second.
   'test/chaos/chaos.test.ts',
   'test/bench/bench.test.ts',
