@@ -21,7 +21,7 @@ const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
 async function startIn(dataDir: string, logStream?: NodeJS.WritableStream) {
   const config = resolveSecretKey(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', DATA_DIR: dataDir }), () => {});
-  return buildApp(config, logStream ? { logStream: logStream as never } : {});
+  return buildApp(config, logStream ? { logStream } : {});
 }
 
 describe('files on disk', () => {
