@@ -56,6 +56,8 @@ import {
   RSS_GROWTH_BOUND,
   RSS_SLOPE_BOUND_MIB_PER_MINUTE,
   rssSteady,
+  rssTrend,
+  RSS_WINDOW_SECONDS,
   targetsTable,
   thousands,
   throughputTable,
@@ -573,35 +575,6 @@ async function memoryPhase(context: Context): Promise<Record<string, number | st
     // Over the timed run (commandstats, not exact at its edges): how many of its requests refreshed.
     redisTimedBreakdown: scenario.redisBreakdown ?? '',
     ...rssTrend(rss),
-  };
-}
-
-/**
- * Seconds of RSS samples whose median stands for "a quarter into the run" and for "the end": V8's
- * heap grows and drops by tens of MiB between two full collections (one every 10 to 15 s under this
- * load), so one sample at each point compared the sawtooth's phase, not the trend.
- */
-const RSS_WINDOW_SECONDS = 15;
-
-/** RSS from a quarter into the run to its end (medians of RSS_WINDOW_SECONDS), and the least-squares slope over that part. */
-function rssTrend(rss: Array<[seconds: number, bytes: number]>): Record<string, number> {
-  const mib = (bytes: number) => Number((bytes / 2 ** 20).toFixed(1));
-  const median = (samples: Array<[number, number]>) => {
-    const sorted = samples.map(([, bytes]) => bytes).sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? 0;
-  };
-  const last = rss[rss.length - 1]?.[0] ?? 0;
-  const tail = rss.filter(([t]) => t >= last / 4);
-  const n = tail.length;
-  const meanT = tail.reduce((s, [t]) => s + t, 0) / Math.max(1, n);
-  const meanB = tail.reduce((s, [, b]) => s + b, 0) / Math.max(1, n);
-  const slope =
-    n > 1 ? (tail.reduce((s, [t, b]) => s + (t - meanT) * (b - meanB), 0) / tail.reduce((s, [t]) => s + (t - meanT) ** 2, 0)) * 60 : NaN;
-  return {
-    rssAtQuarterMiB: mib(median(tail.filter(([t]) => t < last / 4 + RSS_WINDOW_SECONDS))),
-    rssEndMiB: mib(median(rss.filter(([t]) => t > last - RSS_WINDOW_SECONDS))),
-    rssMaxMiB: mib(Math.max(...rss.map(([, b]) => b))),
-    rssSlopeMiBPerMinute: Number((slope / 2 ** 20).toFixed(2)),
   };
 }
 

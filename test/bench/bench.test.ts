@@ -13,7 +13,7 @@ import { encodeSessionRecord } from '../../src/sessions/record-codec.js';
 import { REDIS_SERVER_BINARY, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
 import { NOT_AUTHENTICATED } from '../helpers/messages.js';
 import { sentCommands, startPrivateRedis as startBenchRedis } from '../../bench/lib/redis.js';
-import { rssSteady } from '../../bench/lib/report.js';
+import { rssSteady, rssTrend } from '../../bench/lib/report.js';
 
 const hasRedisServer = spawnSync(REDIS_SERVER_BINARY, ['--version']).status === 0;
 const gate = hasRedisServer || process.env.CI === 'true' ? {} : { skip: `${REDIS_SERVER_BINARY} is not installed` };
@@ -110,5 +110,15 @@ describe("the benchmark's memory verdict", () => {
     assert.equal(rssSteady(200, 209, 1.5), true);
     assert.equal(rssSteady(200, 211, 1.5), false, 'grew 5.5%');
     assert.equal(rssSteady(200, 205, 2.5), false, 'growing 2.5 MiB/min');
+  });
+
+  it("reads the heap's sawtooth as steady, wherever its last sample falls, and a rise as growth", () => {
+    const MiB = 2 ** 20;
+    // 120 s: a flat 250 MiB with a 60 MiB sawtooth of 12 s (the heap filling up between two full collections).
+    const sawtooth = Array.from({ length: 121 }, (_, t): [number, number] => [t, (250 + (t % 12) * 5) * MiB]);
+    const steady = rssTrend(sawtooth.slice(0, 120)); // ends at a peak of the sawtooth
+    assert.ok(rssSteady(steady.rssAtQuarterMiB!, steady.rssEndMiB!, steady.rssSlopeMiBPerMinute!), JSON.stringify(steady));
+    const rising = rssTrend(sawtooth.map(([t, bytes]): [number, number] => [t, bytes + t * 0.2 * MiB]));
+    assert.ok(!rssSteady(rising.rssAtQuarterMiB!, rising.rssEndMiB!, rising.rssSlopeMiBPerMinute!), JSON.stringify(rising));
   });
 });
