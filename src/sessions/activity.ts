@@ -30,16 +30,21 @@ export interface TouchRule {
   pendingTimeoutMs: number;
 }
 
+/** The session timeouts of a TouchRule, in milliseconds. */
+export type Timeouts = Pick<TouchRule, 'idleTimeoutMs' | 'absoluteTimeoutMs' | 'pendingTimeoutMs'>;
+
 /**
- * The earlier of the idle deadline (lastSeenAt + idle) and the absolute one (createdAt + absolute,
- * or + the pending timeout for a login halfway through when that is sooner), epoch ms.
+ * createdAt + the absolute timeout, or + the pending timeout for a login halfway through when that
+ * is sooner, epoch ms: the deadline no activity moves.
  */
-export function sessionDeadline(
-  record: Pick<SessionRecord, 'createdAt' | 'lastSeenAt' | 'pending'>,
-  rule: Pick<TouchRule, 'idleTimeoutMs' | 'absoluteTimeoutMs' | 'pendingTimeoutMs'>,
-): number {
-  const absoluteMs = record.pending ? Math.min(rule.pendingTimeoutMs, rule.absoluteTimeoutMs) : rule.absoluteTimeoutMs;
-  return Math.min(record.lastSeenAt + rule.idleTimeoutMs, record.createdAt + absoluteMs);
+export function absoluteDeadline(record: Pick<SessionRecord, 'createdAt' | 'pending'>, timeouts: Timeouts): number {
+  const absoluteMs = record.pending ? Math.min(timeouts.pendingTimeoutMs, timeouts.absoluteTimeoutMs) : timeouts.absoluteTimeoutMs;
+  return record.createdAt + absoluteMs;
+}
+
+/** The earlier of the idle deadline (lastSeenAt + idle) and the absolute one, epoch ms. */
+export function sessionDeadline(record: Pick<SessionRecord, 'createdAt' | 'lastSeenAt' | 'pending'>, timeouts: Timeouts): number {
+  return Math.min(record.lastSeenAt + timeouts.idleTimeoutMs, absoluteDeadline(record, timeouts));
 }
 
 /**

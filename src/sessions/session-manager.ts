@@ -17,7 +17,7 @@
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PendingStep, SessionRecord, SessionStore } from './store.js';
-import { sessionDeadline, storeTtlSeconds, type TouchRule } from './activity.js';
+import { absoluteDeadline, sessionDeadline, storeTtlSeconds, type Timeouts, type TouchRule } from './activity.js';
 
 /** 16 random bytes → 22 base64url characters: 128 bits, above ASVS 3.2.2's 64-bit minimum. */
 const SESSION_ID_BYTES = 16;
@@ -126,6 +126,8 @@ function assertPositiveInteger(name: string, value: unknown): asserts value is n
 export class SessionManager {
   readonly idleTimeoutSeconds: number;
   readonly absoluteTimeoutSeconds: number;
+  /** The same timeouts in milliseconds, as the stores' touch rule takes them (activity.ts). */
+  private readonly timeouts: Timeouts;
   private readonly now: () => number;
 
   constructor(
@@ -142,6 +144,11 @@ export class SessionManager {
     }
     this.idleTimeoutSeconds = options.idleTimeoutSeconds;
     this.absoluteTimeoutSeconds = options.absoluteTimeoutSeconds;
+    this.timeouts = {
+      idleTimeoutMs: options.idleTimeoutSeconds * 1000,
+      absoluteTimeoutMs: options.absoluteTimeoutSeconds * 1000,
+      pendingTimeoutMs: PENDING_SESSION_TIMEOUT_SECONDS * 1000,
+    };
     this.now = options.now ?? Date.now;
   }
 
@@ -232,7 +239,7 @@ export class SessionManager {
       lastSeenAt: now,
       ...(pending && ticket ? { pending, generation: ticket.generation } : {}),
     };
-    const deadlineMs = this.absoluteDeadline(record);
+    const deadlineMs = absoluteDeadline(record, this.timeouts);
     for (let attempt = 1; attempt <= CREATE_MAX_ATTEMPTS; attempt++) {
       const id = randomToken(SESSION_ID_BYTES);
       if (await this.store.create(id, record, this.ttlSeconds(record, now), deadlineMs)) {
@@ -335,7 +342,7 @@ export class SessionManager {
       proof,
       now,
       refreshAfterMs: this.refreshIntervalMs(),
-      ...this.timeouts(),
+      ...this.timeouts,
     };
   }
 
@@ -367,20 +374,7 @@ export class SessionManager {
 
   /** The same rule the stores apply when they record activity (activity.ts `sessionDeadline`). */
   private expiresAt(record: SessionRecord): number {
-    return sessionDeadline(record, this.timeouts());
-  }
-
-  /** createdAt + the absolute timeout, or + PENDING_SESSION_TIMEOUT_SECONDS for a pending session when that is sooner. */
-  private absoluteDeadline(record: SessionRecord): number {
-    return sessionDeadline({ ...record, lastSeenAt: Number.POSITIVE_INFINITY }, this.timeouts());
-  }
-
-  private timeouts() {
-    return {
-      idleTimeoutMs: this.idleTimeoutSeconds * 1000,
-      absoluteTimeoutMs: this.absoluteTimeoutSeconds * 1000,
-      pendingTimeoutMs: PENDING_SESSION_TIMEOUT_SECONDS * 1000,
-    };
+    return sessionDeadline(record, this.timeouts);
   }
 
   /** The store forgets the record by the session's own deadline (activity.ts `storeTtlSeconds`). */
