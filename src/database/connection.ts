@@ -117,7 +117,12 @@ function serverLocation(url: URL, defaultPort: number): string {
   return `${url.hostname}:${url.port || defaultPort}/${database || '(default database)'}`;
 }
 
-/** Kysely's SQLite dialect, whose `destroy()` also closes the side connections. */
+/**
+ * Kysely's SQLite dialect, whose `destroy()` also closes the side connections, and which ends their
+ * shared snapshot each time the writer connection is given back (after every statement outside a
+ * transaction, after a transaction's commit or rollback), so that what this process has just
+ * written is what its next look-up reads (sqlite-reads.ts).
+ */
 class SqliteDialectWithReads extends SqliteDialect {
   constructor(
     config: ConstructorParameters<typeof SqliteDialect>[0],
@@ -133,6 +138,14 @@ class SqliteDialectWithReads extends SqliteDialect {
       await this.reads?.close();
       await destroy();
     };
+    const reads = this.reads;
+    if (reads) {
+      const release = driver.releaseConnection.bind(driver);
+      driver.releaseConnection = async (connection) => {
+        reads.endSnapshot();
+        await release(connection);
+      };
+    }
     return driver;
   }
 }

@@ -11,6 +11,16 @@
  * Both read committed data through their own connections (WAL lets readers run beside the writer),
  * so they are used only on the root database, never inside a transaction, whose reads must see its
  * own writes: a transaction is a different Kysely instance and finds no `SqliteReads` here.
+ *
+ * The hot look-ups share one read transaction for as long as the event loop is busy with one
+ * I/O event (a batch of Redis replies wakes many requests at once): in autocommit mode every read
+ * opens and closes its own, and that (two `fcntl` locks and a look at the WAL index) is three
+ * quarters of an indexed read's ~6.5 µs; inside one it costs ~1.7 µs. The shared snapshot ends
+ * when that event's work is done (`process.nextTick` runs after its promise chains), so it never
+ * outlives an I/O wait: it starts after every request it serves had arrived, and a write committed
+ * before a request arrived is always seen. This process's own writes end it as well
+ * (`endSnapshot`, called by the dialect whenever Kysely gives the writer connection back), so a
+ * request reads what it has just committed.
  */
 import { availableParallelism } from 'node:os';
 import SqliteDatabase, { type Statement } from 'better-sqlite3';
@@ -33,6 +43,10 @@ const WORKER_FILE = new URL(`./sqlite-search-worker${import.meta.url.endsWith('.
 export class SqliteReads {
   #connection: SqliteDatabase.Database | undefined;
   readonly #statements = new Map<string, Statement>();
+  #begin: Statement | undefined;
+  #commit: Statement | undefined;
+  #inSnapshot = false;
+  readonly #endSnapshotSoon = () => this.endSnapshot();
   #pool: Piscina<SearchTask, unknown[]> | undefined;
   #closed = false;
 
@@ -46,11 +60,43 @@ export class SqliteReads {
     this.#assertOpen();
     let statement = this.#statements.get(sql);
     if (!statement) {
-      this.#connection ??= new SqliteDatabase(this.file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
-      statement = this.#connection.prepare(sql);
+      statement = this.#open().prepare(sql);
       this.#statements.set(sql, statement);
     }
+    if (!this.#inSnapshot) {
+      this.#begin!.run();
+      this.#inSnapshot = true;
+      process.nextTick(this.#endSnapshotSoon);
+    }
     return statement.get(...parameters) as T | undefined;
+  }
+
+  #open(): SqliteDatabase.Database {
+    if (!this.#connection) {
+      this.#connection = new SqliteDatabase(this.file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      this.#begin = this.#connection.prepare('BEGIN');
+      this.#commit = this.#connection.prepare('COMMIT');
+    }
+    return this.#connection;
+  }
+
+  /** Ends the shared read transaction, if one is open: the next look-up sees the latest commit. */
+  endSnapshot(): void {
+    if (!this.#inSnapshot) return;
+    this.#inSnapshot = false;
+    // A read-only transaction has nothing to commit; COMMIT only lets go of its snapshot. Should
+    // it fail, the connection is dropped, so that no later read can find an old snapshot open.
+    try {
+      this.#commit!.run();
+    } catch {
+      this.#drop();
+    }
+  }
+
+  #drop(): void {
+    this.#statements.clear();
+    this.#connection?.close();
+    this.#connection = undefined;
   }
 
   /** Every row of a (possibly slow) query, run on a search thread. */
@@ -81,9 +127,8 @@ export class SqliteReads {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#statements.clear();
-    this.#connection?.close();
-    this.#connection = undefined;
+    this.#inSnapshot = false;
+    this.#drop();
     const pool = this.#pool;
     this.#pool = undefined;
     await pool?.destroy();
