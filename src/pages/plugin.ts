@@ -62,6 +62,10 @@ export function formatWhen(iso: unknown): string {
 
 export default fp(
   async (app) => {
+    // The pages pass everything they show as data and never use `reply.locals`: declared here so
+    // that @fastify/view does not add an onRequest hook giving every request (JSON ones included)
+    // an empty object for it.
+    app.decorateReply('locals', null);
     await app.register(view, {
       engine: { nunjucks },
       root: TEMPLATES_DIR,
