@@ -120,5 +120,18 @@ describe("the benchmark's memory verdict", () => {
     assert.ok(rssSteady(steady.rssAtQuarterMiB!, steady.rssEndMiB!, steady.rssSlopeMiBPerMinute!), JSON.stringify(steady));
     const rising = rssTrend(sawtooth.map(([t, bytes]): [number, number] => [t, bytes + t * 0.2 * MiB]));
     assert.ok(!rssSteady(rising.rssAtQuarterMiB!, rising.rssEndMiB!, rising.rssSlopeMiBPerMinute!), JSON.stringify(rising));
+    // A slow leak the sawtooth hides from the first and last windows alone: 3 MiB/min.
+    const leaking = rssTrend(sawtooth.map(([t, bytes]): [number, number] => [t, bytes + t * 0.05 * MiB]));
+    assert.ok(leaking.rssSlopeMiBPerMinute > 2, JSON.stringify(leaking));
+  });
+
+  it('reads the slope from the window floors, so one burst in the middle does not make a trend', () => {
+    const MiB = 2 ** 20;
+    // Flat at 270 MiB with 10 s at 320 MiB in the middle (a full collection that came late).
+    const burst = Array.from({ length: 121 }, (_, t): [number, number] => [t, (t >= 60 && t < 70 ? 320 : 270) * MiB]);
+    const trend = rssTrend(burst);
+    assert.equal(trend.rssSlopeMiBPerMinute, 0, JSON.stringify(trend));
+    assert.deepEqual(trend.rssWindowsMiB.length, 6);
+    assert.ok(rssSteady(trend.rssAtQuarterMiB, trend.rssEndMiB, trend.rssSlopeMiBPerMinute));
   });
 });
