@@ -152,7 +152,8 @@ export function rssTrend(rss: Array<[seconds: number, bytes: number]>): RssTrend
   const windows: Array<{ t: number; bytes: number }> = [];
   for (let from = start; from < last; from += RSS_WINDOW_SECONDS) {
     // The last window ends at the last sample and is as long as the others: it may overlap the one before.
-    const [lo, hi] = from + RSS_WINDOW_SECONDS > last ? [Math.max(start, last - RSS_WINDOW_SECONDS), last] : [from, from + RSS_WINDOW_SECONDS];
+    const [lo, hi] =
+      from + RSS_WINDOW_SECONDS > last ? [Math.max(start, last - RSS_WINDOW_SECONDS), last] : [from, from + RSS_WINDOW_SECONDS];
     const inside = rss.filter(([t]) => t >= lo && (t < hi || (hi === last && t <= hi))).map(([, bytes]) => bytes);
     if (inside.length > 0) windows.push({ t: (lo + hi) / 2, bytes: Math.min(...inside) });
     if (hi === last) break;
