@@ -15,9 +15,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import fp from 'fastify-plugin';
-import { pino } from 'pino';
+import { type pino } from 'pino';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import { BatchedLogWriter } from './log-writer.js';
 
 /** Where log lines go: any stream pino can write to (stdout in batches, a prettifier, a test's collector). */
 export type LogStream = pino.DestinationStream;
@@ -140,15 +141,14 @@ export const requestIdHeader = fp(
 );
 
 /**
- * Where `server.ts` sends the JSON lines: stdout, written by pino's own sonic-boom in batches of at
- * least 4 KiB, and at least once a second (`periodicFlush`), instead of one write(2) per line. Under
- * load the one-per-line write cost 8.7 µs of every request's 104 µs (`bench/profile.ts`, self time
- * `writeString`, docs/PERFORMANCE.md); a quiet server's lines still appear within a second. Not
- * synchronous, so pino flushes what is left when the process exits, an exit after an uncaught error
- * included (its `autoEnd` on exit); only a SIGKILL can lose the last second of lines.
+ * Where `server.ts` sends the JSON lines: stdout, in batches of about 16 KiB written by the thread
+ * pool, and at least once a second, instead of one write(2) per line (which cost 8.7 µs of every
+ * request's 104 µs under load, docs/PERFORMANCE.md); a quiet server's lines still appear within a
+ * second, and what is waiting is written at exit, an exit after an uncaught error included. Only a
+ * SIGKILL can lose the last second of lines. Why not pino's own destination: log-writer.ts.
  */
 export function batchedStdout(): LogStream {
-  return pino.destination({ dest: process.stdout.fd, minLength: 4096, sync: false, periodicFlush: 1000 });
+  return new BatchedLogWriter(process.stdout.fd);
 }
 
 /**
