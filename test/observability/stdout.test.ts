@@ -36,7 +36,7 @@ describe('the server writes its log lines to stdout', () => {
     );
     const response = await fetch(`${server.baseUrl}/health`, { headers: { 'x-request-id': 'quiet-1' } });
     assert.equal(response.status, 200);
-    // A single line is far below the 4 KiB batch: only the periodic flush can bring it.
+    // A single line is far below a batch (16 KiB): only the periodic flush can bring it.
     assert.ok(
       await until(() => linesOf(server).some((line) => line.reqId === 'quiet-1' && line.msg === 'request completed'), 2_500),
       `the request's line did not appear within 2.5 s: ${server.output()}`,
