@@ -10,6 +10,9 @@
  *                                 [--rounds 5] [--seconds 5] [--connections 32]
  *                                 [--a-node-args='...'] [--b-node-args='...']   (e.g. a V8 flag on one side)
  *
+ * It prints the medians of each side and the median of the rounds' B ÷ A ratios (each round runs A and B
+ * back to back, so a spell of noise on the machine hits both).
+ *
  * To build the last commit beside the working tree:
  *   git worktree add /tmp/ab-a HEAD && ln -s "$PWD/node_modules" /tmp/ab-a/ && (cd /tmp/ab-a && npm run build)
  *   npm run build && node --import tsx bench/ab.ts --a /tmp/ab-a/dist/server.js --b dist/server.js
@@ -114,6 +117,14 @@ try {
   console.log(`median A (${args.a}): ${a!.rps.toFixed(0)} req/s, p99 ${a!.p99.toFixed(2)} ms, ${a!.cpuUs.toFixed(0)} µs CPU/request`);
   console.log(`median B (${args.b}): ${b!.rps.toFixed(0)} req/s, p99 ${b!.p99.toFixed(2)} ms, ${b!.cpuUs.toFixed(0)} µs CPU/request`);
   console.log(`B ÷ A: req/s ${(b!.rps / a!.rps).toFixed(3)}×, CPU/request ${(b!.cpuUs / a!.cpuUs).toFixed(3)}×`);
+  // Each round's two runs are next to each other in time, so their ratio cancels what the machine
+  // did meanwhile better than the ratio of two medians does (the noise here comes in spells).
+  const [ra, rb] = sides.map((side) => side.rounds);
+  const paired = (of: (round: { rps: number; cpuUs: number; p99: number }) => number) =>
+    median(ra!.map((round, i) => of(rb![i]!) / of(round))).toFixed(3);
+  console.log(
+    `B ÷ A, median of each round's pair: req/s ${paired((r) => r.rps)}×, CPU/request ${paired((r) => r.cpuUs)}×, p99 ${paired((r) => r.p99)}×`,
+  );
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => {});
   rmSync(work, { recursive: true, force: true });
