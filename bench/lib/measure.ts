@@ -238,6 +238,7 @@ export function summarise(target: Target, samples: Sample[], note?: string): Sce
     id: target.id,
     label: target.label,
     rps: median(samples.map((s) => s.run.rps)),
+    perRound: samples.map((s) => ({ rps: s.run.rps, p99: s.run.p99 })),
     p50: median(samples.map((s) => s.run.p50)),
     p95: median(samples.map((s) => s.run.p95)),
     p99: median(samples.map((s) => s.run.p99)),

@@ -21,7 +21,22 @@ export interface Scenario {
   foreignCores?: number;
   eventLoop?: { p99: number; max: number };
   rounds: number;
+  /** Each round's figures, in the order the rounds ran (for ratios taken round by round). */
+  perRound: Array<{ rps: number; p99: number }>;
   note?: string;
+}
+
+/**
+ * `a` ÷ `b` for `key`, taken round by round and then the median: the two runs of a round are
+ * seconds apart, so a spell of noise on the machine (which comes and goes over tens of seconds
+ * here) mostly hits both; the ratio of two medians compares runs up to a minute apart. With one
+ * round each (or rounds that do not pair up), the plain ratio.
+ */
+export function pairedRatio(a: Scenario, b: Scenario, key: 'rps' | 'p99'): number {
+  if (a.perRound.length < 2 || a.perRound.length !== b.perRound.length) return a[key] / b[key];
+  const ratios = a.perRound.map((round, i) => round[key] / b.perRound[i]![key]).sort((x, y) => x - y);
+  const middle = ratios.length / 2;
+  return ratios.length % 2 ? ratios[Math.floor(middle)]! : (ratios[middle - 1]! + ratios[middle]!) / 2;
 }
 
 /** 'n/a': not judged in this kind of run (--quick, the small seed); 'not measured': its server did not answer. */
@@ -80,8 +95,8 @@ export function throughputTable(scenarios: Scenario[], baseline: Scenario | unde
     thousands(s.rps),
     ms(s.p50),
     ms(s.p99),
-    baseline ? ratio(s.rps / baseline.rps) : '–',
-    baseline ? ratio(s.p99 / baseline.p99) : '–',
+    baseline ? ratio(pairedRatio(s, baseline, 'rps')) : '–',
+    baseline ? ratio(pairedRatio(s, baseline, 'p99')) : '–',
     fixed(s.redisPerRequest, 2),
     fixed(s.serverCpuUs, 0),
     targets.get(s.id) ?? '',

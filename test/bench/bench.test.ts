@@ -13,7 +13,7 @@ import { encodeSessionRecord } from '../../src/sessions/record-codec.js';
 import { REDIS_SERVER_BINARY, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
 import { NOT_AUTHENTICATED } from '../helpers/messages.js';
 import { sentCommands, startPrivateRedis as startBenchRedis } from '../../bench/lib/redis.js';
-import { rssSteady, rssTrend } from '../../bench/lib/report.js';
+import { pairedRatio, rssSteady, rssTrend, type Scenario } from '../../bench/lib/report.js';
 
 const hasRedisServer = spawnSync(REDIS_SERVER_BINARY, ['--version']).status === 0;
 const gate = hasRedisServer || process.env.CI === 'true' ? {} : { skip: `${REDIS_SERVER_BINARY} is not installed` };
@@ -133,5 +133,69 @@ describe("the benchmark's memory verdict", () => {
     assert.equal(trend.rssSlopeMiBPerMinute, 0, JSON.stringify(trend));
     assert.deepEqual(trend.rssWindowsMiB.length, 6);
     assert.ok(rssSteady(trend.rssAtQuarterMiB, trend.rssEndMiB, trend.rssSlopeMiBPerMinute));
+  });
+});
+
+describe("the benchmark's ratios between rows", () => {
+  const row = (perRound: Array<[rps: number, p99: number]>): Scenario => ({
+    id: 'x',
+    label: 'x',
+    rps: perRound.map(([rps]) => rps).sort((a, b) => a - b)[Math.floor(perRound.length / 2)]!,
+    p50: 1,
+    p95: 1,
+    p99: perRound.map(([, p99]) => p99).sort((a, b) => a - b)[Math.floor(perRound.length / 2)]!,
+    requests: 1,
+    failures: '',
+    rounds: perRound.length,
+    perRound: perRound.map(([rps, p99]) => ({ rps, p99 })),
+  });
+
+  it('takes them round by round: a spell of noise that slows both runs of a round does not move them', () => {
+    // The machine is twice as slow in rounds 2 to 4; the app is half the baseline's rate in each round.
+    const baseline = row([
+      [30_000, 2],
+      [15_000, 4],
+      [15_000, 4],
+      [15_000, 4],
+      [30_000, 2],
+    ]);
+    const app = row([
+      [15_000, 4],
+      [7_500, 8],
+      [7_500, 8],
+      [7_500, 8],
+      [15_000, 4],
+    ]);
+    assert.equal(pairedRatio(app, baseline, 'rps'), 0.5);
+    assert.equal(pairedRatio(app, baseline, 'p99'), 2);
+    // The ratio of the medians reads the spell: 7,500 against 15,000 here too, but 15,000 against 15,000
+    // had the spell fallen on the baseline's rounds and not the app's.
+    const unlucky = row([
+      [15_000, 4],
+      [15_000, 4],
+      [7_500, 8],
+      [15_000, 4],
+      [15_000, 4],
+    ]);
+    assert.equal(pairedRatio(unlucky, baseline, 'rps'), 0.5, 'the median of 0.5, 1, 0.5, 1, 0.5');
+    assert.equal(unlucky.rps / baseline.rps, 1);
+  });
+
+  it('falls back to the plain ratio with one round, and takes the middle two of an even count', () => {
+    assert.equal(pairedRatio(row([[10_000, 3]]), row([[20_000, 2]]), 'rps'), 0.5);
+    assert.equal(
+      pairedRatio(
+        row([
+          [10, 1],
+          [20, 1],
+        ]),
+        row([
+          [10, 1],
+          [10, 1],
+        ]),
+        'rps',
+      ),
+      1.5,
+    );
   });
 });
