@@ -709,7 +709,7 @@ function report(results: Results): void {
   const details = [
     `Machine: ${results.machine}; load average ${results.loadAverageAtStart.toFixed(2)} at the start, ${results.loadAverageAtEnd.toFixed(2)} at the end; other programs ${results.foreignAtStart === undefined ? 'not checked' : `${results.foreignAtStart.toFixed(2)} cores busy when measuring began`}; ${results.repeatedSamples} disturbed sample(s) run again.`,
     `App: ${results.appEntry}; NODE_ENV=production, LOG_LEVEL=info, WORKERS=1. Data: ${results.dataset}.`,
-    `Load: autocannon in the benchmark process, ${CONNECTIONS} connections, ${ROUNDS} round(s) of ${SECONDS} s per throughput row (median), ${SIDE_CLIENTS} side clients for ${SIDE_SECONDS} s; Redis commands counted over exactly ${REDIS_COUNT_REQUESTS} requests.`,
+    `Load: autocannon in the benchmark process, ${CONNECTIONS} connections, ${ROUNDS} round(s) of ${SECONDS} s per throughput row (median; ratios between rows round by round), ${SIDE_CLIENTS} side clients for ${SIDE_SECONDS} s; Redis commands counted over exactly ${REDIS_COUNT_REQUESTS} requests.`,
   ];
   const extras = scenarios.map(
     (s) =>
