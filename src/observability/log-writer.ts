@@ -12,6 +12,10 @@
  *
  * What a log needs beyond speed, each tested in test/observability/log-writer.test.ts:
  * - in order, whole: a partial write goes on from where it stopped, before anything newer;
+ * - whole lines even when several processes share the descriptor (the cluster's workers inherit
+ *   the primary's stdout): each write(2) carries whole lines and at most PIPE_BUF (4096) bytes,
+ *   which a pipe takes all at once or not at all, so no other process's bytes land inside a line
+ *   (a single longer line goes alone);
  * - a reader that is slow (a full pipe, EAGAIN) gets the same bytes again a little later;
  * - a reader that stops reading does not grow the process without bound: past `maxPendingChars`
  *   new lines are counted and dropped, and a line saying how many is written once it reads again;
@@ -41,6 +45,8 @@ const DEFAULTS: Required<LogWriterOptions> = {
   retryAfterMs: 10,
 };
 
+/** What a pipe writes atomically (POSIX's minimum and Linux's PIPE_BUF): the most one write carries, unless one line is longer. */
+const ATOMIC_WRITE_BYTES = 4096;
 /** How long `flushSync` keeps trying a full pipe before giving up on the rest (the process is ending). */
 const FLUSH_SYNC_PATIENCE_MS = 2_000;
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -49,8 +55,8 @@ export class BatchedLogWriter {
   readonly #options: Required<LogWriterOptions>;
   #pending: string[] = [];
   #pendingChars = 0;
-  /** The bytes `write` is writing now, or undefined when no write is in flight. */
-  #inFlight: Buffer | undefined;
+  /** The chunks being written, the one in flight first; empty when no write is in flight. */
+  #chunks: Buffer[] = [];
   #dropped = 0;
   /** Why the descriptor cannot be written any more (EPIPE, EBADF...), once it failed so. */
   #broken: string | undefined;
@@ -90,18 +96,22 @@ export class BatchedLogWriter {
     if (this.#broken !== undefined) return;
     this.#queueDroppedNote();
     if (this.#pendingChars === 0) return;
-    // A write still in flight belongs to the thread pool; what it holds was taken before these lines.
-    let data = Buffer.from(this.#takePending());
+    // The chunk in flight belongs to the thread pool; the chunks queued behind it and the pending
+    // lines were taken after it, and go out now in their order.
+    const chunks = [...this.#chunks.slice(1), ...this.#takeChunks()];
+    this.#chunks.splice(1);
     const giveUpAt = Date.now() + FLUSH_SYNC_PATIENCE_MS;
-    while (data.length > 0) {
-      try {
-        data = data.subarray(writeSync(this.fd, data));
-      } catch (error) {
-        if (errorCode(error) !== 'EAGAIN' || Date.now() > giveUpAt) {
-          this.#breakOn(error);
-          return;
+    for (let data of chunks) {
+      while (data.length > 0) {
+        try {
+          data = data.subarray(writeSync(this.fd, data));
+        } catch (error) {
+          if (errorCode(error) !== 'EAGAIN' || Date.now() > giveUpAt) {
+            this.#breakOn(error);
+            return;
+          }
+          Atomics.wait(pause, 0, 0, this.#options.retryAfterMs);
         }
-        Atomics.wait(pause, 0, 0, this.#options.retryAfterMs);
       }
     }
   }
@@ -114,21 +124,22 @@ export class BatchedLogWriter {
   }
 
   #startWrite(): void {
-    if (this.#inFlight !== undefined || this.#broken !== undefined) return;
+    if (this.#chunks.length > 0 || this.#broken !== undefined) return;
     this.#queueDroppedNote();
     if (this.#pendingChars === 0) return;
-    this.#writeOut(Buffer.from(this.#takePending()));
+    this.#chunks = this.#takeChunks();
+    this.#writeOut(this.#chunks[0]!);
   }
 
+  /** Writes `data`, the first of `#chunks` (or what is left of it), then the chunks after it. */
   #writeOut(data: Buffer): void {
-    this.#inFlight = data;
     write(this.fd, data, 0, data.length, null, (error, written) => {
       if (error) {
         if (errorCode(error) === 'EAGAIN') {
           setTimeout(() => this.#writeOut(data), this.#options.retryAfterMs);
           return;
         }
-        this.#inFlight = undefined;
+        this.#chunks = [];
         this.#breakOn(error);
         return;
       }
@@ -136,16 +147,31 @@ export class BatchedLogWriter {
         this.#writeOut(data.subarray(written));
         return;
       }
-      this.#inFlight = undefined;
-      if (this.#pendingChars >= this.#options.batchChars || this.#dropped > 0) this.#startWrite();
+      this.#chunks.shift();
+      if (this.#chunks.length > 0) this.#writeOut(this.#chunks[0]!);
+      else if (this.#pendingChars >= this.#options.batchChars || this.#dropped > 0) this.#startWrite();
     });
   }
 
-  #takePending(): string {
-    const text = this.#pending.join('');
+  /** The pending lines, as chunks of whole lines of at most ATOMIC_WRITE_BYTES each (a longer line alone). */
+  #takeChunks(): Buffer[] {
+    const chunks: Buffer[] = [];
+    let group: string[] = [];
+    let groupBytes = 0;
+    for (const line of this.#pending) {
+      const bytes = Buffer.byteLength(line);
+      if (groupBytes + bytes > ATOMIC_WRITE_BYTES && group.length > 0) {
+        chunks.push(Buffer.from(group.join('')));
+        group = [];
+        groupBytes = 0;
+      }
+      group.push(line);
+      groupBytes += bytes;
+    }
+    if (group.length > 0) chunks.push(Buffer.from(group.join('')));
     this.#pending = [];
     this.#pendingChars = 0;
-    return text;
+    return chunks;
   }
 
   /** Once the reader takes lines again, a line (in pino's shape) saying how many were dropped. */

@@ -5,7 +5,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,12 +72,12 @@ describe('the batched log writer', () => {
   it('writes every line, in order, in batches: nothing before a batch fills or the timer comes', async () => {
     const file = join(dir, 'ordered.log');
     const fd = openSync(file, 'w');
-    const writer = new BatchedLogWriter(fd, { batchChars: 16_384, flushEveryMs: 200 });
+    const writer = new BatchedLogWriter(fd, { batchChars: 16_384, flushEveryMs: 1_000 });
     try {
       for (let n = 0; n < 10; n++) writer.write(line(n));
       await sleep(20);
       assert.equal(readFileSync(file, 'utf8'), '', 'ten short lines wait for the batch or the timer');
-      assert.ok(await until(() => numbersIn(readFileSync(file, 'utf8')).length === 10, 2_000), 'the timer writes them');
+      assert.ok(await until(() => numbersIn(readFileSync(file, 'utf8')).length === 10, 5_000), 'the timer writes them');
       for (let n = 10; n < 20_000; n++) writer.write(line(n));
       assert.ok(await until(() => readFileSync(file, 'utf8').length >= 20_000 * 100 - 16_384, 5_000));
     } finally {
@@ -154,14 +155,54 @@ describe('the batched log writer', () => {
     }
   });
 
+  it('keeps lines whole when two processes write to one pipe at once (the cluster workers share stdout)', async () => {
+    const pipe = fifo('shared');
+    const script = `
+      const { BatchedLogWriter } = await import(${JSON.stringify(WRITER_MODULE)});
+      const { setImmediate: turn } = await import('node:timers/promises');
+      const writer = new BatchedLogWriter(1, { batchChars: 65_536, retryAfterMs: 1 });
+      for (let n = 0; n < 20_000; n++) {
+        writer.write(JSON.stringify({ who: process.argv[1], n, pad: 'y'.repeat(60 + (n % 50)) }) + '\\n');
+        if (n % 500 === 0) await turn();
+      }`;
+    const children = ['a', 'b'].map((who) =>
+      spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, who], { stdio: ['ignore', pipe.writer, 'inherit'] }),
+    );
+    const exited = Promise.all(children.map((child) => once(child, 'exit')));
+    let done = false;
+    void exited.then(() => (done = true));
+    // A reader slower than the writers, so that the pipe is full and they meet EAGAIN and partial writes.
+    while (!done) {
+      pipe.drain();
+      await sleep(5);
+    }
+    for (const [code] of await exited) assert.equal(code, 0);
+    const text = pipe.drain();
+    closeSync(pipe.writer);
+    closeSync(pipe.reader);
+    const lines = text.split('\n').filter(Boolean);
+    const parsed = lines.map((each, i) => {
+      try {
+        return JSON.parse(each) as { who: string; n: number };
+      } catch {
+        throw new Error(`line ${i} is not whole: ${each.slice(0, 120)}`);
+      }
+    });
+    for (const who of ['a', 'b'])
+      assert.deepEqual(
+        parsed.filter((each) => each.who === who).map(({ n }) => n),
+        Array.from({ length: 20_000 }, (_, n) => n),
+        who,
+      );
+  });
+
   it('never ends the process when the reader is gone (EPIPE): it drops the lines from then on', async () => {
     const pipe = fifo('gone');
     closeSync(pipe.reader);
     const writer = new BatchedLogWriter(pipe.writer, { batchChars: 1_024, flushEveryMs: 20 });
     try {
       for (let n = 0; n < 100; n++) writer.write(line(n));
-      await sleep(200);
-      assert.equal(writer.write(line(100)), false, 'refused once the descriptor failed');
+      assert.ok(await until(() => !writer.write(line(100)), 5_000), 'refused once the descriptor failed');
       writer.flushSync(); // no throw either
     } finally {
       writer.close();
