@@ -7,7 +7,16 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect, type Driver } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  MysqlDialect,
+  PostgresDialect,
+  SqliteDialect,
+  type Dialect,
+  type Driver,
+  type SqliteDatabase as KyselySqliteDatabase,
+} from 'kysely';
 import { createPool } from 'mysql2';
 import { Pool, TypeOverrides, types as pgTypes } from 'pg';
 import type { Database, DialectName } from './schema.js';
@@ -117,12 +126,7 @@ function serverLocation(url: URL, defaultPort: number): string {
   return `${url.hostname}:${url.port || defaultPort}/${database || '(default database)'}`;
 }
 
-/**
- * Kysely's SQLite dialect, whose `destroy()` also closes the side connections, and which ends their
- * shared snapshot each time the writer connection is given back (after every statement outside a
- * transaction, after a transaction's commit or rollback), so that what this process has just
- * written is what its next look-up reads (sqlite-reads.ts).
- */
+/** Kysely's SQLite dialect, whose `destroy()` also closes the side connections. */
 class SqliteDialectWithReads extends SqliteDialect {
   constructor(
     config: ConstructorParameters<typeof SqliteDialect>[0],
@@ -138,14 +142,6 @@ class SqliteDialectWithReads extends SqliteDialect {
       await this.reads?.close();
       await destroy();
     };
-    const reads = this.reads;
-    if (reads) {
-      const release = driver.releaseConnection.bind(driver);
-      driver.releaseConnection = async (connection) => {
-        reads.endSnapshot();
-        await release(connection);
-      };
-    }
     return driver;
   }
 }
@@ -163,11 +159,28 @@ function sqliteDialect(file: string, reads: SqliteReads | undefined): Dialect {
         // requests need; SQLite leaves foreign keys off by default, for backward compatibility only.
         database.pragma('journal_mode = WAL');
         database.pragma('foreign_keys = ON');
-        return database;
+        return reads ? endingSnapshots(database, reads) : database;
       },
     },
     reads,
   );
+}
+
+/**
+ * The writer connection as Kysely sees it (its `SqliteDatabase` interface), whose every statement
+ * first ends the side connections' shared snapshot (sqlite-reads.ts). Kysely prepares a statement
+ * and runs it in one synchronous step, so no look-up can open a snapshot between the two: a
+ * snapshot never spans a commit of this process (which would hold back the WAL checkpoint that
+ * runs inside it), and a look-up after a commit, however soon, reads what it wrote.
+ */
+function endingSnapshots(database: SqliteDatabase.Database, reads: SqliteReads): KyselySqliteDatabase {
+  return {
+    close: () => database.close(),
+    prepare: (sql) => {
+      reads.endSnapshot();
+      return database.prepare(sql);
+    },
+  };
 }
 
 function mysqlDialect(url: URL, onConnectionError: (error: Error) => void = () => {}): Dialect {

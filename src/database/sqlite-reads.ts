@@ -12,15 +12,15 @@
  * so they are used only on the root database, never inside a transaction, whose reads must see its
  * own writes: a transaction is a different Kysely instance and finds no `SqliteReads` here.
  *
- * The hot look-ups share one read transaction for as long as the event loop is busy with one
- * I/O event (a batch of Redis replies wakes many requests at once): in autocommit mode every read
- * opens and closes its own, and that (two `fcntl` locks and a look at the WAL index) is three
- * quarters of an indexed read's ~6.5 µs; inside one it costs ~1.7 µs. The shared snapshot ends
- * when that event's work is done (`process.nextTick` runs after its promise chains), so it never
- * outlives an I/O wait: it starts after every request it serves had arrived, and a write committed
- * before a request arrived is always seen. This process's own writes end it as well
- * (`endSnapshot`, called by the dialect whenever Kysely gives the writer connection back), so a
- * request reads what it has just committed.
+ * The hot look-ups share one read transaction while the event loop handles one I/O event (a
+ * batch of Redis replies wakes many requests at once): in autocommit mode every read opens and
+ * closes its own, and that (two `fcntl` locks and a look at the WAL index) is three quarters of an
+ * indexed read's ~6.5 µs; inside one it costs ~1.7 µs. The shared snapshot ends with
+ * `process.nextTick`, which Node runs before it goes back to the event loop for more I/O, so it
+ * never outlives an I/O wait: it starts after every request it serves had arrived, and a write
+ * committed before a request arrived is always seen. This process's own statements end it too
+ * (`endSnapshot`, called by the writer connection before each one, connection.ts), so a request
+ * reads what it has just committed, and no snapshot spans a commit's checkpoint.
  */
 import { availableParallelism } from 'node:os';
 import SqliteDatabase, { type Statement } from 'better-sqlite3';

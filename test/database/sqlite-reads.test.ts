@@ -57,6 +57,12 @@ describe('SQLite side connections', () => {
       assert.equal((await findEmployeeByNumber(app.db, U2.empNo))?.last_name, 'Autocommitted');
       await app.db.transaction().execute((trx) => updateEmployeeDetails(trx, U2.empNo, { ...details, last_name: 'Transacted' }));
       assert.equal((await findEmployeeByNumber(app.db, U2.empNo))?.last_name, 'Transacted');
+      // A transaction committed by hand (Kysely gives its connection back only later).
+      const controlled = await app.db.startTransaction().execute();
+      await updateEmployeeDetails(controlled, U2.empNo, { ...details, last_name: 'Controlled' });
+      assert.equal((await findEmployeeByNumber(app.db, U2.empNo))?.last_name, 'Transacted', 'not before its commit');
+      await controlled.commit().execute();
+      assert.equal((await findEmployeeByNumber(app.db, U2.empNo))?.last_name, 'Controlled');
     } finally {
       await updateEmployeeDetails(app.db, U2.empNo, details);
     }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchedLogWriter } from '../../src/observability/log-writer.js';
+import { until } from '../helpers/wait.js';
 
 const WRITER_MODULE = fileURLToPath(new URL('../../src/observability/log-writer.ts', import.meta.url));
 const line = (n: number, width = 100) => `${JSON.stringify({ n, pad: 'x'.repeat(Math.max(0, width - 20)) })}\n`;
@@ -23,15 +24,6 @@ const numbersIn = (text: string) =>
     .split('\n')
     .filter(Boolean)
     .map((each) => JSON.parse(each) as { n?: number; dropped?: number; msg?: string });
-
-async function until(condition: () => boolean, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await sleep(10);
-  }
-  return condition();
-}
 
 describe('the batched log writer', () => {
   let dir: string;
@@ -208,6 +200,36 @@ describe('the batched log writer', () => {
       writer.close();
       closeSync(pipe.writer);
     }
+  });
+
+  it('at exit, waits for a full pipe and writes every line still waiting, in order', async () => {
+    const pipe = fifo('exit');
+    const script = `
+      const { BatchedLogWriter } = await import(${JSON.stringify(WRITER_MODULE)});
+      const writer = new BatchedLogWriter(1, { batchChars: 1_024, retryAfterMs: 5 });
+      for (let n = 0; n < 5_000; n++) writer.write(JSON.stringify({ n, pad: 'z'.repeat(80) }) + '\\n');
+      process.exit(0);`;
+    // 500 KB into a 64 KiB pipe nobody reads until the child is exiting: most of it is still here then.
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', pipe.writer, 'inherit'],
+    });
+    const exited = once(child, 'exit');
+    await sleep(300);
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!done) {
+      pipe.drain();
+      await sleep(5);
+    }
+    const [code] = await exited;
+    assert.equal(code, 0);
+    const received = numbersIn(pipe.drain());
+    closeSync(pipe.writer);
+    closeSync(pipe.reader);
+    assert.deepEqual(
+      received.map(({ n }) => n),
+      Array.from({ length: 5_000 }, (_, n) => n),
+    );
   });
 
   for (const [how, code, ending] of [

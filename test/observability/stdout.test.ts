@@ -4,18 +4,9 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import { spawnServer, type ServerProcess } from '../helpers/processes.js';
-
-async function until(condition: () => boolean, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await sleep(50);
-  }
-  return condition();
-}
+import { until } from '../helpers/wait.js';
 
 const linesOf = (server: ServerProcess) =>
   server
