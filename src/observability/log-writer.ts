@@ -117,10 +117,8 @@ export class BatchedLogWriter {
 
   /** Stops the timers and the exit hook (tests; the server's writer lives as long as the process). */
   close(): void {
-    this.flushSync();
+    this.flushSync(); // also stops a pending retry
     clearInterval(this.#timer);
-    if (this.#retry !== undefined) clearTimeout(this.#retry);
-    this.#retry = undefined;
     process.off('exit', this.#onExit);
   }
 
