@@ -140,6 +140,18 @@ for (const engine of ENGINES) {
       },
     );
 
+    if (engine === 'postgres') {
+      it('keep 1000 entries of planner statistics on each name (how rare a pattern is decides the plan)', async () => {
+        const { rows } = await sql<{ column: string; target: number }>`
+          select attname as column, attstattarget::int as target from pg_attribute
+          where attrelid = 'employees'::regclass and attname in ('last_name', 'first_name') order by attname`.execute(testDb.db);
+        assert.deepEqual(rows, [
+          { column: 'first_name', target: 1000 },
+          { column: 'last_name', target: 1000 },
+        ]);
+      });
+    }
+
     if (engine === 'sqlite') {
       it('serve a search with a literal prefix as a range of the NOCASE index', async () => {
         const { rows } = await sql<{

@@ -14,6 +14,7 @@ import { employeeNameIndexMigration } from './2026_12_02_0002_employee_name_inde
 import { auditEventsMigration } from './2026_12_03_0001_audit_events.js';
 import { secondFactorMigration } from './2026_12_03_0002_second_factor.js';
 import { passkeysMigration } from './2026_12_03_0003_passkeys.js';
+import { nameStatisticsMigration } from './2026_12_03_0004_name_statistics.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_27_0001_employees': employeesMigration,
@@ -26,4 +27,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_03_0001_audit_events': auditEventsMigration,
   '2026_12_03_0002_second_factor': secondFactorMigration,
   '2026_12_03_0003_passkeys': passkeysMigration,
+  '2026_12_03_0004_name_statistics': nameStatisticsMigration,
 };
