@@ -17,7 +17,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,8 @@ import {
   renderText,
   RSS_GROWTH_BOUND,
   RSS_SLOPE_BOUND_MIB_PER_MINUTE,
+  heapTrend,
+  parseHeapAfterGc,
   rssSteady,
   rssTrend,
   RSS_WINDOW_SECONDS,
@@ -201,7 +203,9 @@ async function startAppOn(
   context: Omit<Context, 'apps' | 'baseline' | 'peers' | 'me' | 'admin' | 'cookie' | 'bearer'>,
   name: string,
   databaseUrl?: string,
+  extra: { nodeArgs?: string[]; env?: Record<string, string> } = {},
 ): Promise<RunningApp> {
+  const extraEnv = { ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...extra.env };
   const app = await startApp({
     entry: context.entry,
     redisUrl: meter.redis.url,
@@ -211,7 +215,8 @@ async function startAppOn(
     name,
     logLevel: 'info',
     workers: 1,
-    ...(databaseUrl ? { extraEnv: { DATABASE_URL: databaseUrl } } : {}),
+    ...(Object.keys(extraEnv).length > 0 ? { extraEnv } : {}),
+    ...(extra.nodeArgs ? { nodeArgs: extra.nodeArgs } : {}),
   });
   cleanups.push(() => app.stop());
   meter.servers.push(...app.processes);
@@ -514,7 +519,12 @@ async function searchPhase(context: Context, sqliteQuiet: Scenario): Promise<Sea
 // Phase 4: memory and Redis commands with many live sessions.
 
 async function memoryPhase(context: Context): Promise<Record<string, number | string>> {
-  const app = await startAppOn(context, 'app-memory');
+  // What the heap holds after each full collection, beside the RSS: scripts/heap-after-gc.mjs.
+  const heapFile = join(context.logDir, 'heap-after-gc.txt');
+  const app = await startAppOn(context, 'app-memory', undefined, {
+    nodeArgs: ['--import', join(ROOT, 'scripts', 'heap-after-gc.mjs')],
+    env: { HEAP_AFTER_GC_FILE: heapFile },
+  });
   const handle = createDatabase(undefined, { dataDir: context.dataDir });
   let empNos: number[];
   try {
@@ -556,6 +566,7 @@ async function memoryPhase(context: Context): Promise<Record<string, number | st
   const pid = app.processes[0]!.child.pid!;
   const rss: Array<[seconds: number, bytes: number]> = [];
   const rssStart = performance.now();
+  const startedAt = Date.now();
   const sampler = setInterval(() => rss.push([(performance.now() - rssStart) / 1000, treeRss(pid)]), 1000);
   log(`memory: /admin/me over them for ${MEMORY_SECONDS} s, RSS every second`);
   const target: Target = {
@@ -573,6 +584,10 @@ async function memoryPhase(context: Context): Promise<Record<string, number | st
   }
   const scenario = summarise(target, [sample]);
   const trend = rssTrend(rss);
+  const heap = heapTrend(
+    parseHeapAfterGc(existsSync(heapFile) ? readFileSync(heapFile, 'utf8') : '', startedAt),
+    rss[rss.length - 1]?.[0] ?? MEMORY_SECONDS,
+  );
   return {
     sessions: MEMORY_SESSIONS,
     bytesPerSession,
@@ -584,6 +599,8 @@ async function memoryPhase(context: Context): Promise<Record<string, number | st
     redisTimedBreakdown: scenario.redisBreakdown ?? '',
     ...trend,
     rssWindowsMiB: trend.rssWindowsMiB.join(' '),
+    ...heap,
+    heapWindowsMiB: heap.heapWindowsMiB.join(' '),
   };
 }
 
@@ -686,12 +703,21 @@ function targetChecks({ byId, logins, searches, memory }: Measured, full: boolea
     measured: `${perRequest[0]!.toFixed(3)} with every request due a refresh (${memory.redisBreakdown}); one session each: cookie ${perRequest[1]!.toFixed(3)}, bearer ${perRequest[2]!.toFixed(3)}`,
     verdict: verdict(perRequest.every((each) => each <= 1.0)),
   });
+  // Both must hold: the heap after full collections is what a leak of objects grows; the RSS also
+  // sees what lives outside the heap (buffers, SQLite, the allocator). Without two windows of full
+  // collections (none came) the RSS alone is judged, and the line says so.
+  const heapRead = String(memory.heapWindowsMiB).split(' ').filter(Boolean).length >= 2;
+  const rssOk = rssSteady(Number(memory.rssAtQuarterMiB), Number(memory.rssEndMiB), Number(memory.rssSlopeMiBPerMinute));
+  const heapOk = heapRead && rssSteady(Number(memory.heapAtQuarterMiB), Number(memory.heapEndMiB), Number(memory.heapSlopeMiBPerMinute));
   checks.push({
-    target: `memory steady with ${thousands(Number(memory.sessions))} live sessions: RSS over the last ${RSS_WINDOW_SECONDS} s ≤ ${RSS_GROWTH_BOUND * 100}% above ${RSS_WINDOW_SECONDS} s from a quarter into the run (lowest sample of each, what a full collection leaves), slope over every ${RSS_WINDOW_SECONDS} s ≤ ${RSS_SLOPE_BOUND_MIB_PER_MINUTE} MiB/min (falling is steady)`,
-    measured: `RSS ${memory.rssAtQuarterMiB} → ${memory.rssEndMiB} MiB (floors ${memory.rssWindowsMiB}; slope ${memory.rssSlopeMiBPerMinute} MiB/min), ${thousands(Number(memory.requests))} requests; ${memory.bytesPerSession} B of Redis per session`,
-    verdict: quick
-      ? 'n/a'
-      : verdict(rssSteady(Number(memory.rssAtQuarterMiB), Number(memory.rssEndMiB), Number(memory.rssSlopeMiBPerMinute))),
+    target: `memory steady with ${thousands(Number(memory.sessions))} live sessions: the RSS (lowest sample of each ${RSS_WINDOW_SECONDS} s) and the heap in use after full collections (median of each ${RSS_WINDOW_SECONDS} s), each over the last ${RSS_WINDOW_SECONDS} s ≤ ${RSS_GROWTH_BOUND * 100}% above the ${RSS_WINDOW_SECONDS} s from a quarter into the run, slope ≤ ${RSS_SLOPE_BOUND_MIB_PER_MINUTE} MiB/min (falling is steady)`,
+    measured:
+      `RSS ${memory.rssAtQuarterMiB} → ${memory.rssEndMiB} MiB (floors ${memory.rssWindowsMiB}; slope ${memory.rssSlopeMiBPerMinute} MiB/min); ` +
+      (heapRead
+        ? `heap after ${memory.heapCollections} full collections ${memory.heapAtQuarterMiB} → ${memory.heapEndMiB} MiB (medians ${memory.heapWindowsMiB}; slope ${memory.heapSlopeMiBPerMinute} MiB/min)`
+        : 'heap after full collections: too few to judge, the RSS alone judged') +
+      `; ${thousands(Number(memory.requests))} requests; ${memory.bytesPerSession} B of Redis per session`,
+    verdict: quick ? 'n/a' : verdict(rssOk && (heapOk || !heapRead)),
   });
   checks.push({
     target: 'no security test loosened',

@@ -150,40 +150,95 @@ export interface RssTrend {
 }
 
 /**
- * RSS from a quarter into the run to its end, cut into RSS_WINDOW_SECONDS windows, each summed up
- * by its floor: the first stands for "a quarter into the run", the last for "the end", and the
- * slope is the Theil–Sen estimate over them (the median of the slopes between every two windows).
- * A least-squares line through the raw samples followed the sawtooth: in one run it read
- * +7.5 MiB/min while the medians of the first and last 15 s were 274.2 and 273.3 MiB.
+ * Samples from a quarter into the run (`runSeconds`, or the last sample's time) to its end, cut into
+ * RSS_WINDOW_SECONDS windows, each summed up by `pick`; the first window stands for "a quarter into
+ * the run", the last for "the end", and the slope (per second) is the Theil–Sen estimate over them:
+ * the median of the slopes between every two windows. Windows without a sample are left out.
  */
-export function rssTrend(rss: Array<[seconds: number, bytes: number]>): RssTrend {
-  const mib = (bytes: number) => Number((bytes / 2 ** 20).toFixed(1));
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-  };
-  const last = rss[rss.length - 1]?.[0] ?? 0;
+function windowedTrend(
+  samples: Array<[seconds: number, value: number]>,
+  pick: (values: number[]) => number,
+  runSeconds = samples[samples.length - 1]?.[0] ?? 0,
+): { windows: Array<{ t: number; value: number }>; slopePerSecond: number } {
+  const last = runSeconds;
   const start = last / 4;
-  const windows: Array<{ t: number; bytes: number }> = [];
+  const windows: Array<{ t: number; value: number }> = [];
   for (let from = start; from < last; from += RSS_WINDOW_SECONDS) {
-    // The last window ends at the last sample and is as long as the others: it may overlap the one before.
+    // The last window ends at the end of the run and is as long as the others: it may overlap the one before.
     const [lo, hi] =
       from + RSS_WINDOW_SECONDS > last ? [Math.max(start, last - RSS_WINDOW_SECONDS), last] : [from, from + RSS_WINDOW_SECONDS];
-    const inside = rss.filter(([t]) => t >= lo && (t < hi || (hi === last && t <= hi))).map(([, bytes]) => bytes);
-    if (inside.length > 0) windows.push({ t: (lo + hi) / 2, bytes: Math.min(...inside) });
+    const inside = samples.filter(([t]) => t >= lo && (t < hi || (hi === last && t <= hi))).map(([, value]) => value);
+    if (inside.length > 0) windows.push({ t: (lo + hi) / 2, value: pick(inside) });
     if (hi === last) break;
   }
   const slopes: number[] = [];
   for (let i = 0; i < windows.length; i++)
     for (let j = i + 1; j < windows.length; j++) {
       const dt = windows[j]!.t - windows[i]!.t;
-      if (dt > 0) slopes.push((windows[j]!.bytes - windows[i]!.bytes) / dt);
+      if (dt > 0) slopes.push((windows[j]!.value - windows[i]!.value) / dt);
     }
+  return { windows, slopePerSecond: median(slopes) };
+}
+
+/** The upper middle value (NaN when there is none). */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+const toMiB = (bytes: number) => Number((bytes / 2 ** 20).toFixed(1));
+
+/**
+ * RSS over the run, each window summed up by its floor (what a full collection leaves). A
+ * least-squares line through the raw samples followed the sawtooth: in one run it read
+ * +7.5 MiB/min while the medians of the first and last 15 s were 274.2 and 273.3 MiB.
+ */
+export function rssTrend(rss: Array<[seconds: number, bytes: number]>): RssTrend {
+  const { windows, slopePerSecond } = windowedTrend(rss, (values) => Math.min(...values));
   return {
-    rssAtQuarterMiB: mib(windows[0]?.bytes ?? NaN),
-    rssEndMiB: mib(windows[windows.length - 1]?.bytes ?? NaN),
-    rssMaxMiB: mib(Math.max(...rss.map(([, b]) => b))),
-    rssSlopeMiBPerMinute: Number(((median(slopes) * 60) / 2 ** 20).toFixed(2)),
-    rssWindowsMiB: windows.map(({ bytes }) => mib(bytes)),
+    rssAtQuarterMiB: toMiB(windows[0]?.value ?? NaN),
+    rssEndMiB: toMiB(windows[windows.length - 1]?.value ?? NaN),
+    rssMaxMiB: toMiB(Math.max(...rss.map(([, b]) => b))),
+    rssSlopeMiBPerMinute: Number(((slopePerSecond * 60) / 2 ** 20).toFixed(2)),
+    rssWindowsMiB: windows.map(({ value }) => toMiB(value)),
   };
+}
+
+export interface HeapTrend {
+  heapAtQuarterMiB: number;
+  heapEndMiB: number;
+  heapSlopeMiBPerMinute: number;
+  /** The median heap in use after the full collections of each window, in order. */
+  heapWindowsMiB: number[];
+  /** How many full collections were read. */
+  heapCollections: number;
+}
+
+/**
+ * The heap in use right after each full collection (scripts/heap-after-gc.mjs): what the process
+ * holds on to, without the young generation's filling and emptying or the allocator's pages that
+ * move the RSS. Each window is summed up by its median, over the same windows as the RSS.
+ */
+export function heapTrend(afterCollections: Array<[seconds: number, bytes: number]>, runSeconds: number): HeapTrend {
+  const { windows, slopePerSecond } = windowedTrend(afterCollections, median, runSeconds);
+  return {
+    heapAtQuarterMiB: toMiB(windows[0]?.value ?? NaN),
+    heapEndMiB: toMiB(windows[windows.length - 1]?.value ?? NaN),
+    heapSlopeMiBPerMinute: Number(((slopePerSecond * 60) / 2 ** 20).toFixed(2)),
+    heapWindowsMiB: windows.map(({ value }) => toMiB(value)),
+    heapCollections: afterCollections.filter(([t]) => t >= runSeconds / 4 && t <= runSeconds).length,
+  };
+}
+
+/**
+ * Reads scripts/heap-after-gc.mjs's lines (`… heap used 41.2 MiB, RSS 280 MiB, at <epoch ms>`) as
+ * [seconds after `startedAt` (epoch ms), bytes]; lines of other forms are skipped.
+ */
+export function parseHeapAfterGc(text: string, startedAt: number): Array<[seconds: number, bytes: number]> {
+  const samples: Array<[number, number]> = [];
+  for (const line of text.split('\n')) {
+    const match = /heap used ([\d.]+) MiB, .*at (\d+)$/.exec(line.trim());
+    if (match) samples.push([(Number(match[2]) - startedAt) / 1000, Number(match[1]) * 2 ** 20]);
+  }
+  return samples;
 }

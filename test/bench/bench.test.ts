@@ -13,7 +13,7 @@ import { encodeSessionRecord } from '../../src/sessions/record-codec.js';
 import { REDIS_SERVER_BINARY, startPrivateRedis, type PrivateRedis } from '../../support/private-servers.js';
 import { NOT_AUTHENTICATED } from '../helpers/messages.js';
 import { sentCommands, startPrivateRedis as startBenchRedis } from '../../bench/lib/redis.js';
-import { pairedRatio, rssSteady, rssTrend, type Scenario } from '../../bench/lib/report.js';
+import { heapTrend, pairedRatio, parseHeapAfterGc, rssSteady, rssTrend, type Scenario } from '../../bench/lib/report.js';
 
 const hasRedisServer = spawnSync(REDIS_SERVER_BINARY, ['--version']).status === 0;
 const gate = hasRedisServer || process.env.CI === 'true' ? {} : { skip: `${REDIS_SERVER_BINARY} is not installed` };
@@ -133,6 +133,50 @@ describe("the benchmark's memory verdict", () => {
     assert.equal(trend.rssSlopeMiBPerMinute, 0, JSON.stringify(trend));
     assert.deepEqual(trend.rssWindowsMiB.length, 6);
     assert.ok(rssSteady(trend.rssAtQuarterMiB, trend.rssEndMiB, trend.rssSlopeMiBPerMinute));
+  });
+});
+
+describe("the benchmark's heap after full collections", () => {
+  const MiB = 2 ** 20;
+
+  it("reads scripts/heap-after-gc.mjs's lines as seconds after the run began and bytes", () => {
+    const startedAt = 1_796_000_000_000;
+    const text = [
+      `12 s: heap used 41.5 MiB, RSS 280 MiB, at ${startedAt + 2_500}`,
+      'something else',
+      `13 s: heap used 40.0 MiB, RSS 281 MiB, at ${startedAt + 3_000}`,
+      '',
+    ].join('\n');
+    assert.deepEqual(parseHeapAfterGc(text, startedAt), [
+      [2.5, 41.5 * MiB],
+      [3, 40 * MiB],
+    ]);
+  });
+
+  it('calls a flat heap steady whatever one collection reads, and a slow leak not', () => {
+    // A full collection every 3 s over 120 s, at 40 to 44 MiB, with one late collection at 60 MiB.
+    const flat = Array.from({ length: 40 }, (_, i): [number, number] => [i * 3, (40 + ((i * 7) % 5) + (i === 20 ? 20 : 0)) * MiB]);
+    const steady = heapTrend(flat, 120);
+    assert.ok(rssSteady(steady.heapAtQuarterMiB, steady.heapEndMiB, steady.heapSlopeMiBPerMinute), JSON.stringify(steady));
+    assert.equal(steady.heapCollections, 30); // at 30 s to 117 s
+    assert.equal(steady.heapWindowsMiB.length, 6);
+    // 3 MiB a minute held on to: 4.5 MiB over the 90 s judged, inside the flat heap's own spread.
+    const leaking = heapTrend(
+      flat.map(([t, bytes]): [number, number] => [t, bytes + (t / 60) * 3 * MiB]),
+      120,
+    );
+    assert.ok(leaking.heapSlopeMiBPerMinute > 2, JSON.stringify(leaking));
+    assert.ok(!rssSteady(leaking.heapAtQuarterMiB, leaking.heapEndMiB, leaking.heapSlopeMiBPerMinute));
+  });
+
+  it('leaves out windows without a collection', () => {
+    const sparse: Array<[number, number]> = [
+      [31, 40 * MiB],
+      [100, 41 * MiB],
+    ];
+    const trend = heapTrend(sparse, 120);
+    assert.deepEqual(trend.heapWindowsMiB, [40, 41]);
+    assert.equal(trend.heapCollections, 2);
   });
 });
 
