@@ -1,13 +1,14 @@
 /**
  * Password hashing. New hashes are argon2id (OWASP Password Storage Cheat Sheet: m=19 MiB, t=2,
- * p=1, the library's defaults); legacy bcrypt hashes from older systems still verify. Both
- * libraries ship prebuilt binaries and run on libuv's thread pool, so a login never blocks the
- * event loop; at most HASHING_THREADS hashes run at once, so logins never take every core.
+ * p=1, the library's defaults); legacy bcrypt hashes from older systems still verify. Hashes are
+ * computed on HASHING_THREADS threads of their own (hashing-thread.ts), at a lower scheduling
+ * priority than the event loop, so a login never blocks it, logins never take every core, and a
+ * stream of them yields the CPU to everyone else's requests.
  */
 import { availableParallelism } from 'node:os';
-import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
+import { Piscina } from 'piscina';
 import { AppError } from '../errors.js';
+import type { HashingTask } from './hashing-thread.js';
 
 const ARGON2ID_PREFIX = '$argon2id$';
 const BCRYPT_PATTERN = /^\$2[abxy]\$\d\d\$/;
@@ -15,45 +16,35 @@ const BCRYPT_PATTERN = /^\$2[abxy]\$\d\d\$/;
 /**
  * Hashes computed at once: every core but one (at least one). A hash holds a core for 10 to 60 ms;
  * with one per core, a burst of logins took both cores of a 2-core machine from every other request
- * (docs/PERFORMANCE.md). The hand-written semaphore below is a dozen lines; a library would add a
- * dependency for nothing more.
+ * (docs/PERFORMANCE.md). Tasks beyond them wait in the pool's queue, in order.
  */
 export const HASHING_THREADS = Math.max(1, availableParallelism() - 1);
 
-class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
+const HASHING_THREAD_FILE = new URL(`./hashing-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+let pool: Piscina<HashingTask, string | boolean> | undefined;
 
-  constructor(count: number) {
-    this.free = count;
-  }
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await work();
-    } finally {
-      // Hand the slot straight to the next in line, or give it back.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
+/** Runs one task on a hashing thread; the threads start with the first task and never keep a process alive. */
+function onHashingThread<T extends string | boolean>(task: HashingTask): Promise<T> {
+  pool ??= new Piscina<HashingTask, string | boolean>({
+    filename: HASHING_THREAD_FILE.href,
+    minThreads: HASHING_THREADS,
+    maxThreads: HASHING_THREADS,
+    // Kept: a thread loads both libraries when it starts (tens of milliseconds).
+    idleTimeout: Number.POSITIVE_INFINITY,
+  });
+  return pool.run(task) as Promise<T>;
 }
-
-const hashingSlots = new Slots(HASHING_THREADS);
 
 /** argon2id with the library defaults, which are the OWASP minimums. */
 export function hashPassword(password: string): Promise<string> {
-  return hashingSlots.run(() => argon2Hash(password));
+  return onHashingThread({ kind: 'argon2-hash', password });
 }
 
 /** True when `password` matches `hash`; false for a wrong password or a hash in no known format. */
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
   try {
-    if (hash.startsWith(ARGON2ID_PREFIX)) return await hashingSlots.run(() => argon2Verify(hash, password));
-    if (BCRYPT_PATTERN.test(hash)) return await hashingSlots.run(() => bcryptVerify(password, hash));
+    if (hash.startsWith(ARGON2ID_PREFIX)) return await onHashingThread({ kind: 'argon2-verify', hash, password });
+    if (BCRYPT_PATTERN.test(hash)) return await onHashingThread({ kind: 'bcrypt-verify', hash, password });
   } catch {
     // A corrupt stored hash is a failed login, not a crash.
   }
@@ -164,14 +155,14 @@ export function withPasswordCheckSlot<T>(work: () => Promise<T>): Promise<T> {
  * checked with both; the caller then counts it again (AuthService).
  */
 export async function verifyLoginPassword(hash: string | undefined, password: string, legacyHashesExist = true): Promise<boolean> {
-  dummyArgon2 ??= argon2Hash(DUMMY_PASSWORD);
+  dummyArgon2 ??= hashPassword(DUMMY_PASSWORD);
   const legacy = hash !== undefined && isLegacyHash(hash);
   const argon2Target = hash !== undefined && !legacy ? hash : await dummyArgon2;
   if (!legacyHashesExist && !legacy) {
     const matches = await verifyPassword(argon2Target, password);
     return hash !== undefined && matches;
   }
-  dummyBcrypt ??= bcryptHash(DUMMY_PASSWORD, LEGACY_BCRYPT_COST);
+  dummyBcrypt ??= onHashingThread({ kind: 'bcrypt-hash', password: DUMMY_PASSWORD, cost: LEGACY_BCRYPT_COST });
   const bcryptTarget = legacy ? hash : await dummyBcrypt;
   const [argon2Ok, bcryptOk] = await Promise.all([verifyPassword(argon2Target, password), verifyPassword(bcryptTarget, password)]);
   if (hash === undefined) return false;
