@@ -21,6 +21,7 @@ import type { CounterStore } from '../sessions/counter-store.js';
 import { SessionStoreUnavailableError } from '../sessions/store.js';
 import { isDatabaseOutage } from '../database/errors.js';
 import { AppError } from '../errors.js';
+import { PasswordCheckUnavailableError } from '../identity/passwords.js';
 import { normaliseEmail } from '../employees/employee-repository.js';
 
 export interface ThrottleOptions {
@@ -68,7 +69,7 @@ export interface CountedAttempt {
 
 /** A dependency that did not answer (503), as opposed to an answer about the credential. */
 export function isOutage(error: unknown): boolean {
-  return error instanceof SessionStoreUnavailableError || isDatabaseOutage(error);
+  return error instanceof SessionStoreUnavailableError || error instanceof PasswordCheckUnavailableError || isDatabaseOutage(error);
 }
 
 export class LoginThrottle {

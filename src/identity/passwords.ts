@@ -14,25 +14,53 @@ const ARGON2ID_PREFIX = '$argon2id$';
 const BCRYPT_PATTERN = /^\$2[abxy]\$\d\d\$/;
 
 /**
- * Hashes computed at once: every core but one (at least one). A hash holds a core for 10 to 60 ms;
- * with one per core, a burst of logins took both cores of a 2-core machine from every other request
- * (docs/PERFORMANCE.md). Tasks beyond them wait in the pool's queue, in order.
+ * Hashes computed at once, in this process: every core but one (at least one), and at most 4, the
+ * most libuv's thread pool ran before hashes had threads of their own (with WORKERS=0 every core
+ * runs a process, each with its own). A hash holds a core for 10 to 60 ms; with one per core, a
+ * burst of logins took both cores of a 2-core machine from every other request (docs/PERFORMANCE.md).
+ * Tasks beyond them wait in the pool's queue, in order.
  */
-export const HASHING_THREADS = Math.max(1, availableParallelism() - 1);
+export const HASHING_THREADS = Math.min(4, Math.max(1, availableParallelism() - 1));
+
+/** How much nicer than the process a hashing thread is (Linux keeps a nice value per thread). */
+export const HASHING_NICENESS = 5;
 
 const HASHING_THREAD_FILE = new URL(`./hashing-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 let pool: Piscina<HashingTask, string | boolean> | undefined;
 
-/** Runs one task on a hashing thread; the threads start with the first task and never keep a process alive. */
+/** A hashing thread failed (it could not start, or died): no answer about the password (503, like an outage). */
+export class PasswordCheckUnavailableError extends AppError {
+  constructor(readonly reason: unknown) {
+    super(503, 'PASSWORD_CHECK_UNAVAILABLE', 'Passwords cannot be checked at this moment; try again shortly', {
+      headers: { 'retry-after': '1' },
+    });
+    this.name = 'PasswordCheckUnavailableError';
+  }
+}
+
+/**
+ * Runs one task on a hashing thread. The first thread starts with the first task and is kept (it
+ * loads both libraries, tens of milliseconds); the others end after a minute idle. None keeps a
+ * process alive when idle. Elsewhere than Linux the threads keep the process's priority: there a
+ * nice value belongs to the whole process.
+ */
 function onHashingThread<T extends string | boolean>(task: HashingTask): Promise<T> {
-  pool ??= new Piscina<HashingTask, string | boolean>({
-    filename: HASHING_THREAD_FILE.href,
-    minThreads: HASHING_THREADS,
-    maxThreads: HASHING_THREADS,
-    // Kept: a thread loads both libraries when it starts (tens of milliseconds).
-    idleTimeout: Number.POSITIVE_INFINITY,
-  });
-  return pool.run(task) as Promise<T>;
+  if (!pool) {
+    pool = new Piscina<HashingTask, string | boolean>({
+      filename: HASHING_THREAD_FILE.href,
+      minThreads: 1,
+      maxThreads: HASHING_THREADS,
+      idleTimeout: 60_000,
+      niceIncrement: process.platform === 'linux' ? HASHING_NICENESS : 0,
+    });
+    // A thread that fails between tasks is replaced by piscina; unheard, the event would end the process.
+    pool.on('error', (error: unknown) =>
+      process.emitWarning(`a password hashing thread failed: ${String(error)}`, { code: 'EP_HASHING_THREAD' }),
+    );
+  }
+  return pool.run(task).catch((error: unknown) => {
+    throw new PasswordCheckUnavailableError(error);
+  }) as Promise<T>;
 }
 
 /** argon2id with the library defaults, which are the OWASP minimums. */
@@ -42,12 +70,9 @@ export function hashPassword(password: string): Promise<string> {
 
 /** True when `password` matches `hash`; false for a wrong password or a hash in no known format. */
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
-  try {
-    if (hash.startsWith(ARGON2ID_PREFIX)) return await onHashingThread({ kind: 'argon2-verify', hash, password });
-    if (BCRYPT_PATTERN.test(hash)) return await onHashingThread({ kind: 'bcrypt-verify', hash, password });
-  } catch {
-    // A corrupt stored hash is a failed login, not a crash.
-  }
+  // A corrupt stored hash is a failed check (hashing-thread.ts); a failed thread throws PasswordCheckUnavailableError.
+  if (hash.startsWith(ARGON2ID_PREFIX)) return onHashingThread({ kind: 'argon2-verify', hash, password });
+  if (BCRYPT_PATTERN.test(hash)) return onHashingThread({ kind: 'bcrypt-verify', hash, password });
   return false;
 }
 
@@ -74,6 +99,15 @@ export function passwordTooLong(password: string): AppError | undefined {
   return new AppError(422, 'PASSWORD_TOO_LONG', `Invalid request: password must be at most ${MAX_PASSWORD_BYTES} bytes`, {
     errors: [{ field: 'password', message: `must be at most ${MAX_PASSWORD_BYTES} bytes` }],
   });
+}
+
+/**
+ * A dummy hash that failed to be made is made again at the next login rather than failing every
+ * login after it; and its rejection is handled even when no login is waiting for it.
+ */
+function forgottenOnFailure(made: Promise<string>, forget: () => void): Promise<string> {
+  made.catch(forget);
+  return made;
 }
 
 /** The cost of the legacy bcrypt hashes this system holds (the seed's, and the original's). */
@@ -155,14 +189,14 @@ export function withPasswordCheckSlot<T>(work: () => Promise<T>): Promise<T> {
  * checked with both; the caller then counts it again (AuthService).
  */
 export async function verifyLoginPassword(hash: string | undefined, password: string, legacyHashesExist = true): Promise<boolean> {
-  dummyArgon2 ??= hashPassword(DUMMY_PASSWORD);
+  dummyArgon2 ??= forgottenOnFailure(hashPassword(DUMMY_PASSWORD), () => (dummyArgon2 = undefined));
   const legacy = hash !== undefined && isLegacyHash(hash);
   const argon2Target = hash !== undefined && !legacy ? hash : await dummyArgon2;
   if (!legacyHashesExist && !legacy) {
     const matches = await verifyPassword(argon2Target, password);
     return hash !== undefined && matches;
   }
-  dummyBcrypt ??= onHashingThread({ kind: 'bcrypt-hash', password: DUMMY_PASSWORD, cost: LEGACY_BCRYPT_COST });
+  dummyBcrypt ??= forgottenOnFailure(onHashingThread({ kind: 'bcrypt-hash', password: DUMMY_PASSWORD, cost: LEGACY_BCRYPT_COST }), () => (dummyBcrypt = undefined));
   const bcryptTarget = legacy ? hash : await dummyBcrypt;
   const [argon2Ok, bcryptOk] = await Promise.all([verifyPassword(argon2Target, password), verifyPassword(bcryptTarget, password)]);
   if (hash === undefined) return false;

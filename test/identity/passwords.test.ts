@@ -7,8 +7,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { describe, it } from 'node:test';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { HASHING_NICENESS } from '../../src/identity/hashing-thread.js';
-import { hashPassword, verifyLoginPassword, verifyPassword } from '../../src/identity/passwords.js';
+import { isOutage } from '../../src/auth/throttle.js';
+import {
+  HASHING_NICENESS,
+  hashPassword,
+  PasswordCheckUnavailableError,
+  verifyLoginPassword,
+  verifyPassword,
+} from '../../src/identity/passwords.js';
 
 /** Each thread of this process: its id, its nice value, and its CPU time in clock ticks. */
 function threads(): Array<{ tid: number; nice: number; ticks: number }> {
@@ -31,6 +37,17 @@ describe('password hashing', () => {
     assert.equal(await verifyPassword('$argon2id$v=19$m=19456,t=2,p=1$garbage', 'x'), false);
     assert.equal(await verifyLoginPassword(undefined, 'correct horse battery'), false);
     assert.equal(await verifyLoginPassword(hash, 'correct horse battery', false), true);
+  });
+
+  it('answers a failure on the hashing thread as unavailable (503, an outage), never as a wrong password', async () => {
+    // A task the thread throws on (no password at all) stands for a thread that failed.
+    await assert.rejects(
+      hashPassword(undefined as unknown as string),
+      (error: unknown) => error instanceof PasswordCheckUnavailableError && error.statusCode === 503,
+    );
+    assert.equal(isOutage(new PasswordCheckUnavailableError(new Error('gone'))), true);
+    // The thread still serves the next task.
+    assert.match(await hashPassword('another password'), /^\$argon2id\$/);
   });
 
   it(
