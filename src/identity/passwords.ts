@@ -196,7 +196,10 @@ export async function verifyLoginPassword(hash: string | undefined, password: st
     const matches = await verifyPassword(argon2Target, password);
     return hash !== undefined && matches;
   }
-  dummyBcrypt ??= forgottenOnFailure(onHashingThread({ kind: 'bcrypt-hash', password: DUMMY_PASSWORD, cost: LEGACY_BCRYPT_COST }), () => (dummyBcrypt = undefined));
+  dummyBcrypt ??= forgottenOnFailure(
+    onHashingThread({ kind: 'bcrypt-hash', password: DUMMY_PASSWORD, cost: LEGACY_BCRYPT_COST }),
+    () => (dummyBcrypt = undefined),
+  );
   const bcryptTarget = legacy ? hash : await dummyBcrypt;
   const [argon2Ok, bcryptOk] = await Promise.all([verifyPassword(argon2Target, password), verifyPassword(bcryptTarget, password)]);
   if (hash === undefined) return false;
