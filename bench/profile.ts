@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { Request } from 'autocannon';
 import { LEGACY_BCRYPT_EMAILS, SEED_EMPLOYEES, SEED_PASSWORD } from '../src/sample-data/seed.js';
-import { login, prepareEntry, startApp } from './lib/app.js';
+import { login, loginRequests, prepareEntry, startApp } from './lib/app.js';
 import { fullSizeDataset, installDataset } from './lib/dataset.js';
 import { runLoad } from './lib/load.js';
 import { exitOf, freePort, startProcess, treeCpuSeconds } from './lib/processes.js';
@@ -178,21 +178,12 @@ try {
   let requests: Request[] | undefined;
   if (args.scenario === 'login') {
     for (const email of LEGACY_BCRYPT_EMAILS) await login(app.urls[0]!, email, SEED_PASSWORD);
-    const users = SEED_EMPLOYEES.map((employee) => employee.email);
-    let index = 0;
     url = `${app.urls[0]}/auth/token`;
     connections = 4;
-    requests = [
-      {
-        method: 'POST',
-        path: '/auth/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        setupRequest: (request) => ({
-          ...request,
-          body: new URLSearchParams({ username: users[index++ % users.length]!, password: SEED_PASSWORD }).toString(),
-        }),
-      },
-    ];
+    requests = loginRequests(
+      SEED_EMPLOYEES.map((employee) => employee.email),
+      SEED_PASSWORD,
+    );
   }
   await runLoad({ url, connections, seconds: 2, headers, requests });
   const cpuBefore = treeCpuSeconds(pid);

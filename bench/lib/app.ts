@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Request } from 'autocannon';
 import { childPids, freePort, startProcess, type Owned } from './processes.js';
 
 export interface AppEntry {
@@ -150,6 +151,25 @@ export interface Login {
   sessionToken: string;
   sessionId: string;
   accessToken: string;
+}
+
+/**
+ * autocannon requests that log in through POST /auth/token (a form body, as `login` sends), one
+ * user after another from `usernames`, round and round: the load of the logins rows.
+ */
+export function loginRequests(usernames: readonly string[], password: string): Request[] {
+  let index = 0;
+  return [
+    {
+      method: 'POST',
+      path: '/auth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      setupRequest: (request) => ({
+        ...request,
+        body: new URLSearchParams({ username: usernames[index++ % usernames.length]!, password }).toString(),
+      }),
+    },
+  ];
 }
 
 /** Logs in through POST /auth/token, as an API client does. */
